@@ -1,0 +1,135 @@
+/**
+ * The abstract client: validation, encoding and ordering of `send`, written once for every
+ * transport (DESIGN.md section 1).
+ */
+import type { Bulk, ExposeSource } from './bulk.js';
+import { BULK_FLAGS_MASK, expose, isXfer } from './bulk.js';
+import type { LbmMeta } from './lbm-meta.js';
+import { LightbeamError } from './lightbeam-error.js';
+import type { OutgoingMessage } from './message.js';
+import { encodeMeta } from './meta-codec.js';
+import { ESHUTDOWN } from './return-codes.js';
+import type { WaitOptions, WaitSpec } from './wait.js';
+import { toWaitSpec } from './wait.js';
+
+/**
+ * Options of `send`. Without `timeoutMs` a send that cannot be queued at once resolves `EAGAIN`
+ * (as the C++ `ZMQ_DONTWAIT` send does); with it, the send waits up to that long for room.
+ */
+export type SendOptions = WaitOptions;
+
+const NO_WAIT: WaitSpec = Object.freeze({ deadline: 0, signal: undefined });
+
+/** The sending side of a transport (`hshm::lbm::Client`). */
+export abstract class Client {
+  private closing: Promise<void> | null = null;
+  private tail: Promise<unknown> | null = null;
+  private pending = 0;
+  /** Aborted when `close()` starts; transports end their waits on it. */
+  protected readonly closeController = new AbortController();
+
+  /**
+   * Builds a bulk descriptor (no copy, no registration).
+   *
+   * @param data - a `Uint8Array`, `Pointer` or `FullPtr`
+   * @param size - bytes, at most the view's length
+   * @param flags - `BULK_EXPOSE`, `BULK_XFER` or both
+   */
+  expose(data: ExposeSource, size: number, flags: number): Bulk {
+    return expose(data, size, flags);
+  }
+
+  /**
+   * Sends `meta`: its whole metadata, then the data of each XFER bulk of `meta.send` in order.
+   * Concurrent calls are queued in call order.
+   *
+   * @param meta - the message
+   * @param opts - `timeoutMs` to wait for room instead of resolving `EAGAIN`; `signal` to abort
+   * @returns `0` once queued (not delivered), `EAGAIN` when it cannot be queued, `ETIMEDOUT`,
+   *   `ECANCELED`, `ESHUTDOWN` after close, or another errno
+   * @throws LightbeamError `ERR_LBM_UNKNOWN_FLAGS` for flag bits outside EXPOSE|XFER, and
+   *   `ERR_LBM_INVALID_ARGUMENT` for an XFER bulk without enough data (rejected before anything is sent)
+   */
+  send(meta: LbmMeta, opts?: SendOptions): Promise<number> {
+    let out: OutgoingMessage;
+    let spec: WaitSpec;
+    try {
+      out = prepare(meta);
+      spec = opts === undefined ? NO_WAIT : toWaitSpec(opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.closing !== null) return Promise.resolve(ESHUTDOWN);
+    // Idle fast path: nothing ahead of us, so no chaining (and no extra promise) is needed.
+    if (this.pending === 0) return this.track(this.transmit(out, spec));
+    const prev = this.tail as Promise<unknown>;
+    return this.track(prev.then(() => (this.closing !== null ? ESHUTDOWN : this.transmit(out, spec))));
+  }
+
+  /** Closes the client; idempotent, every call resolves when the first close finished. */
+  close(): Promise<void> {
+    if (this.closing === null) {
+      this.closeController.abort();
+      this.closing = this.shutdown();
+    }
+    return this.closing;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.closing !== null;
+  }
+
+  /**
+   * Moves one validated, encoded message. Never called concurrently on one client.
+   *
+   * @param msg - metadata frame, XFER data, and all bulks
+   * @param spec - `deadline` 0 means do not wait for room
+   * @returns a return code
+   */
+  protected abstract transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number;
+
+  /** Releases the transport's resources; called once by `close()`. */
+  protected abstract shutdown(): Promise<void>;
+
+  private track(p: Promise<number> | number): Promise<number> {
+    const promise = Promise.resolve(p);
+    this.pending++;
+    const done = promise.finally(() => {
+      this.pending--;
+    });
+    this.tail = done.catch(() => undefined);
+    return promise;
+  }
+}
+
+function prepare(meta: LbmMeta): OutgoingMessage {
+  const bulks = meta.send;
+  if (!Array.isArray(bulks)) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', 'send meta.send must be an array of Bulk');
+  const xfer: Uint8Array[] = [];
+  for (let i = 0; i < bulks.length; i++) {
+    const b = bulks[i];
+    checkSize(b, i, 'send');
+    const bad = b.flags & ~BULK_FLAGS_MASK;
+    if (bad !== 0 || !Number.isInteger(b.flags)) {
+      throw new LightbeamError('ERR_LBM_UNKNOWN_FLAGS', `send bulk #${i} has unknown flag bits 0x${(bad >>> 0).toString(16)}`);
+    }
+    if (!isXfer(b.flags)) continue;
+    const view = b.data?.ptr;
+    if (view === undefined || view.byteLength < b.size) {
+      throw new LightbeamError(
+        'ERR_LBM_INVALID_ARGUMENT',
+        `send bulk #${i} is BULK_XFER with size ${b.size} but has ${view === undefined ? 'no data' : `${view.byteLength} bytes`}`,
+      );
+    }
+    xfer.push(view.byteLength === b.size ? view : view.subarray(0, b.size));
+  }
+  for (let i = 0; i < meta.recv.length; i++) checkSize(meta.recv[i], i, 'recv');
+  return { meta: encodeMeta(meta), xfer, bulks };
+}
+
+function checkSize(b: Bulk, i: number, vector: string): void {
+  if (!Number.isSafeInteger(b.size) || b.size < 0) {
+    throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `${vector} bulk #${i} has invalid size ${b.size}`);
+  }
+}

@@ -1,0 +1,49 @@
+export { Archive, MalformedError, BULK_DESCRIPTOR_BYTES, SIZE_TAG_BYTES } from './archive.js';
+export type { ArchiveLimits } from './archive-limits.js';
+export { DEFAULT_ARCHIVE_LIMITS, resolveLimits } from './archive-limits.js';
+export type { Bulk, ExposeSource } from './bulk.js';
+export { BULK_EXPOSE, BULK_XFER, BULK_FLAGS_MASK, expose, isXfer } from './bulk.js';
+export type { SendOptions } from './client.js';
+export { Client } from './client.js';
+export type { Serializable } from './lbm-meta.js';
+export { LbmMeta } from './lbm-meta.js';
+export type { LightbeamErrorCode, LightbeamErrorOptions } from './lightbeam-error.js';
+export { ERROR_CODES, LightbeamError } from './lightbeam-error.js';
+export type { IncomingMessage, OutgoingMessage } from './message.js';
+export { decodeMeta, encodeMeta, encodeMetaWith } from './meta-codec.js';
+export type { AllocatorId, FullPtr, Pointer, PointerResolver } from './pointer.js';
+export {
+  NULL_ALLOCATOR_ID,
+  NULL_POINTER,
+  POINTER_BYTES,
+  fullPtrFromPointer,
+  fullPtrFromView,
+  getPointerResolver,
+  isNullPointer,
+  makePointer,
+  pointerEquals,
+  readPointer,
+  setPointerResolver,
+  writePointer,
+} from './pointer.js';
+export {
+  EADDRINUSE,
+  EAGAIN,
+  ECANCELED,
+  ECONNRESET,
+  EINVAL,
+  EMSGSIZE,
+  ENOMEM,
+  ESHUTDOWN,
+  ETERM,
+  ETIMEDOUT,
+  LBM_MALFORMED,
+  LBM_OK,
+  strerror,
+} from './return-codes.js';
+export type { ServerCounters, ServerOptions } from './server.js';
+export { Server } from './server.js';
+export type { EndpointSpec, TransportProvider } from './transport-factory.js';
+export { DEFAULT_PORT, DEFAULT_PROTOCOL, TRANSPORT_PACKAGES, Transport, TransportFactory } from './transport-factory.js';
+export type { WaitOptions, WaitSpec } from './wait.js';
+export { raceWait, remainingMs, toWaitSpec } from './wait.js';

@@ -1,0 +1,60 @@
+/**
+ * The one error class, for the places where an error object is the right tool (construction,
+ * bind, close, programming errors). Each subclass situation has a stable `code` string; the
+ * transport's errno, when there is one, is kept in `errno` and the underlying error in `cause`.
+ */
+
+/** Every `LightbeamError.code`, each with its one-line meaning (mirrored in docs/errors.md). */
+export const ERROR_CODES = {
+  /** An argument has the wrong type or value (names the argument and the value). */
+  ERR_LBM_INVALID_ARGUMENT: 'an argument has the wrong type or value',
+  /** A bulk carries flag bits outside BULK_EXPOSE | BULK_XFER on send. */
+  ERR_LBM_UNKNOWN_FLAGS: 'a bulk carries unknown flag bits',
+  /** The requested transport's package has not been imported. */
+  ERR_LBM_TRANSPORT_NOT_LOADED: 'the transport package is not loaded',
+  /** A server could not bind its address (URL and reason in the message). */
+  ERR_LBM_BIND: 'a server could not bind its address',
+  /** A client could not connect or resolve its peer. */
+  ERR_LBM_CONNECT: 'a client could not connect',
+  /** The endpoint is closed. */
+  ERR_LBM_CLOSED: 'the endpoint is closed',
+  /** The shared-memory allocator is out of memory. */
+  ERR_LBM_NOMEM: 'the allocator is out of memory',
+  /** A pointer was freed twice. */
+  ERR_LBM_DOUBLE_FREE: 'a block was freed twice',
+  /** A pointer belongs to no known region, or is not a block start. */
+  ERR_LBM_BAD_POINTER: 'a pointer belongs to no known region or is not a block start',
+  /** A shared structure failed its integrity check. */
+  ERR_LBM_CORRUPT: 'a shared structure failed its integrity check',
+} as const;
+
+/** A stable error code string; see {@link ERROR_CODES}. */
+export type LightbeamErrorCode = keyof typeof ERROR_CODES;
+
+/** Options for {@link LightbeamError}. */
+export interface LightbeamErrorOptions {
+  /** The transport's errno, if any. */
+  errno?: number;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/** Base error of the library: `code` is stable, `errno` optional, `cause` the original error. */
+export class LightbeamError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: LightbeamErrorCode;
+  /** The errno behind the error, when one exists. */
+  readonly errno: number | undefined;
+
+  /**
+   * @param code - stable code from {@link ERROR_CODES}
+   * @param message - human-readable description naming the argument, value, URL or reason
+   * @param options - errno and cause
+   */
+  constructor(code: LightbeamErrorCode, message: string, options: LightbeamErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LightbeamError';
+    this.code = code;
+    this.errno = options.errno;
+  }
+}

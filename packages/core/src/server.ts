@@ -1,0 +1,260 @@
+/**
+ * The abstract server: the two-phase receive rules of DESIGN.md section 1, written once for
+ * every transport. A transport only supplies messages (`receive`) and closes (`shutdown`).
+ */
+import type { Bulk, ExposeSource } from './bulk.js';
+import { expose, isXfer } from './bulk.js';
+import type { ArchiveLimits } from './archive-limits.js';
+import { resolveLimits } from './archive-limits.js';
+import { LbmMeta } from './lbm-meta.js';
+import type { IncomingMessage } from './message.js';
+import { decodeMeta } from './meta-codec.js';
+import { EAGAIN, ECANCELED, ESHUTDOWN, LBM_MALFORMED, LBM_OK } from './return-codes.js';
+import type { WaitOptions, WaitSpec } from './wait.js';
+import { raceWait, toWaitSpec } from './wait.js';
+
+/** Options every server accepts. */
+export interface ServerOptions {
+  /** Decoding limits for incoming metadata (see {@link ArchiveLimits}). */
+  limits?: Partial<ArchiveLimits>;
+}
+
+/** Counters of a server's life. */
+export interface ServerCounters {
+  /** Metadata frames decoded successfully. */
+  received: number;
+  /** Messages dropped because their metadata could not be decoded. */
+  malformed: number;
+  /** `recvBulks` calls that failed with a frame-count mismatch. */
+  mismatched: number;
+}
+
+/** Where the message behind a decoded meta waits for `recvBulks`. */
+const PENDING = Symbol('lightbeam.pending');
+type WithPending = LbmMeta & { [PENDING]?: IncomingMessage };
+
+const NO_WAIT: WaitSpec = Object.freeze({ deadline: 0, signal: undefined });
+
+/** The receiving side of a transport (`hshm::lbm::Server`). */
+export abstract class Server {
+  /** Decoding limits in force. */
+  readonly limits: ArchiveLimits;
+  /** Counters since construction. */
+  readonly counters: ServerCounters = { received: 0, malformed: 0, mismatched: 0 };
+  /** Aborted when `close()` starts; transports end their waits on it. */
+  protected readonly closeController = new AbortController();
+  private readonly address: string;
+  private closing: Promise<void> | null = null;
+  private receiving = false;
+  private queue: Promise<void> = Promise.resolve();
+
+  /**
+   * @param address - what `getAddress()` returns: the bind address given at construction
+   * @param options - decoding limits
+   */
+  protected constructor(address: string, options: ServerOptions = {}) {
+    this.address = address;
+    this.limits = resolveLimits(options.limits);
+  }
+
+  /**
+   * Builds a receive-side bulk descriptor (no copy, no registration).
+   *
+   * @param data - a `Uint8Array`, `Pointer` or `FullPtr`
+   * @param size - bytes, at most the view's length
+   * @param flags - copy them from the matching `send` bulk
+   */
+  expose(data: ExposeSource, size: number, flags: number): Bulk {
+    return expose(data, size, flags);
+  }
+
+  /** The bind address given at construction. */
+  getAddress(): string {
+    return this.address;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.closing !== null;
+  }
+
+  /**
+   * Receives one message's metadata without waiting. On success `meta.send` and `meta.recv` are
+   * replaced with the vectors from the wire and the custom fields are filled; push your own
+   * `recv` entries, then call `recvBulks(meta)`.
+   *
+   * @returns `0`, `EAGAIN` when no message is ready (or another caller is waiting for one),
+   *   `-1` when the metadata cannot be decoded (the rest of that message is dropped),
+   *   `ESHUTDOWN` after close, or another errno
+   */
+  async recvMetadata(meta: LbmMeta): Promise<number> {
+    if (this.closing !== null) return ESHUTDOWN;
+    // Someone is already receiving: any ready message is theirs, so there is none for us.
+    if (this.receiving) return EAGAIN;
+    this.receiving = true;
+    let got: IncomingMessage | number;
+    try {
+      got = await this.receive(NO_WAIT);
+    } finally {
+      this.receiving = false;
+    }
+    return typeof got === 'number' ? got : this.accept(got, meta);
+  }
+
+  /**
+   * Waits for one message's metadata; concurrent waiters are served in call order.
+   *
+   * @param meta - the object to fill, as for {@link Server.recvMetadata}
+   * @param opts - `timeoutMs` (resolves `ETIMEDOUT`) and `signal` (resolves `ECANCELED`)
+   * @returns `0`, `-1`, `ETIMEDOUT`, `ECANCELED`, `ESHUTDOWN`, or another errno
+   */
+  async waitMetadata(meta: LbmMeta, opts?: WaitOptions): Promise<number> {
+    const spec = toWaitSpec(opts);
+    if (this.closing !== null) return ESHUTDOWN;
+    const prev = this.queue;
+    let done!: () => void;
+    const mine = new Promise<void>((r) => {
+      done = r;
+    });
+    this.queue = prev.then(() => mine);
+    try {
+      const turn = await raceWait(prev.then(() => LBM_OK), spec, this.closeController.signal);
+      if (turn !== LBM_OK) return turn;
+      if (this.closing !== null) return ESHUTDOWN;
+      this.receiving = true;
+      let got: IncomingMessage | number;
+      try {
+        got = await this.receive(spec);
+      } finally {
+        this.receiving = false;
+      }
+      return typeof got === 'number' ? got : this.accept(got, meta);
+    } finally {
+      done();
+    }
+  }
+
+  /**
+   * Receives the data of the message behind `meta` into the XFER entries of `meta.recv`, in
+   * order; other entries are skipped. A smaller buffer gets the first `size` bytes, a larger one
+   * keeps its tail. With no XFER entries it resolves `0` and drops the message's data.
+   *
+   * @returns `0`, or `-1` when the XFER entries do not match the message's data frames (or no
+   *   message is pending); the rest of that message is then dropped, so the next arrives intact
+   * @throws TypeError when an XFER entry of `recv` has no buffer
+   */
+  async recvBulks(meta: LbmMeta): Promise<number> {
+    return this.recvBulksNow(meta);
+  }
+
+  /**
+   * The synchronous core of {@link Server.recvBulks}, for callers that avoid a promise.
+   *
+   * @param meta - a meta filled by `recvMetadata` or `waitMetadata`
+   */
+  recvBulksNow(meta: LbmMeta): number {
+    const m = meta as WithPending;
+    const msg = m[PENDING];
+    const recv = meta.recv;
+    let wanted = 0;
+    for (let i = 0; i < recv.length; i++) {
+      if (!isXfer(recv[i].flags)) continue;
+      if (recv[i].data === null || recv[i].data === undefined) throw new TypeError(`recv bulk #${i} is BULK_XFER but has no buffer`);
+      wanted++;
+    }
+    if (msg === undefined) return wanted === 0 ? LBM_OK : LBM_MALFORMED;
+    m[PENDING] = undefined;
+    if (wanted === 0) {
+      msg.release();
+      return LBM_OK;
+    }
+    if (wanted !== msg.dataCount) {
+      msg.release();
+      this.counters.mismatched++;
+      return LBM_MALFORMED;
+    }
+    try {
+      let k = 0;
+      for (let i = 0; i < recv.length; i++) {
+        const b = recv[i];
+        if (!isXfer(b.flags)) continue;
+        const src = msg.data(k++);
+        const dst = (b.data as NonNullable<Bulk['data']>).ptr;
+        const n = Math.min(b.size, src.byteLength, dst.byteLength);
+        dst.set(n === src.byteLength ? src : src.subarray(0, n));
+      }
+    } finally {
+      msg.release();
+    }
+    return LBM_OK;
+  }
+
+  /**
+   * Iterates over incoming messages, each decoded into a fresh meta from `create`; ends when the
+   * server closes or `signal` aborts. Messages whose metadata cannot be decoded are skipped
+   * (counted in `counters.malformed`). Call `recvBulks` on each before asking for the next one
+   * if you want its data.
+   *
+   * @param create - makes the meta to decode into
+   * @param opts - `signal` to stop iterating
+   */
+  async *messages<M extends LbmMeta>(create: () => M, opts: { signal?: AbortSignal } = {}): AsyncGenerator<M, void, undefined> {
+    for (;;) {
+      const meta = create();
+      const rc = await this.waitMetadata(meta, { signal: opts.signal });
+      if (rc === LBM_OK) yield meta;
+      else if (rc === ESHUTDOWN || rc === ECANCELED) return;
+      else if (rc !== LBM_MALFORMED) throw new Error(`waitMetadata failed with ${rc}`);
+    }
+  }
+
+  /** Iterates with plain `LbmMeta`s; see {@link Server.messages}. */
+  [Symbol.asyncIterator](): AsyncGenerator<LbmMeta, void, undefined> {
+    return this.messages(() => new LbmMeta());
+  }
+
+  /** Closes the server; idempotent. Pending and future waits resolve `ESHUTDOWN`. */
+  close(): Promise<void> {
+    if (this.closing === null) {
+      this.closeController.abort();
+      this.closing = this.shutdown();
+    }
+    return this.closing;
+  }
+
+  /**
+   * Supplies the next message. Never called concurrently on one server. With
+   * `spec.deadline === 0` it must not wait: `EAGAIN` when nothing is ready. Otherwise it waits
+   * until the deadline (`ETIMEDOUT`), `spec.signal` (`ECANCELED`) or close (`ESHUTDOWN`).
+   */
+  protected abstract receive(spec: WaitSpec): IncomingMessage | number | Promise<IncomingMessage | number>;
+
+  /** Releases the transport's resources; called once by `close()`. */
+  protected abstract shutdown(): Promise<void>;
+
+  private accept(msg: IncomingMessage, meta: LbmMeta): number {
+    const m = meta as WithPending;
+    const previous = m[PENDING];
+    if (previous !== undefined) {
+      // The caller never asked for the previous message's data: drop it, do not leak it.
+      m[PENDING] = undefined;
+      previous.release();
+    }
+    const rc = decodeMeta(msg.meta, meta, this.limits);
+    if (rc !== LBM_OK) {
+      msg.release();
+      this.counters.malformed++;
+      return rc;
+    }
+    if (msg.exposed !== undefined) {
+      const send = meta.send;
+      for (let i = 0; i < send.length; i++) {
+        if (!isXfer(send[i].flags)) send[i].data = msg.exposed(i, send[i]);
+      }
+    }
+    this.counters.received++;
+    if (msg.dataCount === 0 && msg.exposed === undefined) msg.release();
+    else m[PENDING] = msg;
+    return LBM_OK;
+  }
+}
