@@ -1,0 +1,366 @@
+/**
+ * A bounded multi-producer, single-consumer ring of fixed-size slots inside a SharedArrayBuffer
+ * (Vyukov's sequence-numbered queue), with doorbells for parking. All of its state lives in the
+ * buffer, so any thread that has the buffer and the offset can attach to it.
+ *
+ * Byte layout, relative to the ring's base offset (8-byte aligned). Every field is an Int32.
+ *
+ * | offset | size | field          | who writes it                                      |
+ * |-------:|-----:|----------------|----------------------------------------------------|
+ * |      0 |    4 | magic          | creator (`RING_MAGIC`)                             |
+ * |      4 |    4 | capacity       | creator (slots, a power of two)                    |
+ * |      8 |    4 | slotBytes      | creator (multiple of 8, at least 16)               |
+ * |     12 |    4 | state          | consumer or watcher (`RING_OPEN`/`CLOSED`/`DEAD`)  |
+ * |     16 |    4 | tail           | producers (CAS: claims a slot)                     |
+ * |     20 |    4 | head           | consumer (next slot to read)                       |
+ * |     24 |    4 | dataBell       | producers (bumped on publish while consumer parks) |
+ * |     28 |    4 | consumerParked | consumer (1 while it waits on dataBell)            |
+ * |     32 |    4 | spaceBell      | consumer (bumped on read while producers wait)     |
+ * |     36 |    4 | producersParked| producers (count waiting on spaceBell)             |
+ * |     40 |    4 | heartbeat      | consumer (a counter it bumps while alive)          |
+ * |     44 |    4 | ownerThread    | consumer (`threadId` of the owning thread)         |
+ * |  48-63 |   16 | reserved       | -                                                  |
+ * |     64 |    … | slots          | capacity × slotBytes                               |
+ *
+ * Slot layout: `i32 seq` (publication sequence), `i32 length` (payload bytes), payload.
+ * A slot at position `p` is free for the producer that claims `p` when `seq === p`, and
+ * holds a published message for the consumer when `seq === p + 1`; after reading, the consumer
+ * sets `seq = p + capacity`, freeing it for the next lap. Positions are u32 counters compared
+ * with wrap-around arithmetic.
+ */
+
+/** "LBRG" little-endian: marks an initialised ring. */
+export const RING_MAGIC = 0x4752424c;
+/** Bytes of the ring header before the first slot. */
+export const RING_HEADER_BYTES = 64;
+/** Bytes of a slot header (`seq`, `length`). */
+export const SLOT_HEADER_BYTES = 8;
+/** The consumer accepts messages. */
+export const RING_OPEN = 0;
+/** The consumer closed the ring; producers get `ESHUTDOWN`. */
+export const RING_CLOSED = 1;
+/** The consumer's thread died; producers get `ECONNRESET`. */
+export const RING_DEAD = 2;
+
+const F_MAGIC = 0;
+const F_CAPACITY = 1;
+const F_SLOT_BYTES = 2;
+const F_STATE = 3;
+const F_TAIL = 4;
+const F_HEAD = 5;
+const F_DATA_BELL = 6;
+const F_CONSUMER_PARKED = 7;
+const F_SPACE_BELL = 8;
+const F_PRODUCERS_PARKED = 9;
+const F_HEARTBEAT = 10;
+const F_OWNER = 11;
+
+/** A view of one ring; cheap to create in any thread from `(buffer, offset)`. */
+export class Ring {
+  /** The shared buffer holding the ring. */
+  readonly buffer: SharedArrayBuffer;
+  /** Byte offset of the ring header in `buffer`. */
+  readonly base: number;
+  /** Number of slots. */
+  readonly capacity: number;
+  /** Bytes per slot, header included. */
+  readonly slotBytes: number;
+  /** Payload bytes a slot can hold. */
+  readonly payloadBytes: number;
+  /** Int32 view of the header (index = field). */
+  private readonly hdr: Int32Array;
+  /** Int32 view over the whole buffer, for slot sequence numbers. */
+  private readonly i32: Int32Array;
+  private readonly mask: number;
+  private readonly slotsBase: number;
+
+  private constructor(buffer: SharedArrayBuffer, base: number) {
+    this.buffer = buffer;
+    this.base = base;
+    this.hdr = new Int32Array(buffer, base, RING_HEADER_BYTES / 4);
+    this.i32 = new Int32Array(buffer);
+    // Atomics.load on creator-written constants: pairs with the creator's Atomics.store of magic last.
+    this.capacity = Atomics.load(this.hdr, F_CAPACITY);
+    this.slotBytes = Atomics.load(this.hdr, F_SLOT_BYTES);
+    this.payloadBytes = this.slotBytes - SLOT_HEADER_BYTES;
+    this.mask = this.capacity - 1;
+    this.slotsBase = base + RING_HEADER_BYTES;
+  }
+
+  /**
+   * Bytes a ring of this shape occupies.
+   *
+   * @param capacity - slots, a power of two
+   * @param slotBytes - bytes per slot, a multiple of 8, at least 16
+   */
+  static bytesFor(capacity: number, slotBytes: number): number {
+    return RING_HEADER_BYTES + capacity * slotBytes;
+  }
+
+  /**
+   * Initialises a ring at `base` and returns a view of it. The region must be zeroed or unused.
+   *
+   * @param buffer - shared buffer
+   * @param base - 8-byte aligned offset with `bytesFor(capacity, slotBytes)` bytes available
+   * @param capacity - slots, a power of two from 2 to 2^20
+   * @param slotBytes - bytes per slot, a multiple of 8 from 16 to 64 KiB
+   */
+  static init(buffer: SharedArrayBuffer, base: number, capacity: number, slotBytes: number): Ring {
+    if (!Number.isInteger(capacity) || capacity < 2 || capacity > 1 << 20 || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`ring capacity must be a power of two in [2, 2^20], got ${capacity}`);
+    }
+    if (!Number.isInteger(slotBytes) || slotBytes < 16 || slotBytes > 65536 || slotBytes % 8 !== 0) {
+      throw new RangeError(`ring slotBytes must be a multiple of 8 in [16, 65536], got ${slotBytes}`);
+    }
+    if (base % 8 !== 0 || base + Ring.bytesFor(capacity, slotBytes) > buffer.byteLength) {
+      throw new RangeError(`ring at offset ${base} does not fit the ${buffer.byteLength}-byte buffer`);
+    }
+    const hdr = new Int32Array(buffer, base, RING_HEADER_BYTES / 4);
+    const i32 = new Int32Array(buffer);
+    hdr.fill(0);
+    hdr[F_CAPACITY] = capacity;
+    hdr[F_SLOT_BYTES] = slotBytes;
+    for (let i = 0; i < capacity; i++) i32[(base + RING_HEADER_BYTES + i * slotBytes) >> 2] = i;
+    // Store magic last: a thread that sees it sees the initialised header and slot sequences.
+    Atomics.store(hdr, F_MAGIC, RING_MAGIC);
+    return new Ring(buffer, base);
+  }
+
+  /**
+   * Attaches to a ring initialised by any thread.
+   *
+   * @param buffer - shared buffer
+   * @param base - the ring's offset
+   * @throws Error when no valid ring header is found there
+   */
+  static attach(buffer: SharedArrayBuffer, base: number): Ring {
+    if (base % 8 !== 0 || base + RING_HEADER_BYTES > buffer.byteLength) throw new RangeError(`no ring fits at offset ${base}`);
+    const hdr = new Int32Array(buffer, base, RING_HEADER_BYTES / 4);
+    // Acquire: pairs with init's release store of magic.
+    if (Atomics.load(hdr, F_MAGIC) !== RING_MAGIC) throw new Error(`no ring at offset ${base}`);
+    const cap = hdr[F_CAPACITY];
+    const sb = hdr[F_SLOT_BYTES];
+    if (cap < 2 || (cap & (cap - 1)) !== 0 || sb < 16 || sb % 8 !== 0 || base + Ring.bytesFor(cap, sb) > buffer.byteLength) {
+      throw new Error(`corrupt ring header at offset ${base}`);
+    }
+    return new Ring(buffer, base);
+  }
+
+  // ---- producer side ------------------------------------------------------------------------
+
+  /**
+   * Claims the next free slot for writing.
+   *
+   * @returns the byte offset of the slot's payload in `buffer`, or -1 when the ring is full.
+   *   The claimed position is in {@link Ring.claimed}; publish it with {@link Ring.publish}.
+   */
+  claim(): number {
+    const i32 = this.i32;
+    const hdr = this.hdr;
+    for (;;) {
+      // Acquire the tail; a stale value only costs a retry below.
+      const pos = Atomics.load(hdr, F_TAIL);
+      const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
+      // Acquire the slot's sequence: `seq === pos` means the consumer released it for this lap.
+      const seq = Atomics.load(i32, slot >> 2);
+      const dif = (seq - pos) | 0;
+      if (dif === 0) {
+        // Claim position `pos`; losing the race means another producer took it: retry.
+        if (Atomics.compareExchange(hdr, F_TAIL, pos, (pos + 1) | 0) === pos) {
+          this.claimed = pos;
+          return slot + SLOT_HEADER_BYTES;
+        }
+      } else if (dif < 0) {
+        return -1;
+      }
+    }
+  }
+
+  /** The position of the last successful {@link Ring.claim} by this view. */
+  claimed = 0;
+
+  /**
+   * Publishes the claimed slot `pos` with `length` payload bytes and rings the consumer's
+   * doorbell if it is parked.
+   *
+   * @param pos - the position from {@link Ring.claimed}
+   * @param length - payload bytes written
+   * @param ring - false to defer the doorbell (batched publication; call {@link Ring.wake} later)
+   */
+  publish(pos: number, length: number, ring = true): void {
+    const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
+    this.i32[(slot >> 2) + 1] = length;
+    // Release: the payload and length written above become visible before the sequence says so.
+    Atomics.store(this.i32, slot >> 2, (pos + 1) | 0);
+    if (ring) this.wake();
+  }
+
+  /** Rings the consumer's doorbell if it is parked (one notify for any number of publishes). */
+  wake(): void {
+    // Acquire the parked flag after our publish: if the consumer set it before we published, it
+    // re-checks the ring after setting it, so either it sees our message or we see its flag.
+    if (Atomics.load(this.hdr, F_CONSUMER_PARKED) !== 0) {
+      Atomics.add(this.hdr, F_DATA_BELL, 1);
+      Atomics.notify(this.hdr, F_DATA_BELL);
+    }
+  }
+
+  // ---- consumer side ------------------------------------------------------------------------
+
+  /**
+   * The next published message, without consuming it.
+   *
+   * @returns the byte offset of its payload in `buffer`, or -1 when the ring is empty
+   */
+  peek(): number {
+    const pos = this.hdr[F_HEAD];
+    const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
+    // Acquire: pairs with publish's release store; payload reads below see the producer's writes.
+    const seq = Atomics.load(this.i32, slot >> 2);
+    return seq === ((pos + 1) | 0) ? slot + SLOT_HEADER_BYTES : -1;
+  }
+
+  /** Payload length of the slot whose payload starts at `payload` (from {@link Ring.peek}). */
+  lengthAt(payload: number): number {
+    return this.i32[(payload - SLOT_HEADER_BYTES + 4) >> 2];
+  }
+
+  /** Consumes the message returned by {@link Ring.peek}, freeing its slot for producers. */
+  advance(): void {
+    const hdr = this.hdr;
+    const pos = hdr[F_HEAD];
+    const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
+    // Release the slot for the producer one lap ahead; payload reads are done before this.
+    Atomics.store(this.i32, slot >> 2, (pos + this.capacity) | 0);
+    // Only the consumer writes head; Atomics so stats() in other threads read a whole value.
+    Atomics.store(hdr, F_HEAD, (pos + 1) | 0);
+    // Wake producers waiting for room, once per read while any are parked.
+    if (Atomics.load(hdr, F_PRODUCERS_PARKED) !== 0) {
+      Atomics.add(hdr, F_SPACE_BELL, 1);
+      Atomics.notify(hdr, F_SPACE_BELL);
+    }
+  }
+
+  /** Messages published or claimed and not yet consumed. */
+  depth(): number {
+    // Both loads are racy snapshots; the difference is exact when the ring is quiet.
+    return (Atomics.load(this.hdr, F_TAIL) - Atomics.load(this.hdr, F_HEAD)) | 0;
+  }
+
+  // ---- parking ------------------------------------------------------------------------------
+
+  /**
+   * Parks the consumer until a producer publishes, the ring changes state, or `timeoutMs` passes.
+   * Call only after {@link Ring.peek} returned -1.
+   *
+   * @returns a promise that settles when woken or timed out (check the ring again either way)
+   */
+  waitForData(timeoutMs: number): Promise<unknown> {
+    const hdr = this.hdr;
+    // Read the bell before announcing we park, so a publish after our peek changes it.
+    const bell = Atomics.load(hdr, F_DATA_BELL);
+    // Announce parking; producers that publish after this see the flag and ring the bell.
+    Atomics.store(hdr, F_CONSUMER_PARKED, 1);
+    if (this.peek() !== -1 || Atomics.load(hdr, F_STATE) !== RING_OPEN) {
+      Atomics.store(hdr, F_CONSUMER_PARKED, 0);
+      return Promise.resolve('ok');
+    }
+    const r = Atomics.waitAsync(hdr, F_DATA_BELL, bell, timeoutMs);
+    const done = (): void => {
+      // Parking is over: producers may stop ringing.
+      Atomics.store(hdr, F_CONSUMER_PARKED, 0);
+    };
+    if (!r.async) {
+      done();
+      return Promise.resolve(r.value);
+    }
+    return r.value.then((v) => {
+      done();
+      return v;
+    });
+  }
+
+  /** Wakes a parked consumer without publishing (close, state change). */
+  interruptConsumer(): void {
+    // Bump unconditionally: the consumer may be between its flag store and its wait.
+    Atomics.add(this.hdr, F_DATA_BELL, 1);
+    Atomics.notify(this.hdr, F_DATA_BELL);
+  }
+
+  /**
+   * Parks a producer until the consumer frees a slot, the state changes, or `timeoutMs` passes.
+   *
+   * @returns a promise that settles when woken or timed out (claim again either way)
+   */
+  waitForSpace(timeoutMs: number): Promise<unknown> {
+    const hdr = this.hdr;
+    const bell = Atomics.load(hdr, F_SPACE_BELL);
+    // Count ourselves in before re-checking, so the consumer's next read rings the bell.
+    Atomics.add(hdr, F_PRODUCERS_PARKED, 1);
+    const leave = (): void => {
+      // We stopped waiting: the consumer may stop ringing once the count reaches zero.
+      Atomics.sub(hdr, F_PRODUCERS_PARKED, 1);
+    };
+    if (this.hasSpace() || Atomics.load(hdr, F_STATE) !== RING_OPEN) {
+      leave();
+      return Promise.resolve('ok');
+    }
+    const r = Atomics.waitAsync(hdr, F_SPACE_BELL, bell, timeoutMs);
+    if (!r.async) {
+      leave();
+      return Promise.resolve(r.value);
+    }
+    return r.value.then((v) => {
+      leave();
+      return v;
+    });
+  }
+
+  /** Wakes every parked producer without freeing a slot (close, state change). */
+  interruptProducers(): void {
+    Atomics.add(this.hdr, F_SPACE_BELL, 1);
+    Atomics.notify(this.hdr, F_SPACE_BELL);
+  }
+
+  /** True when the next claim would find a free slot (a racy hint). */
+  hasSpace(): boolean {
+    const pos = Atomics.load(this.hdr, F_TAIL);
+    const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
+    return Atomics.load(this.i32, slot >> 2) === pos;
+  }
+
+  // ---- state and liveness -------------------------------------------------------------------
+
+  /** `RING_OPEN`, `RING_CLOSED` or `RING_DEAD`. */
+  get state(): number {
+    return Atomics.load(this.hdr, F_STATE);
+  }
+
+  /** Sets the state and wakes everyone parked on the ring so they see it. */
+  setState(state: number): void {
+    // Publish the new state before waking, so woken threads read it.
+    Atomics.store(this.hdr, F_STATE, state);
+    this.interruptConsumer();
+    this.interruptProducers();
+  }
+
+  /** Records the consumer's thread id (for watchers that learn of thread exits). */
+  setOwner(threadId: number): void {
+    Atomics.store(this.hdr, F_OWNER, threadId);
+  }
+
+  /** The consumer's thread id. */
+  get owner(): number {
+    return Atomics.load(this.hdr, F_OWNER);
+  }
+
+  /** Bumps the consumer's heartbeat (called on a timer while the consumer lives). */
+  beat(): void {
+    Atomics.add(this.hdr, F_HEARTBEAT, 1);
+  }
+
+  /** The consumer's heartbeat counter; a value that stops changing means a stalled or dead consumer. */
+  get heartbeat(): number {
+    return Atomics.load(this.hdr, F_HEARTBEAT);
+  }
+}
