@@ -1,1 +1,22 @@
-export {};
+export { BATCH_MAGIC, BATCH_MARKER_BYTES, BATCH_VERSION, isBatchMarker } from './batch-codec.js';
+export { ZeroMqClient } from './zmq-client.js';
+export { ZeroMqServer } from './zmq-server.js';
+export type { ZeroMqProtocol } from './zmq-endpoint.js';
+export { ZMQ_PROTOCOLS, zmqUrl } from './zmq-endpoint.js';
+export type {
+  ZeroMqBatchOptions,
+  ZeroMqClientCurve,
+  ZeroMqClientOptions,
+  ZeroMqServerCurve,
+  ZeroMqServerOptions,
+  ZeroMqSocketOptions,
+} from './zmq-options.js';
+export {
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_LINGER_MS,
+  DEFAULT_MAX_BATCHED_MESSAGE_BYTES,
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_RECONNECT_INTERVAL_MS,
+} from './zmq-options.js';
+export { SEND_SLICE_MS } from './socket-sender.js';
+export { registerZeroMq, zeroMqProvider } from './register.js';

@@ -1,0 +1,130 @@
+/**
+ * Options of the ZeroMQ transport, as typed objects. Each socket option names its libzmq
+ * counterpart; both ends apply the same defaults so a benchmark or a test compares like with like.
+ */
+import type { ServerOptions } from '@lightbeam/core';
+import type { Context } from 'zeromq';
+
+/** Socket options shared by clients and servers. */
+export interface ZeroMqSocketOptions {
+  /**
+   * The zeromq.js context. Both ends of an `inproc` endpoint must share one; the default is
+   * zeromq.js's process-wide context, so endpoints made in one thread already share it.
+   * @defaultValue zeromq.js `context`
+   */
+  context?: Context;
+  /**
+   * `ZMQ_LINGER`: how long queued messages may keep the socket (and process exit) alive after
+   * `close()`, in ms. zeromq.js defaults to -1 (forever), which is how the C++ destructor hangs;
+   * a finite value bounds it.
+   * @defaultValue 1000
+   */
+  linger?: number;
+  /**
+   * `ZMQ_SNDHWM` (client) / `ZMQ_RCVHWM` (server): messages queued per peer before `send`
+   * resolves `EAGAIN` (or waits, with `timeoutMs`).
+   * @defaultValue 1000
+   */
+  highWaterMark?: number;
+  /**
+   * `ZMQ_MAXMSGSIZE` on the receiving side: a peer sending a larger message (any single frame)
+   * is disconnected before the message is handed over. -1 means no limit.
+   * @defaultValue -1
+   */
+  maxMessageSize?: number;
+  /**
+   * `ZMQ_RECONNECT_IVL` in ms (client): how soon a client retries a lost or refused connection.
+   * @defaultValue 100
+   */
+  reconnectInterval?: number;
+}
+
+/** CURVE keys of a server: its own key pair (Z85 strings from zeromq.js `curveKeyPair()`). */
+export interface ZeroMqServerCurve {
+  /** `ZMQ_CURVE_SECRETKEY`: the server's secret key. */
+  secretKey: string;
+  /** `ZMQ_CURVE_PUBLICKEY`: the server's public key (optional; libzmq derives nothing from it on a server). */
+  publicKey?: string;
+}
+
+/** CURVE keys of a client: the server's public key and, optionally, the client's own pair. */
+export interface ZeroMqClientCurve {
+  /** `ZMQ_CURVE_SERVERKEY`: the public key of the server to talk to. */
+  serverKey: string;
+  /** `ZMQ_CURVE_PUBLICKEY` of the client; a fresh pair is made when both client keys are omitted. */
+  publicKey?: string;
+  /** `ZMQ_CURVE_SECRETKEY` of the client. */
+  secretKey?: string;
+}
+
+/**
+ * Opt-in batching (client side): small messages are packed into one ZeroMQ message. Only a
+ * Lightbeam-for-TypeScript server understands batches, so leave it off towards C++ peers.
+ */
+export interface ZeroMqBatchOptions {
+  /**
+   * Largest packed message (a batch) in bytes; a batch is sent when the next message would not
+   * fit, or at the end of the current event-loop turn.
+   * @defaultValue 131072
+   */
+  maxBatchBytes?: number;
+  /**
+   * Largest single message (metadata + data) that is batched; larger ones are sent as a plain
+   * multipart message, after the batch in progress, so order is kept.
+   * @defaultValue 16384
+   */
+  maxMessageBytes?: number;
+}
+
+/** Options of {@link ZeroMqClient}. */
+export interface ZeroMqClientOptions extends ZeroMqSocketOptions {
+  /** CURVE encryption and authentication; the server must use CURVE too. */
+  curve?: ZeroMqClientCurve;
+  /** `true` or options to pack small messages; off by default so C++ servers understand us. */
+  batch?: boolean | ZeroMqBatchOptions;
+  /**
+   * Copy each XFER bulk before handing it to zeromq.js. zeromq.js sends views over 128 bytes by
+   * reference *after* `send` resolved, so without a copy the bytes must stay unchanged until they
+   * left the process; turn this on when you reuse send buffers at once (C++ `Send` semantics).
+   * @defaultValue false
+   */
+  copyXfer?: boolean;
+}
+
+/** Options of {@link ZeroMqServer}. */
+export interface ZeroMqServerOptions extends ZeroMqSocketOptions, ServerOptions {
+  /** CURVE encryption and authentication: the server's key pair. */
+  curve?: ZeroMqServerCurve;
+  /**
+   * Unpack batches sent by batching clients. C++ peers can never produce the batch marker, so
+   * this is safe to leave on.
+   * @defaultValue true
+   */
+  acceptBatches?: boolean;
+}
+
+/** Default `ZMQ_LINGER` in ms. */
+export const DEFAULT_LINGER_MS = 1000;
+/** Default high-water mark (libzmq's own). */
+export const DEFAULT_HIGH_WATER_MARK = 1000;
+/** Default `ZMQ_RECONNECT_IVL` in ms (libzmq's own). */
+export const DEFAULT_RECONNECT_INTERVAL_MS = 100;
+/** Default {@link ZeroMqBatchOptions.maxBatchBytes}. */
+export const DEFAULT_MAX_BATCH_BYTES = 128 * 1024;
+/** Default {@link ZeroMqBatchOptions.maxMessageBytes}. */
+export const DEFAULT_MAX_BATCHED_MESSAGE_BYTES = 16 * 1024;
+
+/**
+ * Checks an integer option and returns it or its default.
+ *
+ * @param name - option name, for the error
+ * @param value - given value
+ * @param dflt - default
+ * @param min - smallest accepted value
+ * @throws RangeError naming the option and the value
+ */
+export function intOption(name: string, value: number | undefined, dflt: number, min: number): number {
+  if (value === undefined) return dflt;
+  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`option ${name} must be an integer >= ${min}, got ${value}`);
+  return value;
+}
