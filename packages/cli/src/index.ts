@@ -1,0 +1,2 @@
+export type { HostPort } from './host-port.js';
+export { formatHostPort, parseHostPort } from './host-port.js';
