@@ -1,0 +1,51 @@
+/**
+ * `lightbeam recv --listen <host:port> --out <dir> [--count N] [--timeout-ms T]`.
+ */
+import type { Command } from 'commander';
+import { parseIntOption } from '../cli-error.js';
+import { DEFAULT_RECV_MESSAGE_BYTES } from '../file-receiver.js';
+import { createProgress } from '../progress.js';
+import { receiveFiles } from '../recv-files.js';
+import { parseHostPortOption } from './options.js';
+import type { SubcommandModule } from './subcommand.js';
+
+interface RecvOpts {
+  listen: string;
+  out: string;
+  count?: string;
+  timeoutMs?: string;
+  maxMessageBytes: string;
+  json: boolean;
+  progress: boolean;
+}
+
+/** The `recv` subcommand. */
+export const recvCommand: SubcommandModule = {
+  name: 'recv',
+  register(program: Command): void {
+    program
+      .command('recv')
+      .summary('receive files sent by "lightbeam send" into a folder')
+      .description(
+        'Receive files sent by "lightbeam send" into a folder. Every SHA-256 is verified before a file gets its name; ' +
+          'names that would land outside the folder (absolute, "..", NUL bytes, symbolic links) are refused and the ' +
+          'receiver keeps running. Exits 1 if anything was refused or failed, or if --timeout-ms passed before --count transfers.',
+      )
+      .requiredOption('--listen <host:port>', 'address to bind, e.g. 0.0.0.0:9000')
+      .requiredOption('--out <dir>', 'output folder (created if missing)')
+      .option('--count <n>', 'exit after this many transfers (one per "lightbeam send" run)')
+      .option('--timeout-ms <ms>', 'give up after this long without a message')
+      .option('--max-message-bytes <n>', 'refuse messages carrying more data than this', String(DEFAULT_RECV_MESSAGE_BYTES))
+      .option('--json', 'print one JSON line per finished transfer instead of the text summary')
+      .option('--no-progress', 'print plain lines even on a terminal')
+      .action(async (opts: RecvOpts) => {
+        const listen = parseHostPortOption('--listen', opts.listen);
+        const count = opts.count === undefined ? undefined : parseIntOption('--count', opts.count, 1);
+        const timeoutMs = opts.timeoutMs === undefined ? undefined : parseIntOption('--timeout-ms', opts.timeoutMs, 1);
+        const maxMessageBytes = parseIntOption('--max-message-bytes', opts.maxMessageBytes, 1);
+        const progress = createProgress({ bytes: true, enabled: opts.progress && !opts.json });
+        const ok = await receiveFiles({ host: listen.host, port: listen.port, outDir: opts.out, count, timeoutMs, maxMessageBytes, json: opts.json, progress });
+        if (!ok) process.exitCode = 1;
+      });
+  },
+};

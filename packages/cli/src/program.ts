@@ -1,0 +1,41 @@
+/**
+ * The `lightbeam` program: the root command and the list of subcommand modules.
+ */
+import { Command } from 'commander';
+import { benchCommand } from './commands/bench-command.js';
+import { recvCommand } from './commands/recv-command.js';
+import { sendCommand } from './commands/send-command.js';
+import type { SubcommandModule } from './commands/subcommand.js';
+
+/**
+ * Every subcommand, in `--help` order.
+ *
+ * REGISTRATION POINT: a new subcommand is one module implementing `SubcommandModule` in
+ * `commands/`, added to this list. `lightbeam bridge` (the shared-memory bridge between hosts,
+ * from `@lightbeam/zmq-bridge`) goes here when the bridge lands.
+ */
+export const SUBCOMMANDS: readonly SubcommandModule[] = [sendCommand, recvCommand, benchCommand];
+
+/** The package version, shown by `--version`. */
+export const VERSION = '0.1.0';
+
+/**
+ * Builds the program with every subcommand. Errors from Commander (unknown option, missing
+ * argument) throw `CommanderError` instead of exiting, so `main` decides the exit code.
+ *
+ * @param modules - the subcommands (default {@link SUBCOMMANDS})
+ */
+export function createProgram(modules: readonly SubcommandModule[] = SUBCOMMANDS): Command {
+  const program = new Command('lightbeam')
+    .description('Lightbeam two-phase bulk messaging: move files between hosts, run and plot the benchmarks')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`lightbeam: ${str.replace(/^error: /, '')}`) })
+    .showSuggestionAfterError(true);
+  for (const m of modules) m.register(program);
+  for (const c of program.commands) {
+    // Errors of a subcommand name it: `lightbeam recv: required option ...`.
+    c.configureOutput({ outputError: (str, write) => write(`lightbeam ${c.name()}: ${str.replace(/^error: /, '')}`) });
+  }
+  return program;
+}

@@ -1,0 +1,136 @@
+/**
+ * `lightbeam recv`: binds a ZeroMQ server through the core API (`TransportFactory.getServer`,
+ * `waitMetadata`, `recvBulks`) and hands each message to a {@link FileReceiver}.
+ */
+import { mkdir, realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Server } from '@lightbeam/core';
+import { EADDRINUSE, ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Transport, TransportFactory, strerror } from '@lightbeam/core';
+import '@lightbeam/zmq-bridge';
+import { CliError } from './cli-error.js';
+import { FileBatchMeta } from './file-meta.js';
+import type { TransferReport } from './file-receiver.js';
+import { FileReceiver } from './file-receiver.js';
+import type { Progress } from './progress.js';
+import { formatBytes } from './progress.js';
+
+/** Options of {@link receiveFiles}. */
+export interface ReceiveFilesOptions {
+  /** Address to bind. */
+  host: string;
+  /** TCP port to bind. */
+  port: number;
+  /** Output folder; created if missing. */
+  outDir: string;
+  /** Stop after this many finished transfers; without it, run until SIGINT/SIGTERM or the timeout. */
+  count?: number;
+  /** Stop after this long without a message. */
+  timeoutMs?: number;
+  /** Refuse messages carrying more data than this. */
+  maxMessageBytes?: number;
+  /** Print each finished transfer as one JSON line. */
+  json: boolean;
+  /** Progress and per-file lines. */
+  progress: Progress;
+}
+
+/**
+ * Receives transfers until `count` of them finished, the timeout passed, or a signal arrived.
+ *
+ * @returns `true` when nothing was refused or failed and `count` (if given) was reached
+ * @throws CliError when the port cannot be bound or the folder cannot be created
+ */
+export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> {
+  const outDir = resolve(opts.outDir);
+  await mkdir(outDir, { recursive: true }).catch((err: Error) => {
+    throw new CliError(`cannot create the output folder ${outDir}: ${err.message}`);
+  });
+  const root = await realpath(outDir);
+  const where = `${opts.host}:${opts.port}`;
+  let server: Server;
+  try {
+    server = await TransportFactory.getServer(opts.host, Transport.kZeroMq, 'tcp', opts.port);
+  } catch (err) {
+    if (err instanceof LightbeamError && err.code === 'ERR_LBM_BIND') {
+      const reason = err.errno === EADDRINUSE || /in use/i.test(err.message) ? 'address already in use' : err.message;
+      throw new CliError(`cannot listen on ${where}: ${reason}`);
+    }
+    throw err;
+  }
+  const { progress } = opts;
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let clean = true;
+  let progressFor = '';
+  const receiver = new FileReceiver(
+    server,
+    root,
+    {
+      onFile: (f) => progress.log(`received ${f.path} (${formatBytes(f.size)}) sha256 ${f.sha256.slice(0, 16)}... verified`),
+      onRefused: (r) => {
+        clean = false;
+        const line = r.reason.startsWith('refused') ? r.reason : `${r.path}: ${r.reason}`;
+        process.stderr.write(`lightbeam recv: ${line}\n`);
+      },
+      onBytes: (id, bytes, total) => {
+        if (id !== progressFor) {
+          progressFor = id;
+          progress.start(total, 'receiving');
+        }
+        progress.update(bytes);
+      },
+    },
+    opts.maxMessageBytes,
+  );
+  const report = (r: TransferReport): void => {
+    progress.stop();
+    progressFor = '';
+    if (r.received.length !== r.announced) clean = false;
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ event: 'transfer', ...r })}\n`);
+      return;
+    }
+    const verdict = r.refused.length === 0 && r.received.length === r.announced ? 'all SHA-256 verified' : `${r.refused.length} refused or failed`;
+    progress.log(`transfer ${r.transferId}: ${r.received.length} of ${r.announced} files, ${formatBytes(r.bytes)}, ${verdict}`);
+  };
+
+  if (!opts.json) progress.log(`listening on tcp://${where}, writing to ${root}`);
+  else process.stdout.write(`${JSON.stringify({ event: 'listening', address: where, out: root })}\n`);
+  let done = 0;
+  try {
+    while (opts.count === undefined || done < opts.count) {
+      const meta = new FileBatchMeta();
+      const rc = await server.waitMetadata(meta, { timeoutMs: opts.timeoutMs, signal: stop.signal });
+      if (rc === 0) {
+        const r = await receiver.handle(meta);
+        if (r !== null) {
+          report(r);
+          done++;
+        }
+      } else if (rc === LBM_MALFORMED) {
+        clean = false;
+        process.stderr.write('lightbeam recv: refused a message whose metadata cannot be decoded (not from "lightbeam send"?)\n');
+      } else if (rc === ETIMEDOUT) {
+        if (opts.count !== undefined) {
+          clean = false;
+          process.stderr.write(`lightbeam recv: no message for ${opts.timeoutMs} ms; ${done} of ${opts.count} transfers finished\n`);
+        }
+        break;
+      } else if (rc === ECANCELED || rc === ESHUTDOWN) {
+        break;
+      } else {
+        throw new CliError(`receive failed: ${strerror(rc)} (code ${rc})`);
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const r of await receiver.abandonAll()) report(r);
+    progress.stop();
+    await server.close();
+  }
+  return clean;
+}

@@ -1,0 +1,172 @@
+/**
+ * `lightbeam send`: files and folders to a `lightbeam recv`, over the ZeroMQ transport, through
+ * nothing but the core API (`TransportFactory.getClient`, `expose`, `send`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { BULK_XFER, ETIMEDOUT, Transport, TransportFactory, expose, strerror } from '@lightbeam/core';
+import '@lightbeam/zmq-bridge';
+import { CliError } from './cli-error.js';
+import { sha256File } from './file-hash.js';
+import { FileBatchMeta, FileEntry } from './file-meta.js';
+import type { SkippedPath, SourceFile } from './file-walk.js';
+import { walkSources } from './file-walk.js';
+import type { Progress } from './progress.js';
+import { formatBytes } from './progress.js';
+import { probeTcp } from './reachability.js';
+import { DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES, planMessages } from './send-plan.js';
+
+/** Options of {@link sendFiles}. */
+export interface SendFilesOptions {
+  /** Receiver host. */
+  host: string;
+  /** Receiver TCP port. */
+  port: number;
+  /** Files and folders to send. */
+  paths: readonly string[];
+  /**
+   * Data bound per message.
+   * @defaultValue 8 MiB
+   */
+  maxMessageBytes?: number;
+  /**
+   * How long to wait for the receiver: the reachability probe, room in the send queue, and
+   * delivery of what is still queued at the end.
+   * @defaultValue 30000
+   */
+  timeoutMs?: number;
+  /** Where progress and per-file lines go. */
+  progress: Progress;
+}
+
+/** What {@link sendFiles} did. */
+export interface SendSummary {
+  /** The id the receiver reports the transfer under. */
+  transferId: string;
+  /** Files sent. */
+  files: number;
+  /** Bytes of file data sent. */
+  bytes: number;
+  /** Messages sent. */
+  messages: number;
+  /** Paths not sent (symbolic links, special files). */
+  skipped: SkippedPath[];
+}
+
+// Few messages in flight: `send` then waits for the network instead of reading the whole
+// folder into memory, and the progress bar follows the bytes that actually leave.
+const SEND_HIGH_WATER_MARK = 2;
+
+/**
+ * Sends files and folders to a receiver.
+ *
+ * @param opts - receiver, paths, bounds, progress
+ * @returns what was sent
+ * @throws CliError when a path is missing, the receiver cannot be reached, or a send fails
+ */
+export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
+  const timeoutMs = opts.timeoutMs ?? 30000;
+  const { progress } = opts;
+  const { files, skipped } = await walkSources(opts.paths).catch((err: Error) => {
+    throw new CliError(err.message);
+  });
+  for (const s of skipped) progress.log(`skipped ${s.absPath}: ${s.reason}`);
+  if (files.length === 0) throw new CliError('nothing to send: no regular files under the given paths');
+  const totalBytes = files.reduce((n, f) => n + f.size, 0);
+
+  progress.start(totalBytes, 'hashing');
+  const digests: Uint8Array[] = [];
+  let hashed = 0;
+  for (const f of files) {
+    digests.push(await sha256File(f.absPath));
+    hashed += f.size;
+    progress.update(hashed);
+  }
+  progress.stop();
+
+  await probeTcp(opts.host, opts.port, timeoutMs);
+  const client = await TransportFactory.getClient(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
+    highWaterMark: SEND_HIGH_WATER_MARK,
+    linger: timeoutMs,
+  });
+  const plan = planMessages(files, opts.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES);
+  const transferId = randomUUID();
+  const reader = new PieceReader(files);
+  let sent = 0;
+  try {
+    progress.start(totalBytes, 'sending');
+    for (let m = 0; m < plan.length; m++) {
+      const meta = new FileBatchMeta();
+      meta.transferId = transferId;
+      meta.fileCount = files.length;
+      meta.totalBytes = totalBytes;
+      meta.final = m === plan.length - 1;
+      let bytes = 0;
+      for (const piece of plan[m]) {
+        const f = files[piece.file];
+        const entry = new FileEntry();
+        entry.path = f.relPath;
+        entry.size = f.size;
+        entry.sha256 = digests[piece.file];
+        entry.offset = piece.offset;
+        meta.files.push(entry);
+        // A fresh buffer per piece: zeromq.js keeps it by reference after `send` resolves.
+        const data = await reader.read(piece.file, piece.offset, piece.length);
+        meta.send.push(expose(data, piece.length, BULK_XFER));
+        bytes += piece.length;
+      }
+      const rc = await client.send(meta, { timeoutMs });
+      if (rc !== 0) {
+        throw new CliError(
+          rc === ETIMEDOUT
+            ? `the receiver at ${opts.host}:${opts.port} took nothing for ${timeoutMs} ms (message ${m + 1} of ${plan.length})`
+            : `send to ${opts.host}:${opts.port} failed: ${strerror(rc)} (code ${rc})`,
+        );
+      }
+      sent += bytes;
+      progress.update(sent);
+      for (const piece of plan[m]) {
+        const f = files[piece.file];
+        if (piece.offset + piece.length === f.size) progress.log(`sent ${f.relPath} (${formatBytes(f.size)})`);
+      }
+    }
+  } finally {
+    progress.stop();
+    await reader.close();
+    // close() lets libzmq deliver what is still queued, for at most `linger` ms.
+    await client.close();
+  }
+  return { transferId, files: files.length, bytes: sent, messages: plan.length, skipped };
+}
+
+/** Reads pieces of the planned files, keeping the current file open. */
+class PieceReader {
+  private index = -1;
+  private handle: FileHandle | null = null;
+
+  constructor(private readonly files: readonly SourceFile[]) {}
+
+  async read(file: number, offset: number, length: number): Promise<Uint8Array> {
+    if (file !== this.index) {
+      await this.close();
+      this.handle = await open(this.files[file].absPath, 'r');
+      this.index = file;
+    }
+    const buf = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await (this.handle as FileHandle).read(buf, got, length - got, offset + got);
+      if (bytesRead === 0) throw new CliError(`${this.files[file].absPath} shrank while it was being sent`);
+      got += bytesRead;
+    }
+    return buf;
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = null;
+    this.index = -1;
+    if (h !== null) await h.close();
+  }
+}
