@@ -159,6 +159,8 @@ export function unpackBatch(body: Uint8Array, maxFrames: number, out: IncomingMe
     return;
   }
   const dv = new DataView(body.buffer, body.byteOffset, end);
+  // Views of a plain Uint8Array are cheaper to cut than Buffer's subarray (no Buffer prototype).
+  body = new Uint8Array(body.buffer, body.byteOffset, end);
   const count = dv.getUint32(0, true);
   let p = BATCH_HEADER_BYTES;
   for (let r = 0; r < count; r++) {

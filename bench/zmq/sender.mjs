@@ -1,0 +1,49 @@
+// The sending process of bench/zmq.bench.ts. argv: mode (raw | lbm | lbm-batch) port.
+// Waits for {size, count} over IPC, sends `count` messages of one metadata frame + one bulk of
+// `size` bytes, answers {sent}. Socket options match the receiver's (same HWM, same linger).
+import { BULK_XFER, LbmMeta, encodeMeta, expose } from '@lightbeam/core';
+import { ZeroMqClient } from '@lightbeam/zmq-bridge';
+import { Push } from 'zeromq';
+
+const [mode, port] = process.argv.slice(2);
+const HWM = 1000;
+const LINGER = 1000;
+const url = `tcp://127.0.0.1:${port}`;
+
+let sendBatch;
+if (mode === 'raw') {
+  const push = new Push({ sendHighWaterMark: HWM, linger: LINGER });
+  push.connect(url);
+  sendBatch = async (size, count) => {
+    const payload = Buffer.alloc(size, 0x5a);
+    // The same 28-byte frame 0 Lightbeam sends for one XFER bulk of this size.
+    const m = new LbmMeta();
+    m.send.push(expose(payload, size, BULK_XFER));
+    const header = encodeMeta(m);
+    for (let i = 0; i < count; i++) await push.send([header, payload]);
+  };
+} else {
+  const client = await ZeroMqClient.create('127.0.0.1', 'tcp', Number(port), { highWaterMark: HWM, linger: LINGER, batch: mode === 'lbm-batch' });
+  const wait = { timeoutMs: 60_000 };
+  sendBatch = async (size, count) => {
+    const payload = Buffer.alloc(size, 0x5a);
+    for (let i = 0; i < count; i++) {
+      const meta = new LbmMeta();
+      meta.send.push(client.expose(payload, size, BULK_XFER));
+      const rc = await client.send(meta, wait);
+      if (rc !== 0) throw new Error(`send failed: ${rc}`);
+    }
+    await client.flush();
+  };
+}
+
+process.on('message', async ({ size, count }) => {
+  try {
+    await sendBatch(size, count);
+    process.send({ sent: count });
+  } catch (err) {
+    process.send({ error: String(err) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.send({ ready: true });
