@@ -4,6 +4,9 @@
  */
 import { expect } from 'chai';
 import { BULK_XFER, EAGAIN, ECANCELED, ETIMEDOUT, LbmMeta, LightbeamError, Transport, TransportFactory } from '@lightbeam/core';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ZeroMqClientOptions } from '@lightbeam/zmq-bridge';
 import { ZeroMqClient, ZeroMqServer } from '@lightbeam/zmq-bridge';
 import { bounded, fixture, startNode } from './support/child.js';
 import type { Child } from './support/child.js';
@@ -15,6 +18,25 @@ async function freePort(): Promise<number> {
   const port = s.port as number;
   await s.close();
   return port;
+}
+
+let nobodyCounter = 0;
+
+/** A client towards an ipc path nobody will ever bind: messages can only queue. */
+function clientToNobody(options: ZeroMqClientOptions): Promise<ZeroMqClient> {
+  return ZeroMqClient.create(join(tmpdir(), `lbm-nobody-${process.pid}-${++nobodyCounter}.sock`), 'ipc', 0, options);
+}
+
+/** Binds `port` again; the old socket's unbind completes in libzmq's I/O thread, so retry briefly. */
+async function rebind(port: number): Promise<ZeroMqServer> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ZeroMqServer.create('127.0.0.1', 'tcp', port);
+    } catch (err) {
+      if (attempt >= 40 || (err as LightbeamError).errno !== 98) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 function meta1(bytes: Uint8Array, client: ZeroMqClient): LbmMeta {
@@ -50,7 +72,7 @@ describe('ZeroMQ back-pressure and close', () => {
   });
 
   it('resolves EAGAIN once the high-water mark is reached with no peer', async () => {
-    client = await ZeroMqClient.create('127.0.0.1', 'tcp', await freePort(), { highWaterMark: 10, linger: 0 });
+    client = await clientToNobody({ highWaterMark: 10, linger: 0 });
     const data = new Uint8Array(64);
     let queued = 0;
     let rc = 0;
@@ -64,7 +86,7 @@ describe('ZeroMQ back-pressure and close', () => {
   });
 
   it('waits for room with timeoutMs and resolves ETIMEDOUT, or ECANCELED on abort', async () => {
-    client = await ZeroMqClient.create('127.0.0.1', 'tcp', await freePort(), { highWaterMark: 1, linger: 0 });
+    client = await clientToNobody({ highWaterMark: 1, linger: 0 });
     const data = new Uint8Array(64);
     while ((await client.send(meta1(data, client))) === 0);
     expect(await client.send(meta1(data, client), { timeoutMs: 30 })).to.equal(ETIMEDOUT);
@@ -75,7 +97,7 @@ describe('ZeroMQ back-pressure and close', () => {
   });
 
   it('closes promptly with queued messages and no peer', async () => {
-    client = await ZeroMqClient.create('127.0.0.1', 'tcp', await freePort(), { highWaterMark: 100, linger: 100 });
+    client = await clientToNobody({ highWaterMark: 100, linger: 100 });
     const data = new Uint8Array(4096);
     while ((await client.send(meta1(data, client))) === 0);
     await bounded(client.close(), 5000, () => 'close() hung with queued messages');
@@ -89,7 +111,7 @@ describe('ZeroMQ back-pressure and close', () => {
   });
 
   it('closes a batching client promptly with batches it could not hand over', async () => {
-    client = await ZeroMqClient.create('127.0.0.1', 'tcp', await freePort(), { highWaterMark: 1, linger: 50, batch: { maxBatchBytes: 1024 } });
+    client = await clientToNobody({ highWaterMark: 1, linger: 50, batch: { maxBatchBytes: 1024 } });
     const data = new Uint8Array(100);
     let rc = 0;
     for (let i = 0; i < 10_000 && rc === 0; i++) rc = await client.send(meta1(data, client));
@@ -159,7 +181,7 @@ describe('ZeroMQ reconnection and dying senders', () => {
     await server.close();
     // Sent while nobody listens: queued in the client (some may die with the old connection).
     for (let i = 0; i < 5; i++) expect(await client.send(meta1(Buffer.from(`gap ${i}`), client), { timeoutMs: 5000 })).to.equal(0);
-    server = await ZeroMqServer.create('127.0.0.1', 'tcp', port);
+    server = await rebind(port);
     expect(await client.send(meta1(Buffer.from('after'), client), { timeoutMs: 5000 })).to.equal(0);
     const got: string[] = [];
     while (got[got.length - 1] !== 'after') got.push(Buffer.from(await recvOne(server, 10_000)).toString());

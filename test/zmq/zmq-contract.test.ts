@@ -35,14 +35,14 @@ const sendRaw = async (pair: TransportPair, frames: Uint8Array[]): Promise<void>
   await (pair as ZmqPair).raw.send(frames);
 };
 
-const base: TransportContractOptions = { sendRaw, copiesOnSend: false };
+const base: TransportContractOptions = { sendRaw, copiesOnSend: true };
 
 for (const protocol of PROTOCOLS) {
   describeTransportContract(`zeromq ${protocol}`, maker(protocol, {}), base);
 }
-describeTransportContract('zeromq tcp (copyXfer)', maker('tcp', { copyXfer: true }), { ...base, copiesOnSend: true });
-describeTransportContract('zeromq tcp (batched)', maker('tcp', { batch: true, copyXfer: true }), { ...base, copiesOnSend: true });
-describeTransportContract('zeromq inproc (batched)', maker('inproc', { batch: true }), base);
+describeTransportContract('zeromq tcp (zero copy)', maker('tcp', { copyXfer: false }), { ...base, copiesOnSend: false });
+describeTransportContract('zeromq tcp (batched)', maker('tcp', { batch: true }), base);
+describeTransportContract('zeromq inproc (batched, zero copy)', maker('inproc', { batch: true, copyXfer: false }), { ...base, copiesOnSend: false });
 
 describeTransportContract('zeromq tcp via TransportFactory', async () => {
   // The factory follows C++ (port 0 means 8192), so pick a random high port; retry on a clash.

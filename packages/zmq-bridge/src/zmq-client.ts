@@ -50,7 +50,7 @@ export class ZeroMqClient extends Client {
     if (protocol === 'tcp' && port === 0) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', 'a client needs the server port, got 0');
     this.url = zmqUrl(addr, protocol, port);
     this.address = addr;
-    this.copyXfer = options.copyXfer ?? false;
+    this.copyXfer = options.copyXfer ?? true;
     this.lingerMs = intOption('linger', options.linger, DEFAULT_LINGER_MS, -1);
     const socketOptions: Record<string, unknown> = {
       linger: this.lingerMs,

@@ -83,10 +83,11 @@ export interface ZeroMqClientOptions extends ZeroMqSocketOptions {
   /** `true` or options to pack small messages; off by default so C++ servers understand us. */
   batch?: boolean | ZeroMqBatchOptions;
   /**
-   * Copy each XFER bulk before handing it to zeromq.js. zeromq.js sends views over 128 bytes by
-   * reference *after* `send` resolved, so without a copy the bytes must stay unchanged until they
-   * left the process; turn this on when you reuse send buffers at once (C++ `Send` semantics).
-   * @defaultValue false
+   * Copy each XFER bulk before handing it to zeromq.js, so the sender may reuse its buffer as soon
+   * as `send` resolved (C++ `Send` semantics). zeromq.js sends views over 128 bytes by reference
+   * *after* `send` resolved: with `false` (zero copy) the bytes must stay unchanged until they left
+   * the process, which the application cannot observe; choose it only for buffers never rewritten.
+   * @defaultValue true
    */
   copyXfer?: boolean;
 }
