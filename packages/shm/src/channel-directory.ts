@@ -163,6 +163,17 @@ export class ChannelDirectory {
     }
   }
 
+  /** Ring pointers of every channel (for watchers that mark a dead thread's rings). */
+  rings(): Pointer[] {
+    const out: Pointer[] = [];
+    for (let i = 0; i < this.capacity; i++) {
+      const e = this.entry(i);
+      // Acquire: pairs with the release store of state in `findOrInsert`.
+      if (Atomics.load(this.i32, e >> 2) === ENTRY_READY) out.push(this.ringOf(e));
+    }
+    return out;
+  }
+
   /** Names of every channel (for diagnostics). */
   names(): string[] {
     const out: string[] = [];

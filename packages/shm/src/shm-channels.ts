@@ -1,0 +1,88 @@
+/**
+ * Per-thread access to the domain's channels: the memory the transport runs on, the channel
+ * directory, and cached ring views.
+ */
+import type { Pointer } from '@lightbeam/core';
+import { LightbeamError } from '@lightbeam/core';
+import { ChannelDirectory } from './channel-directory.js';
+import { Ring } from './ring.js';
+import type { ShmMemory } from './shm-memory.js';
+
+/** Most channels one domain can hold. */
+export const DIRECTORY_CAPACITY = 256;
+
+/** Slot payload tag: the envelope follows inline, at payload + `SLOT_PREFIX_BYTES`. */
+export const TAG_INLINE = 1;
+/** Slot payload tag: the envelope is in a slab block (`i32 major, i32 minor, f64 off, u32 length` at +8). */
+export const TAG_BLOCK = 2;
+/** Bytes before an inline envelope in a slot payload (tag + padding keeps it 8-aligned). */
+export const SLOT_PREFIX_BYTES = 8;
+/** Bytes of a block reference in a slot payload. */
+export const SLOT_BLOCK_REF_BYTES = 32;
+
+let current: ShmMemory | null = null;
+const directories = new WeakMap<ShmMemory, ChannelDirectory>();
+const rings = new WeakMap<SharedArrayBuffer, Map<number, Ring>>();
+
+/**
+ * Sets the memory this thread's shared-memory endpoints use (the memory manager calls it when it
+ * is created or attached).
+ *
+ * @param m - the thread's memory, or `null` to detach
+ */
+export function setTransportMemory(m: ShmMemory | null): void {
+  current = m;
+}
+
+/**
+ * The thread's memory.
+ *
+ * @throws LightbeamError `ERR_LBM_INVALID_ARGUMENT` when no memory manager was created or attached
+ */
+export function transportMemory(): ShmMemory {
+  if (current === null) {
+    throw new LightbeamError(
+      'ERR_LBM_INVALID_ARGUMENT',
+      'no shared memory in this thread: create a MemoryManager (main thread) or attach one (worker) before using Transport.kShm',
+    );
+  }
+  return current;
+}
+
+/** The domain's channel directory, created by the first thread that needs it. */
+export function channelDirectory(memory: ShmMemory): ChannelDirectory {
+  let dir = directories.get(memory);
+  if (dir !== undefined) return dir;
+  const bytes = ChannelDirectory.bytesFor(DIRECTORY_CAPACITY);
+  let mine: Pointer | null = null;
+  const ptr = memory.directory(() => {
+    const p = memory.allocate(bytes);
+    if (p === null) throw new LightbeamError('ERR_LBM_NOMEM', `no shared memory for the channel directory (${bytes} bytes)`);
+    ChannelDirectory.init(regionOf(memory, p), p.off, DIRECTORY_CAPACITY);
+    mine = p;
+    return p;
+  });
+  if (mine !== null && (mine as Pointer).off !== ptr.off) memory.free(mine);
+  dir = ChannelDirectory.attach(regionOf(memory, ptr), ptr.off);
+  directories.set(memory, dir);
+  return dir;
+}
+
+/** A cached view of the ring at `p`. */
+export function ringAt(memory: ShmMemory, p: Pointer): Ring {
+  const buf = regionOf(memory, p);
+  let byOff = rings.get(buf);
+  if (byOff === undefined) rings.set(buf, (byOff = new Map()));
+  let ring = byOff.get(p.off);
+  if (ring === undefined) byOff.set(p.off, (ring = Ring.attach(buf, p.off)));
+  return ring;
+}
+
+/** The region buffer behind `p`. */
+export function regionOf(memory: ShmMemory, p: Pointer): SharedArrayBuffer {
+  const buf = memory.regionBuffer(p.allocId);
+  if (buf === null) {
+    throw new LightbeamError('ERR_LBM_BAD_POINTER', `region {major: ${p.allocId.major}, minor: ${p.allocId.minor}} is not attached in this thread`);
+  }
+  return buf;
+}

@@ -1,0 +1,22 @@
+/**
+ * What the shared-memory transport needs from the thread's memory manager. Kept as a narrow
+ * interface so the transport's logic does not depend on the allocator's internals.
+ */
+import type { AllocatorId, FullPtr, Pointer } from '@lightbeam/core';
+
+/** The memory operations the transport uses. */
+export interface ShmMemory {
+  /** Allocates `size` bytes (8-byte aligned); `null` when memory is exhausted. */
+  allocate(size: number): Pointer | null;
+  /** Frees a block returned by `allocate` (in any thread). */
+  free(p: Pointer): void;
+  /** The SharedArrayBuffer of a region, or `null` when this thread does not know it. */
+  regionBuffer(id: AllocatorId): SharedArrayBuffer | null;
+  /** A live view of `size` bytes at `p`, or `null` for an unknown region or an out-of-range span. */
+  resolve(p: Pointer, size: number): FullPtr | null;
+  /**
+   * The pointer of the domain's channel directory, creating it with `create` the first time any
+   * thread asks (exactly one thread's `create` wins; the others get the winner's pointer).
+   */
+  directory(create: () => Pointer): Pointer;
+}

@@ -1,0 +1,230 @@
+/**
+ * The shared-memory server: binds a named channel (a ring in shared memory) and receives
+ * envelopes from it, spinning briefly and then parking on the ring's doorbell.
+ */
+import { threadId } from 'node:worker_threads';
+import type { IncomingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
+import { EAGAIN, ESHUTDOWN, LBM_MALFORMED, LightbeamError, Server, raceWait, remainingMs } from '@lightbeam/core';
+import { ChannelDirectory } from './channel-directory.js';
+import { parseEnvelope } from './envelope.js';
+import { RING_DEAD, RING_OPEN, RING_CLOSED, Ring } from './ring.js';
+import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
+import { ShmIncoming } from './shm-incoming.js';
+import type { ShmMemory } from './shm-memory.js';
+import type { AllocatorId, Pointer } from '@lightbeam/core';
+import { makePointer } from '@lightbeam/core';
+
+/** Options of a shared-memory server. */
+export interface ShmServerOptions extends ServerOptions {
+  /**
+   * Ring slots (messages in flight), a power of two. Used when the channel is created.
+   * @defaultValue 1024
+   */
+  capacity?: number;
+  /**
+   * Bytes per ring slot; envelopes up to `slotBytes - 16` travel inline, larger ones in a slab block.
+   * @defaultValue 256
+   */
+  slotBytes?: number;
+  /**
+   * Microseconds to spin on an empty ring before parking; `0` parks at once. The spin is
+   * adaptive: after a few spins that found nothing, the server parks at once until traffic resumes.
+   * @defaultValue 20
+   */
+  spinUs?: number;
+  /**
+   * How often the server proves it is alive (a counter in the ring header), in ms.
+   * @defaultValue 200
+   */
+  heartbeatMs?: number;
+}
+
+/** Longest single park before the server re-checks the ring and its state. */
+const MAX_PARK_MS = 1000;
+/** Spins that found nothing before the adaptive spin switches itself off. */
+const IDLE_SPINS_BEFORE_PARKING = 3;
+
+/** Server side of `Transport.kShm`. */
+export class ShmServer extends Server {
+  /** The channel's ring. */
+  readonly ring: Ring;
+  private readonly memory: ShmMemory;
+  private readonly u8: Uint8Array;
+  private readonly dv: DataView;
+  private readonly spinNs: bigint;
+  private idleSpins = 0;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly pool: Uint8Array[] = [];
+  private readonly giveBack = (u8: Uint8Array): void => {
+    if (this.pool.length < 64) this.pool.push(u8);
+  };
+
+  private constructor(name: string, memory: ShmMemory, ring: Ring, options: ShmServerOptions) {
+    super(name, options);
+    this.memory = memory;
+    this.ring = ring;
+    this.u8 = new Uint8Array(ring.buffer);
+    this.dv = new DataView(ring.buffer);
+    this.spinNs = BigInt(Math.round((options.spinUs ?? 20) * 1000));
+    ring.setOwner(threadId);
+    ring.setState(RING_OPEN);
+    this.heartbeat = setInterval(() => ring.beat(), options.heartbeatMs ?? 200);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Binds channel `name` in this thread's shared memory.
+   *
+   * @param name - channel name (1 to 96 UTF-8 bytes)
+   * @param options - ring shape, spinning, limits
+   * @throws LightbeamError `ERR_LBM_BIND` when another live server holds the channel
+   */
+  static async create(name: string, options: ShmServerOptions = {}): Promise<ShmServer> {
+    const memory = transportMemory();
+    const encoded = ChannelDirectory.encodeName(name);
+    const capacity = options.capacity ?? 1024;
+    const slotBytes = options.slotBytes ?? 256;
+    const bytes = Ring.bytesFor(capacity, slotBytes);
+    const { ring: ptr, created } = channelDirectory(memory).findOrInsert(encoded, () => {
+      const p = memory.allocate(bytes);
+      if (p === null) throw new LightbeamError('ERR_LBM_NOMEM', `no shared memory for channel ${JSON.stringify(name)} (${bytes} bytes)`);
+      Ring.init(regionOf(memory, p), p.off, capacity, slotBytes);
+      return p;
+    });
+    const ring = ringAt(memory, ptr);
+    if (!created && ring.state === RING_OPEN && !(await ShmServer.ownerIsGone(ring, options.heartbeatMs ?? 200))) {
+      throw new LightbeamError('ERR_LBM_BIND', `cannot bind shm://${name}: the channel already has a live server (thread ${ring.owner})`);
+    }
+    return new ShmServer(name, memory, ring, options);
+  }
+
+  /** A server whose heartbeat stands still for three periods is gone (its thread died unwatched). */
+  private static async ownerIsGone(ring: Ring, heartbeatMs: number): Promise<boolean> {
+    const before = ring.heartbeat;
+    await new Promise((r) => setTimeout(r, heartbeatMs * 3));
+    return ring.heartbeat === before && ring.state === RING_OPEN;
+  }
+
+  /** Messages waiting in the ring. */
+  stats(): { depth: number; capacity: number; state: number } {
+    return { depth: this.ring.depth(), capacity: this.ring.capacity, state: this.ring.state };
+  }
+
+  protected receive(spec: WaitSpec): IncomingMessage | number | Promise<IncomingMessage | number> {
+    const off = this.ring.peek();
+    if (off >= 0) {
+      this.idleSpins = 0;
+      return this.take(off);
+    }
+    if (spec.deadline === 0) return EAGAIN;
+    if (this.spinNs > 0n && this.idleSpins < IDLE_SPINS_BEFORE_PARKING) {
+      const until = process.hrtime.bigint() + this.spinNs;
+      while (process.hrtime.bigint() < until) {
+        const at = this.ring.peek();
+        if (at >= 0) return this.take(at);
+      }
+      this.idleSpins++;
+    }
+    return this.park(spec);
+  }
+
+  private async park(spec: WaitSpec): Promise<IncomingMessage | number> {
+    for (;;) {
+      const off = this.ring.peek();
+      if (off >= 0) return this.take(off);
+      if (this.closed) return ESHUTDOWN;
+      const left = remainingMs(spec);
+      const r = await raceWait(this.ring.waitForData(Math.min(left, MAX_PARK_MS)), spec, this.closeController.signal);
+      if (typeof r === 'number') return r;
+    }
+  }
+
+  /** Consumes the slot at payload offset `off` and wraps its envelope. */
+  private take(off: number): IncomingMessage | number {
+    const ring = this.ring;
+    const len = ring.lengthAt(off);
+    const tag = len >= SLOT_PREFIX_BYTES && len <= ring.payloadBytes ? this.dv.getUint32(off, true) : 0;
+    try {
+      if (tag === TAG_INLINE) {
+        const n = len - SLOT_PREFIX_BYTES;
+        let copy = this.pool.pop();
+        if (copy === undefined || copy.byteLength < n) copy = new Uint8Array(ring.payloadBytes);
+        // Copy out so the slot is free for producers while the caller still holds the message.
+        copy.set(this.u8.subarray(off + SLOT_PREFIX_BYTES, off + len));
+        const dv = new DataView(copy.buffer, copy.byteOffset, copy.byteLength);
+        const env = parseEnvelope(dv, 0, n);
+        if (env === null) {
+          this.giveBack(copy);
+          return LBM_MALFORMED;
+        }
+        return new ShmIncoming(this.memory, copy, dv, env, null, this.giveBack);
+      }
+      if (tag === TAG_BLOCK) return this.takeBlock(off);
+      return LBM_MALFORMED;
+    } finally {
+      ring.advance();
+    }
+  }
+
+  private takeBlock(off: number): IncomingMessage | number {
+    const dv = this.dv;
+    const id: AllocatorId = { major: dv.getInt32(off + 8, true), minor: dv.getInt32(off + 12, true) };
+    const at = dv.getFloat64(off + 16, true);
+    const length = dv.getUint32(off + 24, true);
+    const buffer = this.memory.regionBuffer(id);
+    if (buffer === null || !Number.isSafeInteger(at) || at < 0 || at + length > buffer.byteLength) return LBM_MALFORMED;
+    const block: Pointer = makePointer(id.major, id.minor, at);
+    const u8 = buffer === this.ring.buffer ? this.u8 : new Uint8Array(buffer);
+    const bdv = buffer === this.ring.buffer ? this.dv : new DataView(buffer);
+    const env = parseEnvelope(bdv, at, length);
+    if (env === null) {
+      this.freeQuietly(block);
+      return LBM_MALFORMED;
+    }
+    return new ShmIncoming(this.memory, u8, bdv, env, block, null);
+  }
+
+  private freeQuietly(p: Pointer): void {
+    try {
+      this.memory.free(p);
+    } catch {
+      // A corrupted reference may name no block at all; the allocator refused it without harm.
+    }
+  }
+
+  /** Drops every message still in the ring, freeing their blocks. */
+  private drain(): void {
+    for (let off = this.ring.peek(); off >= 0; off = this.ring.peek()) {
+      const m = this.take(off);
+      if (typeof m !== 'number') m.release();
+    }
+  }
+
+  protected async shutdown(): Promise<void> {
+    clearInterval(this.heartbeat);
+    if (this.ring.state === RING_OPEN && this.ring.owner === threadId) this.ring.setState(RING_CLOSED);
+    this.drain();
+  }
+
+  /**
+   * Marks the ring dead (its thread is gone) and reclaims its queued messages. Called by
+   * {@link watchWorker} from another thread.
+   *
+   * @internal
+   */
+  static reap(memory: ShmMemory, ring: Ring): void {
+    ring.setState(RING_DEAD);
+    for (let off = ring.peek(); off >= 0; off = ring.peek()) {
+      const dv = new DataView(ring.buffer);
+      const len = ring.lengthAt(off);
+      if (len >= SLOT_PREFIX_BYTES && dv.getUint32(off, true) === TAG_BLOCK) {
+        try {
+          memory.free(makePointer(dv.getInt32(off + 8, true), dv.getInt32(off + 12, true), dv.getFloat64(off + 16, true)));
+        } catch {
+          // Already freed or corrupt: nothing to reclaim.
+        }
+      }
+      ring.advance();
+    }
+  }
+}
