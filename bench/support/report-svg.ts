@@ -29,7 +29,7 @@ export function throughputSpec(suite: string, rows: readonly BenchRow[]): TopLev
     encoding: {
       x: { field: 'messageBytes', type: 'quantitative', scale: { type: 'log' }, title: 'message size (bytes)' },
       y: { field: 'bytesPerSec', type: 'quantitative', scale: { type: 'log' }, title: 'throughput (bytes/s)', axis: { format: '~s' } },
-      color: { field: 'impl', type: 'nominal', title: 'implementation' },
+      color: { field: 'impl', type: 'nominal', title: 'implementation', legend: { labelLimit: 0 } },
       strokeDash: { field: 'side', type: 'nominal', title: 'side', scale: { domain: ['ours', 'peer'], range: [[1, 0], [6, 4]] } },
       detail: { field: 'impl', type: 'nominal' },
     },

@@ -1,13 +1,14 @@
 /**
- * `lightbeam bench`: runs the suites under `bench/` as child processes (`npx tsx
- * bench/<suite>.bench.ts`), each writing its result file (see `bench/support/report-format.ts`),
+ * `lightbeam bench`: runs the suites under `bench/` as child processes (what `npx tsx
+ * bench/<suite>.bench.ts` runs, with the tsx this package depends on, so it works from any
+ * folder and never asks the registry), each writing its result file (see `bench/support/report-format.ts`),
  * then writes the markdown report and the SVG charts with `bench/support/report-writer.ts`.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CliError, UsageError } from './cli-error.js';
 import type { Progress } from './progress.js';
 
@@ -122,7 +123,8 @@ async function loadReportWriter(root: string): Promise<ReportWriterModule> {
 function runSuite(root: string, suite: string, outDir: string, logPath: string, timeoutMs: number): Promise<number | null> {
   return new Promise((resolveRun, reject) => {
     const log = createWriteStream(logPath);
-    const child = spawn('npx', ['tsx', join('bench', `${suite}${SUITE_SUFFIX}`)], {
+    const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
+    const child = spawn(process.execPath, [tsxCli, join('bench', `${suite}${SUITE_SUFFIX}`)], {
       cwd: root,
       env: { ...process.env, [BENCH_OUT_ENV]: outDir },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -137,7 +139,7 @@ function runSuite(root: string, suite: string, outDir: string, logPath: string, 
     child.once('error', (err) => {
       clearTimeout(timer);
       log.end();
-      reject(new CliError(`cannot start "npx tsx" for suite ${suite}: ${err.message}`));
+      reject(new CliError(`cannot start tsx for suite ${suite}: ${err.message}`));
     });
     child.once('close', (code) => {
       clearTimeout(timer);

@@ -26,9 +26,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Exit explicitly: a ZeroMQ context or a leftover timer must not keep a finished command alive.
+// On success, let Node exit by itself: zeromq.js then terminates its context, which lets libzmq
+// deliver what `send` queued (bounded by the socket's linger). process.exit() would drop it.
+// On failure nothing queued matters, and exiting at once keeps a stuck peer from holding us.
 main(process.argv).then(
-  (code) => process.exit(code),
+  (code) => {
+    if (code === 0) process.exitCode = 0;
+    else process.exit(code);
+  },
   (err: unknown) => {
     process.stderr.write(`lightbeam: ${oneLine(err)}\n`);
     process.exit(EXIT_FAILURE);

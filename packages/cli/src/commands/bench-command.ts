@@ -23,7 +23,7 @@ export const benchCommand: SubcommandModule = {
       .command('bench')
       .summary('run the benchmark suites and write a markdown table and SVG charts')
       .description(
-        'Run the benchmark suites under bench/ (each as "npx tsx bench/<suite>.bench.ts"), then write report.md and one ' +
+        'Run the benchmark suites under bench/ (each in its own process, as "npx tsx bench/<suite>.bench.ts"), then write report.md and one ' +
           'SVG chart per suite (throughput against message size, ours against each peer) into the output folder. Suites ' +
           'emit their results in the format of bench/support/report-format.ts; a suite that writes none is listed as such.',
       )
