@@ -1,0 +1,46 @@
+/**
+ * Fault handling for threads that die: a watcher marks the rings a dead thread served as dead,
+ * so waiting senders settle with `ECONNRESET`, and reclaims the messages queued in them.
+ */
+import type { Worker } from 'node:worker_threads';
+import { RING_OPEN } from './ring.js';
+import { channelDirectory, ringAt, transportMemory } from './shm-channels.js';
+import { ShmServer } from './shm-server.js';
+import type { ShmMemory } from './shm-memory.js';
+
+/**
+ * Marks every open channel served by thread `deadThreadId` dead and frees its queued messages.
+ *
+ * @param deadThreadId - `threadId` of a thread that exited
+ * @param memory - the domain's memory (the calling thread's by default)
+ * @returns how many channels were reaped
+ */
+export function reapThread(deadThreadId: number, memory: ShmMemory = transportMemory()): number {
+  let n = 0;
+  for (const ptr of channelDirectory(memory).rings()) {
+    const ring = ringAt(memory, ptr);
+    if (ring.owner === deadThreadId && ring.state === RING_OPEN) {
+      ShmServer.reap(memory, ring);
+      n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * Watches a worker thread: when it exits (normally, by error or `terminate()`), the channels it
+ * served are marked dead and their queued messages reclaimed. Call it in the thread that created
+ * the worker, after the memory manager exists.
+ *
+ * @param worker - the worker to watch
+ * @returns the worker, for chaining
+ */
+export function watchWorker(worker: Worker): Worker {
+  const memory = transportMemory();
+  // threadId reads -1 after exit, so capture it now.
+  const id = worker.threadId;
+  worker.once('exit', () => {
+    reapThread(id, memory);
+  });
+  return worker;
+}
