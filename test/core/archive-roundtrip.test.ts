@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { Archive } from '@lightbeam/core';
 import { BULK_EXPOSE, BULK_XFER, LbmMeta, decodeMeta, encodeMeta, encodeMetaWith } from '@lightbeam/core';
 import { Prng, testSeed } from '../support/prng.js';
-import { SCALAR_KINDS, SchemaMeta, SchemaStruct, emptyLike, randomMeta } from '../contract/random-meta.js';
+import type { FieldKind } from '../contract/random-meta.js';
+import { SCALAR_KINDS, SchemaMeta, SchemaStruct, emptyLike, randomMeta, randomValue } from '../contract/random-meta.js';
 
 /** A fixed meta declaring every archive type once, nested vectors and nested structs. */
 class Inner {
@@ -172,6 +173,21 @@ describe('archive round trips', () => {
     const back = emptyLike(meta);
     expect(decodeMeta(frame, back)).to.equal(0);
     expect(back.values).to.deep.equal(meta.values);
+  });
+
+  it('keeps every value when a frame outgrows its buffer in the middle of a fixed-width field', () => {
+    // Regression: a write evaluated its target buffer before claiming room, so the value landed
+    // in the old buffer when that claim moved the frame. Many 4 KiB frames of fixed-width fields,
+    // encoded back to back, cross every buffer boundary at all kinds of fields.
+    const row: FieldKind = { struct: ['i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'i64', 'u64', 'usize', 'f32', 'f64', 'bool'] };
+    const rng = new Prng(testSeed(17));
+    for (let i = 0; i < 40; i++) {
+      const meta = new SchemaMeta([{ vector: row }, 'i64'], [randomValue(rng, { vector: row }, 100 + rng.int(0, 7)), -7n]);
+      const frame = encodeMeta(meta);
+      const back = emptyLike(meta);
+      expect(decodeMeta(frame, back), `frame #${i}`).to.equal(0);
+      expect(back.values, `frame #${i}`).to.deep.equal(meta.values);
+    }
   });
 
   it('returns a frame that later encodes do not overwrite', () => {

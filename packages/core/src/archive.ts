@@ -48,13 +48,16 @@ const textDecoder = new TextDecoder();
 export class Archive {
   /** True while decoding. */
   readonly reading: boolean;
-  /** Current byte position. */
+  /** Current byte position (in the underlying buffer, from `start`). */
   pos = 0;
   private buf: Uint8Array;
-  private dv: DataView;
+  // Made on first use: creating a DataView costs more than decoding a small frame's integers,
+  // which are read straight from the bytes.
+  private dvCache: DataView | null = null;
+  private start = 0;
   private end: number;
   private depth = 0;
-  private readonly limits: ArchiveLimits;
+  private limits: ArchiveLimits;
 
   /**
    * @param reading - decode (true) or encode (false)
@@ -64,25 +67,46 @@ export class Archive {
   constructor(reading: boolean, buf: Uint8Array, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) {
     this.reading = reading;
     this.buf = buf;
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.end = buf.byteLength;
     this.limits = limits;
   }
 
-  /** Restarts the archive over a new frame (read) or at position 0 (write). */
-  reset(buf?: Uint8Array): void {
+  /**
+   * Restarts the archive: over a new frame (read) or buffer (write), from byte `at` of it.
+   *
+   * @param buf - the new frame or buffer; the current one when omitted
+   * @param at - where reading or writing starts
+   * @param limits - new decoding limits; the current ones when omitted
+   */
+  reset(buf?: Uint8Array, at = 0, limits?: ArchiveLimits): void {
     if (buf !== undefined && buf !== this.buf) {
       this.buf = buf;
-      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.dvCache = null;
       this.end = buf.byteLength;
     }
-    this.pos = 0;
+    if (limits !== undefined) this.limits = limits;
+    this.start = at;
+    this.pos = at;
     this.depth = 0;
   }
 
-  /** The bytes written so far (a view into the scratch buffer, valid until the next write). */
+  /** The bytes written since the last reset (a view into the buffer, valid until the next write). */
   written(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    return this.buf.subarray(this.start, this.pos);
+  }
+
+  /** The buffer written into: the one given, or a larger one once it overflowed. */
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+
+  private get dv(): DataView {
+    let dv = this.dvCache;
+    if (dv === null) {
+      const buf = this.buf;
+      dv = this.dvCache = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return dv;
   }
 
   /** Bytes not yet read. */
@@ -94,9 +118,10 @@ export class Archive {
 
   /** Signed 8-bit integer. */
   i8(v: number): number {
-    if (this.reading) return this.dv.getInt8(this.take(1));
+    if (this.reading) return (this.buf[this.take(1)] << 24) >> 24;
     checkInt(v, -0x80, 0x7f, 'i8');
-    this.dv.setInt8(this.room(1), v);
+    const at = this.room(1);
+    this.dv.setInt8(at, v);
     return v;
   }
 
@@ -104,39 +129,50 @@ export class Archive {
   u8(v: number): number {
     if (this.reading) return this.buf[this.take(1)];
     checkInt(v, 0, 0xff, 'u8');
-    this.buf[this.room(1)] = v;
+    const at = this.room(1);
+    this.buf[at] = v;
     return v;
   }
 
   /** Signed 16-bit integer. */
   i16(v: number): number {
-    if (this.reading) return this.dv.getInt16(this.take(2), true);
+    if (this.reading) {
+      const at = this.take(2);
+      return ((this.buf[at] | (this.buf[at + 1] << 8)) << 16) >> 16;
+    }
     checkInt(v, -0x8000, 0x7fff, 'i16');
-    this.dv.setInt16(this.room(2), v, true);
+    const at = this.room(2);
+    this.dv.setInt16(at, v, true);
     return v;
   }
 
   /** Unsigned 16-bit integer. */
   u16(v: number): number {
-    if (this.reading) return this.dv.getUint16(this.take(2), true);
+    if (this.reading) {
+      const at = this.take(2);
+      return this.buf[at] | (this.buf[at + 1] << 8);
+    }
     checkInt(v, 0, 0xffff, 'u16');
-    this.dv.setUint16(this.room(2), v, true);
+    const at = this.room(2);
+    this.dv.setUint16(at, v, true);
     return v;
   }
 
   /** Signed 32-bit integer (C++ `int`). */
   i32(v: number): number {
-    if (this.reading) return this.dv.getInt32(this.take(4), true);
+    if (this.reading) return readI32(this.buf, this.take(4));
     if ((v | 0) !== v) throw new TypeError(`archive i32 expects an integer in [-2^31, 2^31), got ${v}`);
-    this.dv.setInt32(this.room(4), v, true);
+    const at = this.room(4);
+    this.dv.setInt32(at, v, true);
     return v;
   }
 
   /** Unsigned 32-bit integer. */
   u32(v: number): number {
-    if (this.reading) return this.dv.getUint32(this.take(4), true);
+    if (this.reading) return readI32(this.buf, this.take(4)) >>> 0;
     if (v >>> 0 !== v) throw new TypeError(`archive u32 expects an integer in [0, 2^32), got ${v}`);
-    this.dv.setUint32(this.room(4), v, true);
+    const at = this.room(4);
+    this.dv.setUint32(at, v, true);
     return v;
   }
 
@@ -144,7 +180,8 @@ export class Archive {
   i64(v: bigint): bigint {
     if (this.reading) return this.dv.getBigInt64(this.take(8), true);
     if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) throw new TypeError(`archive i64 expects a 64-bit bigint, got ${String(v)}`);
-    this.dv.setBigInt64(this.room(8), v, true);
+    const at = this.room(8);
+    this.dv.setBigInt64(at, v, true);
     return v;
   }
 
@@ -152,7 +189,8 @@ export class Archive {
   u64(v: bigint): bigint {
     if (this.reading) return this.dv.getBigUint64(this.take(8), true);
     if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) throw new TypeError(`archive u64 expects a 64-bit unsigned bigint, got ${String(v)}`);
-    this.dv.setBigUint64(this.room(8), v, true);
+    const at = this.room(8);
+    this.dv.setBigUint64(at, v, true);
     return v;
   }
 
@@ -168,7 +206,8 @@ export class Archive {
   f32(v: number): number {
     if (this.reading) return this.dv.getFloat32(this.take(4), true);
     if (typeof v !== 'number') throw new TypeError(`archive f32 expects a number, got ${typeof v}`);
-    this.dv.setFloat32(this.room(4), v, true);
+    const at = this.room(4);
+    this.dv.setFloat32(at, v, true);
     return v;
   }
 
@@ -176,7 +215,8 @@ export class Archive {
   f64(v: number): number {
     if (this.reading) return this.dv.getFloat64(this.take(8), true);
     if (typeof v !== 'number') throw new TypeError(`archive f64 expects a number, got ${typeof v}`);
-    this.dv.setFloat64(this.room(8), v, true);
+    const at = this.room(8);
+    this.dv.setFloat64(at, v, true);
     return v;
   }
 
@@ -184,7 +224,8 @@ export class Archive {
   bool(v: boolean): boolean {
     if (this.reading) return this.buf[this.take(1)] !== 0;
     if (typeof v !== 'boolean') throw new TypeError(`archive bool expects a boolean, got ${typeof v}`);
-    this.buf[this.room(1)] = v ? 1 : 0;
+    const at = this.room(1);
+    this.buf[at] = v ? 1 : 0;
     return v;
   }
 
@@ -196,8 +237,30 @@ export class Archive {
       return decodeUtf8(this.buf, at, at + n);
     }
     if (typeof v !== 'string') throw new TypeError(`archive string expects a string, got ${typeof v}`);
-    const tag = this.room(SIZE_TAG_BYTES);
+    const len = v.length;
+    // Short ASCII strings dominate metadata: one claim for tag and bytes, and a plain loop,
+    // beat TextEncoder's call overhead.
+    if (len < 64) {
+      const at = this.room(SIZE_TAG_BYTES + len);
+      const buf = this.buf;
+      const first = at + SIZE_TAG_BYTES;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[first + i] = c;
+      }
+      if (i === len) {
+        buf[at] = len;
+        for (let k = 1; k < SIZE_TAG_BYTES; k++) buf[at + k] = 0;
+        return v;
+      }
+      this.pos = at;
+    }
+    // Relative to `start`: writing the bytes may move the frame to a larger buffer.
+    const tagRel = this.room(SIZE_TAG_BYTES) - this.start;
     const n = this.writeUtf8(v);
+    const tag = this.start + tagRel;
     this.dv.setUint32(tag, n, true);
     this.dv.setUint32(tag + 4, 0, true);
     return v;
@@ -212,7 +275,8 @@ export class Archive {
     }
     if (!(v instanceof Uint8Array)) throw new TypeError('archive bytes expects a Uint8Array');
     this.writeU64(v.byteLength);
-    this.buf.set(v, this.room(v.byteLength));
+    const at = this.room(v.byteLength);
+    this.buf.set(v, at);
     return v;
   }
 
@@ -273,8 +337,10 @@ export class Archive {
     for (let i = 0; i < n; i++) {
       const b = bulks[i];
       const size = b.size;
-      dv.setUint32(p, size % TWO_32, true);
-      dv.setUint32(p + 4, Math.floor(size / TWO_32), true);
+      // `>>> 0` is the low word of any safe integer, without a floating-point modulo.
+      const lo = size >>> 0;
+      dv.setUint32(p, lo, true);
+      dv.setUint32(p + 4, (size - lo) / TWO_32, true);
       dv.setUint32(p + 8, b.flags, true);
       p += BULK_DESCRIPTOR_BYTES;
     }
@@ -288,7 +354,7 @@ export class Archive {
     for (let i = 0; i < n; i++) {
       const size = this.readSafeU64();
       if (size > max) throw new MalformedError(`bulk #${i} claims ${size} bytes, above the ${max}-byte limit`);
-      const flags = this.dv.getUint32(this.take(4), true);
+      const flags = readI32(this.buf, this.take(4)) >>> 0;
       out[i] = { data: null, size, flags };
     }
     return out;
@@ -312,34 +378,45 @@ export class Archive {
     return at;
   }
 
-  /** Claims `n` writable bytes (growing the scratch buffer) and returns where they start. */
+  /**
+   * Claims `n` writable bytes and returns where they start. It may move the frame to a larger
+   * buffer, so callers call it before reading `this.buf` or `this.dv`, never inside an
+   * expression that already evaluated them.
+   */
   private room(n: number): number {
+    if (this.pos + n > this.buf.byteLength) this.grow(this.pos + n);
     const at = this.pos;
-    if (at + n > this.buf.byteLength) this.grow(at + n);
     this.pos = at + n;
     return at;
   }
 
   private grow(min: number): void {
-    let cap = Math.max(64, this.buf.byteLength * 2);
-    while (cap < min) cap *= 2;
+    // Only the bytes of this frame move: writing may have started mid-buffer (a shared pool).
+    const used = this.pos - this.start;
+    const need = min - this.start;
+    let cap = Math.max(64, (this.buf.byteLength - this.start) * 2);
+    while (cap < need) cap *= 2;
     const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
+    next.set(this.buf.subarray(this.start, this.pos));
     this.buf = next;
-    this.dv = new DataView(next.buffer);
+    this.dvCache = null;
     this.end = cap;
+    this.start = 0;
+    this.pos = used;
   }
 
   private writeU64(v: number): void {
     const at = this.room(8);
-    this.dv.setUint32(at, v % TWO_32, true);
-    this.dv.setUint32(at + 4, Math.floor(v / TWO_32), true);
+    const lo = v >>> 0;
+    this.dv.setUint32(at, lo, true);
+    this.dv.setUint32(at + 4, (v - lo) / TWO_32, true);
   }
 
   private readSafeU64(): number {
     const at = this.take(8);
-    const lo = this.dv.getUint32(at, true);
-    const hi = this.dv.getUint32(at + 4, true);
+    const buf = this.buf;
+    const lo = readI32(buf, at) >>> 0;
+    const hi = readI32(buf, at + 4) >>> 0;
     if (hi > MAX_SAFE_HIGH) throw new MalformedError(`64-bit value at offset ${at} exceeds 2^53`);
     return hi * TWO_32 + lo;
   }
@@ -360,26 +437,18 @@ export class Archive {
 
   /** Writes `s` as UTF-8 at the cursor and returns its byte length. */
   private writeUtf8(s: string): number {
-    const len = s.length;
-    // Short ASCII strings dominate metadata; a plain loop beats TextEncoder's call overhead.
-    if (len < 64) {
-      const at = this.room(len);
-      const buf = this.buf;
-      let i = 0;
-      for (; i < len; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[at + i] = c;
-      }
-      if (i === len) return len;
-      this.pos = at;
-    }
+    // Every UTF-16 unit takes at most 3 UTF-8 bytes (a surrogate pair: 4 for 2 units).
+    if (this.pos + s.length * 3 > this.buf.byteLength) this.grow(this.pos + s.length * 3);
     const at = this.pos;
-    if (at + len * 3 > this.buf.byteLength) this.grow(at + len * 3);
     const { written } = textEncoder.encodeInto(s, this.buf.subarray(at));
     this.pos = at + written;
     return written;
   }
+}
+
+/** A little-endian 32-bit integer from bytes (signed; `>>> 0` makes it unsigned). */
+function readI32(buf: Uint8Array, at: number): number {
+  return buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24);
 }
 
 function checkInt(v: number, lo: number, hi: number, what: string): void {
@@ -387,12 +456,22 @@ function checkInt(v: number, lo: number, hi: number, what: string): void {
 }
 
 function decodeUtf8(buf: Uint8Array, from: number, to: number): string {
-  if (to - from < 32) {
+  // Short ASCII strings dominate metadata: TextDecoder's call and the view it needs cost more
+  // than building the string eight characters at a time.
+  if (to - from <= 64) {
+    const fcc = String.fromCharCode;
     let s = '';
-    for (let i = from; i < to; i++) {
+    let i = from;
+    for (; i + 8 <= to; i += 8) {
+      const c0 = buf[i], c1 = buf[i + 1], c2 = buf[i + 2], c3 = buf[i + 3];
+      const c4 = buf[i + 4], c5 = buf[i + 5], c6 = buf[i + 6], c7 = buf[i + 7];
+      if ((c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7) >= 0x80) return textDecoder.decode(buf.subarray(from, to));
+      s += fcc(c0, c1, c2, c3, c4, c5, c6, c7);
+    }
+    for (; i < to; i++) {
       const c = buf[i];
       if (c >= 0x80) return textDecoder.decode(buf.subarray(from, to));
-      s += String.fromCharCode(c);
+      s += fcc(c);
     }
     return s;
   }

@@ -7,19 +7,56 @@ import { DEFAULT_ARCHIVE_LIMITS } from './archive-limits.js';
 import type { LbmMeta } from './lbm-meta.js';
 import { LBM_MALFORMED, LBM_OK } from './return-codes.js';
 
-// One scratch archive per thread: encoding is synchronous, so it is never shared mid-use
-// except by a re-entrant `serialize`, which gets a fresh one.
-let scratch: Archive | null = null;
+/**
+ * Frames are written straight into a pool of bytes and handed out as views of it, the way Node's
+ * `Buffer` pool works: allocating a small `Uint8Array` of its own costs more than encoding a whole
+ * frame (V8 gives every typed array above 64 bytes an off-heap store). Pool regions are never
+ * written again once handed out, so a transport may keep a frame by reference (zeromq.js does);
+ * a frame that outgrows the pool moves to a buffer of its own. A kept frame keeps its pool alive.
+ */
+const POOL_BYTES = 16 * 1024;
+let pool = new Uint8Array(POOL_BYTES);
+let poolUsed = 0;
 
-function withScratch<T>(fn: (ar: Archive) => T): T {
-  let ar = scratch;
-  scratch = null;
-  if (ar === null) ar = new Archive(false, new Uint8Array(1024));
-  else ar.reset();
+// One writer and one reader per thread, reused: encoding and decoding are synchronous, so they
+// are never shared mid-use except by a re-entrant `serialize`, which gets fresh ones.
+let writer: Archive | null = new Archive(false, pool);
+let reader: Archive | null = null;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Writes `meta` into the pool and returns its frame: a view no later encode will overwrite.
+ * A `serialize` that encodes another meta re-enters here while the pool's tail is in use, so the
+ * inner call writes to a buffer of its own.
+ */
+function encodeToPool(meta: LbmMeta): Uint8Array {
+  const ar = writer;
+  if (ar === null) {
+    const own = new Archive(false, new Uint8Array(256));
+    writeMeta(own, meta);
+    return own.written().slice();
+  }
+  writer = null;
   try {
-    return fn(ar);
+    // Less than a typical frame left: start a new pool rather than grow out of this one.
+    if (POOL_BYTES - poolUsed < 256) {
+      pool = new Uint8Array(POOL_BYTES);
+      poolUsed = 0;
+    }
+    ar.reset(pool, poolUsed);
+    writeMeta(ar, meta);
+    const frame = ar.written();
+    if (ar.buffer === pool) {
+      // Keep the next frame 8-byte aligned, as a fresh allocation would be.
+      poolUsed = (ar.pos + 7) & ~7;
+      return frame;
+    }
+    // Outgrew the pool: the frame now sits at the start of its own buffer; trim it to size.
+    return frame.byteLength === ar.buffer.byteLength ? frame : frame.slice();
   } finally {
-    scratch = ar;
+    ar.reset(pool, poolUsed);
+    writer = ar;
   }
 }
 
@@ -30,18 +67,16 @@ function writeMeta(ar: Archive, meta: LbmMeta): void {
 }
 
 /**
- * Encodes a meta into a fresh, exactly sized buffer: the only allocation per message, safe to
- * hand to a transport that keeps it by reference (zeromq.js does).
+ * Encodes a meta into an exactly sized view that no later encode overwrites, safe to hand to a
+ * transport that keeps it by reference (zeromq.js does). Small frames share a pooled
+ * `ArrayBuffer` (see the pool note above): do not transfer or detach `frame.buffer`.
  *
  * @param meta - the metadata to encode
  * @returns the cereal-compatible frame
  * @throws TypeError when a custom field has a value of the wrong type
  */
 export function encodeMeta(meta: LbmMeta): Uint8Array {
-  return withScratch((ar) => {
-    writeMeta(ar, meta);
-    return ar.written().slice();
-  });
+  return encodeToPool(meta);
 }
 
 /**
@@ -52,10 +87,8 @@ export function encodeMeta(meta: LbmMeta): Uint8Array {
  * @param sink - consumer of the encoded bytes
  */
 export function encodeMetaWith<T>(meta: LbmMeta, sink: (frame: Uint8Array) => T): T {
-  return withScratch((ar) => {
-    writeMeta(ar, meta);
-    return sink(ar.written());
-  });
+  // The pooled frame costs no copy, and stays valid even if `sink` encodes again.
+  return sink(encodeToPool(meta));
 }
 
 /**
@@ -70,7 +103,10 @@ export function encodeMetaWith<T>(meta: LbmMeta, sink: (frame: Uint8Array) => T)
  * @returns `0`, or `-1` when the frame is malformed; never throws for bad input
  */
 export function decodeMeta(frame: Uint8Array, meta: LbmMeta, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): number {
-  const ar = new Archive(true, frame, limits);
+  let ar = reader;
+  reader = null;
+  if (ar === null) ar = new Archive(true, frame, limits);
+  else ar.reset(frame, 0, limits);
   try {
     const send = ar.readBulks();
     const recv = ar.readBulks();
@@ -82,5 +118,9 @@ export function decodeMeta(frame: Uint8Array, meta: LbmMeta, limits: ArchiveLimi
     // DataView's RangeError can only mean a bounds check was missed: still the input's fault.
     if (err instanceof MalformedError || err instanceof RangeError) return LBM_MALFORMED;
     throw err;
+  } finally {
+    // Do not pin the frame (it may be a large message) until the next decode.
+    ar.reset(EMPTY);
+    reader = ar;
   }
 }
