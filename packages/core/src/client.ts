@@ -52,18 +52,35 @@ export abstract class Client {
    */
   send(meta: LbmMeta, opts?: SendOptions): Promise<number> {
     let out: OutgoingMessage;
-    let spec: WaitSpec;
     try {
       out = prepare(meta);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.sendRaw(out, opts);
+  }
+
+  /**
+   * Sends an already-encoded message verbatim, for bridges and proxies that forward frames
+   * (custom fields included) without decoding them. `msg.bulks` must describe `msg.meta`'s send
+   * vector and `msg.xfer` hold one frame per XFER bulk; nothing is validated.
+   *
+   * @param msg - metadata frame, XFER data frames, send bulks
+   * @param opts - as for {@link Client.send}
+   * @returns as for {@link Client.send}
+   */
+  sendRaw(msg: OutgoingMessage, opts?: SendOptions): Promise<number> {
+    let spec: WaitSpec;
+    try {
       spec = opts === undefined ? NO_WAIT : toWaitSpec(opts);
     } catch (err) {
       return Promise.reject(err);
     }
     if (this.closing !== null) return Promise.resolve(ESHUTDOWN);
     // Idle fast path: nothing ahead of us, so no chaining (and no extra promise) is needed.
-    if (this.pending === 0) return this.track(this.transmit(out, spec));
+    if (this.pending === 0) return this.track(this.transmit(msg, spec));
     const prev = this.tail as Promise<unknown>;
-    return this.track(prev.then(() => (this.closing !== null ? ESHUTDOWN : this.transmit(out, spec))));
+    return this.track(prev.then(() => (this.closing !== null ? ESHUTDOWN : this.transmit(msg, spec))));
   }
 
   /** Closes the client; idempotent, every call resolves when the first close finished. */

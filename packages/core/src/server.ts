@@ -109,6 +109,19 @@ export abstract class Server {
    * @returns `0`, `-1`, `ETIMEDOUT`, `ECANCELED`, `ESHUTDOWN`, or another errno
    */
   async waitMetadata(meta: LbmMeta, opts?: WaitOptions): Promise<number> {
+    const got = await this.waitRaw(opts);
+    return typeof got === 'number' ? got : this.accept(got, meta);
+  }
+
+  /**
+   * Waits for the next message and returns it undecoded, for bridges and proxies that forward
+   * frames verbatim (custom fields included). The caller must call `release()` on it.
+   * Concurrent waiters (of this and `waitMetadata`) are served in call order.
+   *
+   * @param opts - `timeoutMs` (resolves `ETIMEDOUT`) and `signal` (resolves `ECANCELED`)
+   * @returns the message, or `ETIMEDOUT`, `ECANCELED`, `ESHUTDOWN`, `-1` or another errno
+   */
+  async waitRaw(opts?: WaitOptions): Promise<IncomingMessage | number> {
     const spec = toWaitSpec(opts);
     if (this.closing !== null) return ESHUTDOWN;
     const prev = this.queue;
@@ -122,13 +135,11 @@ export abstract class Server {
       if (turn !== LBM_OK) return turn;
       if (this.closing !== null) return ESHUTDOWN;
       this.receiving = true;
-      let got: IncomingMessage | number;
       try {
-        got = await this.receive(spec);
+        return await this.receive(spec);
       } finally {
         this.receiving = false;
       }
-      return typeof got === 'number' ? got : this.accept(got, meta);
     } finally {
       done();
     }
