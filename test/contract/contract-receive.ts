@@ -33,7 +33,9 @@ export function receiveRules(ctx: ContractContext): void {
       await recvOk(ctx, mine);
       expect(mine.send).to.not.equal(localSend);
       expect(mine.recv).to.not.equal(localRecv);
-      expect(mine.send).to.deep.equal([{ data: null, size: 3, flags: BULK_XFER }]);
+      expect(mine.send.map((b) => [b.size, b.flags])).to.deep.equal([[3, BULK_XFER]]);
+      // Over shared memory a transport may show the staged bytes of an XFER bulk; over a network it has none.
+      if (!ctx.opts.sharesMemory) expect(mine.send[0].data).to.equal(null);
       expect(mine.recv).to.deep.equal([{ data: null, size: 5, flags: BULK_XFER }]);
       expect(localRecv.length, 'old recv vector not modified').to.equal(1);
     });

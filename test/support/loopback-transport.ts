@@ -8,7 +8,7 @@
  * {@link createLoopbackPair}.
  */
 import type { FullPtr, IncomingMessage, OutgoingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
-import { Client, EAGAIN, LBM_OK, Server, raceWait } from '@lightbeam/core';
+import { Client, EAGAIN, LBM_OK, NULL_POINTER, Server, isXfer, raceWait } from '@lightbeam/core';
 
 /** Options of a loopback pair. */
 export interface LoopbackOptions {
@@ -36,7 +36,7 @@ export interface LoopbackOptions {
 export interface LoopbackFrames {
   /** Frame 0 (metadata) then one frame per XFER bulk. */
   readonly frames: readonly Uint8Array[];
-  /** The sender's live views of non-XFER bulks, when `shareExposed` is on. */
+  /** Per send bulk, what the receiver sees when `shareExposed` is on (see `shareable`). */
   readonly exposed?: readonly (FullPtr | null)[];
 }
 
@@ -146,7 +146,7 @@ export class LoopbackClient extends Client {
   protected async transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> {
     // Copy now: send resolves once queued, after which the caller may reuse its buffers.
     const frames = [msg.meta, ...msg.xfer.map((x) => x.slice())];
-    const exposed = this.shareExposed ? msg.bulks.map((b) => b.data ?? null) : undefined;
+    const exposed = this.shareExposed ? shareable(msg, frames) : undefined;
     const item: LoopbackFrames = exposed === undefined ? { frames } : { frames, exposed };
     for (;;) {
       if (this.channel.tryPush(item)) return LBM_OK;
@@ -159,6 +159,15 @@ export class LoopbackClient extends Client {
   }
 
   protected async shutdown(): Promise<void> {}
+}
+
+/**
+ * What a shared-memory transport shows the receiver of each send bulk: the sender's live bytes
+ * for a non-XFER bulk, the queued copy (read-only by convention) for an XFER bulk.
+ */
+function shareable(msg: OutgoingMessage, frames: readonly Uint8Array[]): (FullPtr | null)[] {
+  let k = 1;
+  return msg.bulks.map((b) => (isXfer(b.flags) ? { ptr: frames[k++], shm: NULL_POINTER } : (b.data ?? null)));
 }
 
 /** The receiving half: hands queued messages to the base class's protocol rules. */

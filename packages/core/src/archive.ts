@@ -251,8 +251,9 @@ export class Archive {
         buf[first + i] = c;
       }
       if (i === len) {
-        buf[at] = len;
-        for (let k = 1; k < SIZE_TAG_BYTES; k++) buf[at + k] = 0;
+        const dv = this.dv;
+        dv.setUint32(at, len, true);
+        dv.setUint32(at + 4, 0, true);
         return v;
       }
       this.pos = at;
@@ -349,13 +350,18 @@ export class Archive {
   /** Reads a bulk vector into fresh `Bulk` objects with `data: null`. */
   readBulks(): Bulk[] {
     const n = this.readCount(this.limits.maxBulks, BULK_DESCRIPTOR_BYTES, 'bulk vector');
+    // readCount proved all n descriptors are present: read them without per-field bounds checks.
+    const buf = this.buf;
+    const start = this.pos;
+    this.pos = start + n * BULK_DESCRIPTOR_BYTES;
     const out: Bulk[] = new Array(n);
     const max = this.limits.maxBulkSize;
-    for (let i = 0; i < n; i++) {
-      const size = this.readSafeU64();
+    for (let i = 0, p = start; i < n; i++, p += BULK_DESCRIPTOR_BYTES) {
+      const hi = readI32(buf, p + 4) >>> 0;
+      if (hi > MAX_SAFE_HIGH) throw new MalformedError(`bulk #${i} size at offset ${p} exceeds 2^53`);
+      const size = hi * TWO_32 + (readI32(buf, p) >>> 0);
       if (size > max) throw new MalformedError(`bulk #${i} claims ${size} bytes, above the ${max}-byte limit`);
-      const flags = readI32(this.buf, this.take(4)) >>> 0;
-      out[i] = { data: null, size, flags };
+      out[i] = { data: null, size, flags: readI32(buf, p + 8) >>> 0 };
     }
     return out;
   }
@@ -384,7 +390,7 @@ export class Archive {
    * expression that already evaluated them.
    */
   private room(n: number): number {
-    if (this.pos + n > this.buf.byteLength) this.grow(this.pos + n);
+    if (this.pos + n > this.end) this.grow(this.pos + n);
     const at = this.pos;
     this.pos = at + n;
     return at;
@@ -438,7 +444,7 @@ export class Archive {
   /** Writes `s` as UTF-8 at the cursor and returns its byte length. */
   private writeUtf8(s: string): number {
     // Every UTF-16 unit takes at most 3 UTF-8 bytes (a surrogate pair: 4 for 2 units).
-    if (this.pos + s.length * 3 > this.buf.byteLength) this.grow(this.pos + s.length * 3);
+    if (this.pos + s.length * 3 > this.end) this.grow(this.pos + s.length * 3);
     const at = this.pos;
     const { written } = textEncoder.encodeInto(s, this.buf.subarray(at));
     this.pos = at + written;
