@@ -27,8 +27,9 @@ export interface IncomingMessage {
    */
   data(i: number): Uint8Array;
   /**
-   * For transports that share memory: the live bytes of the non-XFER bulk `index` of `send`,
-   * or `null` when they stayed on the sender's side.
+   * For transports that share memory: the bytes of bulk `index` of `send` as this thread can
+   * read them (a live view of the sender's memory for an EXPOSE bulk, the staged copy for an XFER
+   * bulk, valid until `release()`), or `null` when they stayed on the sender's side.
    */
   exposed?(index: number, bulk: Bulk): FullPtr | null;
   /** Called once, when the message is consumed or dropped; frees whatever the transport held. */

@@ -83,6 +83,11 @@ export abstract class Server {
    * replaced with the vectors from the wire and the custom fields are filled; push your own
    * `recv` entries, then call `recvBulks(meta)`.
    *
+   * Over shared memory, `meta.send[i].data` is filled too: for a BULK_EXPOSE bulk in the slab, a
+   * live `FullPtr` to the sender's bytes (zero copy, owned by the application); for a BULK_XFER
+   * bulk, a read-only view of the staged bytes, valid until `recvBulks(meta)` (or the next
+   * receive into `meta`) releases the message. Over ZeroMQ it stays `null`.
+   *
    * @returns `0`, `EAGAIN` when no message is ready (or another caller is waiting for one),
    *   `-1` when the metadata cannot be decoded (the rest of that message is dropped),
    *   `ESHUTDOWN` after close, or another errno
@@ -259,9 +264,7 @@ export abstract class Server {
     }
     if (msg.exposed !== undefined) {
       const send = meta.send;
-      for (let i = 0; i < send.length; i++) {
-        if (!isXfer(send[i].flags)) send[i].data = msg.exposed(i, send[i]);
-      }
+      for (let i = 0; i < send.length; i++) send[i].data = msg.exposed(i, send[i]);
     }
     this.counters.received++;
     if (msg.dataCount === 0 && msg.exposed === undefined) msg.release();

@@ -3,6 +3,7 @@
  * data read in place, EXPOSE bulks resolved to live views of the sender's bytes.
  */
 import type { Bulk, FullPtr, IncomingMessage, Pointer } from '@lightbeam/core';
+import { NULL_POINTER, makePointer } from '@lightbeam/core';
 import type { ParsedEnvelope } from './envelope.js';
 import { ENTRY_SHARED, ENTRY_STAGED, entryKind, entryPointer, entrySize, entryStaged } from './envelope.js';
 import type { ShmMemory } from './shm-memory.js';
@@ -48,7 +49,15 @@ export class ShmIncoming implements IncomingMessage {
   exposed(index: number, bulk: Bulk): FullPtr | null {
     // The metadata and the entry table come from the same sender, but shared memory is writable
     // by every thread: trust only what checks out against the entry and the region bounds.
-    if (index >= this.env.entryCount || entryKind(this.dv, this.env, index) !== ENTRY_SHARED) return null;
+    if (index >= this.env.entryCount) return null;
+    const kind = entryKind(this.dv, this.env, index);
+    if (kind === ENTRY_STAGED) {
+      const [at, size] = entryStaged(this.dv, this.env, index);
+      if (size !== bulk.size) return null;
+      const shm = this.block === null ? NULL_POINTER : makePointer(this.block.allocId.major, this.block.allocId.minor, this.block.off + (at - this.env.at));
+      return { ptr: this.u8.subarray(at, at + size), shm };
+    }
+    if (kind !== ENTRY_SHARED) return null;
     const size = entrySize(this.dv, this.env, index);
     if (size !== bulk.size) return null;
     return this.memory.resolve(entryPointer(this.dv, this.env, index), size);
