@@ -76,6 +76,8 @@ class BarProgress implements Progress {
   }
 
   stop(): void {
+    // MultiBar prints logged lines on its next redraw: redraw once so none is lost at stop.
+    if (this.bar !== null) this.multi.update();
     this.multi.stop();
     this.bar = null;
   }
