@@ -1,0 +1,33 @@
+/**
+ * The allocator's misuse and exhaustion errors, each a `LightbeamError` with a stable code.
+ */
+import type { Pointer } from '@lightbeam/core';
+import { ENOMEM, EINVAL, LightbeamError } from '@lightbeam/core';
+
+/** Formats a pointer for messages: `{major: 0, minor: 1, off: 4096}`. */
+export function describePointer(p: Pointer): string {
+  const id = p?.allocId;
+  return `{major: ${id?.major}, minor: ${id?.minor}, off: ${p?.off}}`;
+}
+
+/** `ERR_LBM_BAD_POINTER`: the pointer is in no known region or is not a block start. */
+export function badPointer(p: Pointer, why: string): LightbeamError {
+  return new LightbeamError('ERR_LBM_BAD_POINTER', `free/resolve of pointer ${describePointer(p)}: ${why}`, { errno: EINVAL });
+}
+
+/** `ERR_LBM_DOUBLE_FREE`: the block at the pointer is not allocated. */
+export function doubleFree(p: Pointer): LightbeamError {
+  return new LightbeamError('ERR_LBM_DOUBLE_FREE', `free of pointer ${describePointer(p)}: the block is already free (double free)`, {
+    errno: EINVAL,
+  });
+}
+
+/** `ERR_LBM_INVALID_ARGUMENT`: a size that no region can satisfy. */
+export function invalidSize(size: unknown, why: string): LightbeamError {
+  return new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `allocate size must be ${why}, got ${String(size)}`, { errno: EINVAL });
+}
+
+/** `ERR_LBM_NOMEM`: exhaustion, errno `ENOMEM`. */
+export function noMemory(size: number, where: string): LightbeamError {
+  return new LightbeamError('ERR_LBM_NOMEM', `cannot allocate ${size} bytes: ${where} is out of memory`, { errno: ENOMEM });
+}
