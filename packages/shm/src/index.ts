@@ -1,3 +1,16 @@
+export { MemoryManager } from './memory-manager.js';
+export type { MemoryManagerHandle, MemoryManagerOptions } from './memory-manager.js';
 export { SlabAllocator } from './slab-allocator.js';
 export type { SizeClassStats, SlabAllocatorOptions, SlabStats } from './slab-types.js';
 export { CLASS_COUNT, MAX_CLASS_BYTES, MAX_REGION_BYTES, MIN_BLOCK_BYTES } from './slab-layout.js';
+export { WORKER_DATA_KEY, attachFromWorkerData, createPool } from './shm-pool.js';
+export type { PiscinaOptions, ShmPoolOptions } from './shm-pool.js';
+export { Ring, RING_CLOSED, RING_DEAD, RING_OPEN } from './ring.js';
+export { ChannelDirectory, MAX_CHANNEL_NAME_BYTES } from './channel-directory.js';
+export type { ShmMemory } from './shm-memory.js';
+export { ShmClient } from './shm-client.js';
+export type { ShmClientOptions } from './shm-client.js';
+export { ShmServer } from './shm-server.js';
+export type { ShmServerOptions } from './shm-server.js';
+export { reapThread, watchWorker } from './shm-watch.js';
+import './shm-register.js';
