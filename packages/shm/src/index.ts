@@ -13,4 +13,5 @@ export type { ShmClientOptions } from './shm-client.js';
 export { ShmServer } from './shm-server.js';
 export type { ShmServerOptions } from './shm-server.js';
 export { reapThread, watchWorker } from './shm-watch.js';
+export { findChannelRing } from './shm-channels.js';
 import './shm-register.js';

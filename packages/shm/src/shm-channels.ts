@@ -86,3 +86,15 @@ export function regionOf(memory: ShmMemory, p: Pointer): SharedArrayBuffer {
   }
   return buf;
 }
+
+/**
+ * The ring of channel `name` in this thread's memory, or `null` when no server ever bound it
+ * (for diagnostics and tools: depth, state, owner).
+ *
+ * @param name - channel name
+ */
+export function findChannelRing(name: string): Ring | null {
+  const memory = transportMemory();
+  const ptr = channelDirectory(memory).lookup(ChannelDirectory.encodeName(name));
+  return ptr === null ? null : ringAt(memory, ptr);
+}
