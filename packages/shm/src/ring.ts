@@ -241,6 +241,41 @@ export class Ring {
     }
   }
 
+  /**
+   * True when the next slot was claimed by a producer but not (yet) published: the ring is not
+   * empty although `peek()` finds nothing.
+   */
+  headClaimed(): boolean {
+    return this.peek() === -1 && this.depth() > 0;
+  }
+
+  /**
+   * Skips the claimed-but-unpublished slot at the head, left by a producer thread that was
+   * terminated between `claim` and `publish`. Call only after it stayed unpublished far longer
+   * than any live producer takes (the claim-to-publish path is synchronous).
+   *
+   * @returns true when the slot was skipped; false when it got published meanwhile
+   */
+  skipHead(): boolean {
+    const hdr = this.hdr;
+    const pos = hdr[F_HEAD];
+    const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
+    // Free the slot for the next lap only if it is still unpublished; a publish that won the race
+    // stays readable.
+    if (Atomics.compareExchange(this.i32, slot >> 2, pos, (pos + this.capacity) | 0) !== pos) return false;
+    Atomics.store(hdr, F_HEAD, (pos + 1) | 0);
+    if (Atomics.load(hdr, F_PRODUCERS_PARKED) !== 0) {
+      Atomics.add(hdr, F_SPACE_BELL, 1);
+      Atomics.notify(hdr, F_SPACE_BELL);
+    }
+    return true;
+  }
+
+  /** The consumer's position (next slot to read). */
+  headPosition(): number {
+    return Atomics.load(this.hdr, F_HEAD);
+  }
+
   /** Messages published or claimed and not yet consumed. */
   depth(): number {
     // Both loads are racy snapshots; the difference is exact when the ring is quiet.

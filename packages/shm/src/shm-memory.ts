@@ -19,4 +19,6 @@ export interface ShmMemory {
    * thread asks (exactly one thread's `create` wins; the others get the winner's pointer).
    */
   directory(create: () => Pointer): Pointer;
+  /** Returns the blocks an exited thread held in its caches; called by watchers. */
+  reclaimThread?(deadThreadId: number): number;
 }

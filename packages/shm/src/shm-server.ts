@@ -37,6 +37,12 @@ export interface ShmServerOptions extends ServerOptions {
    * @defaultValue 200
    */
   heartbeatMs?: number;
+  /**
+   * A slot claimed by a producer but left unpublished this long is skipped: its producer thread
+   * was terminated between claiming and publishing (a live producer publishes within microseconds).
+   * @defaultValue 2000
+   */
+  stuckSlotMs?: number;
 }
 
 /** Longest single park before the server re-checks the ring and its state. */
@@ -53,6 +59,9 @@ export class ShmServer extends Server {
   private readonly dv: DataView;
   private readonly spinNs: bigint;
   private idleSpins = 0;
+  private readonly stuckSlotMs: number;
+  private stuckHead = -1;
+  private stuckSince = 0;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly pool: Uint8Array[] = [];
   private readonly giveBack = (u8: Uint8Array): void => {
@@ -66,6 +75,7 @@ export class ShmServer extends Server {
     this.u8 = new Uint8Array(ring.buffer);
     this.dv = new DataView(ring.buffer);
     this.spinNs = BigInt(Math.round((options.spinUs ?? 20) * 1000));
+    this.stuckSlotMs = options.stuckSlotMs ?? 2000;
     ring.setOwner(threadId);
     ring.setState(RING_OPEN);
     this.heartbeat = setInterval(() => ring.beat(), options.heartbeatMs ?? 200);
@@ -116,7 +126,11 @@ export class ShmServer extends Server {
       this.idleSpins = 0;
       return this.take(off);
     }
-    if (spec.deadline === 0) return EAGAIN;
+    if (spec.deadline === 0) {
+      if (!this.skipAbandonedSlot()) return EAGAIN;
+      const next = this.ring.peek();
+      return next >= 0 ? this.take(next) : EAGAIN;
+    }
     if (this.spinNs > 0n && this.idleSpins < IDLE_SPINS_BEFORE_PARKING) {
       const until = process.hrtime.bigint() + this.spinNs;
       while (process.hrtime.bigint() < until) {
@@ -133,10 +147,28 @@ export class ShmServer extends Server {
       const off = this.ring.peek();
       if (off >= 0) return this.take(off);
       if (this.closed) return ESHUTDOWN;
+      if (this.skipAbandonedSlot()) continue;
       const left = remainingMs(spec);
-      const r = await raceWait(this.ring.waitForData(Math.min(left, MAX_PARK_MS)), spec, this.closeController.signal);
+      const r = await raceWait(this.ring.waitForData(Math.min(left, this.stuckHead >= 0 ? 50 : MAX_PARK_MS)), spec, this.closeController.signal);
       if (typeof r === 'number') return r;
     }
+  }
+
+  /** Tracks a claimed-but-unpublished head slot and skips it once it is clearly abandoned. */
+  private skipAbandonedSlot(): boolean {
+    if (!this.ring.headClaimed()) {
+      this.stuckHead = -1;
+      return false;
+    }
+    const head = this.ring.headPosition();
+    if (head !== this.stuckHead) {
+      this.stuckHead = head;
+      this.stuckSince = performance.now();
+      return false;
+    }
+    if (performance.now() - this.stuckSince < this.stuckSlotMs) return false;
+    this.stuckHead = -1;
+    return this.ring.skipHead();
   }
 
   /** Consumes the slot at payload offset `off` and wraps its envelope. */

@@ -29,7 +29,8 @@ export function reapThread(deadThreadId: number, memory: ShmMemory = transportMe
 
 /**
  * Watches a worker thread: when it exits (normally, by error or `terminate()`), the channels it
- * served are marked dead and their queued messages reclaimed. Call it in the thread that created
+ * served are marked dead, their queued messages reclaimed, and the blocks cached by the thread's
+ * allocator returned (as `MemoryManager.watch` does). Call it in the thread that created
  * the worker, after the memory manager exists.
  *
  * @param worker - the worker to watch
@@ -41,6 +42,7 @@ export function watchWorker(worker: Worker): Worker {
   const id = worker.threadId;
   worker.once('exit', () => {
     reapThread(id, memory);
+    memory.reclaimThread?.(id);
   });
   return worker;
 }
