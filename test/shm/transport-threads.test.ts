@@ -98,7 +98,9 @@ describe('shm transport across worker threads', function () {
     peers.push(peer);
     await peer.next('ready');
     const client = await TransportFactory.getClient(name, Transport.kShm);
-    const send = async (m: LbmMeta): Promise<void> => expect(await client.send(m, { timeoutMs: 10000 })).to.equal(0);
+    const send = async (m: LbmMeta): Promise<void> => {
+      expect(await client.send(m, { timeoutMs: 10000 })).to.equal(0);
+    };
     let m = new LbmMeta();
     m.send.push(client.expose(enc.encode('unit_test_magic'), 15, BULK_XFER));
     await send(m);
