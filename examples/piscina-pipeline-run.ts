@@ -67,7 +67,8 @@ export class ShmPipeline {
   private constructor(
     private readonly results: Server,
     private readonly clients: Client[],
-    private readonly serving: Promise<{ served: number; threadId: number }[]>,
+    /** Settles when every serve task ended: jobs served by each, or the first task's error. */
+    readonly done: Promise<{ served: number; threadId: number }[]>,
   ) {}
 
   /**
@@ -159,11 +160,16 @@ export class ShmPipeline {
       check(await c.send(m, WAIT), 'stop send');
     }
     try {
-      return await this.serving;
+      return await this.done;
     } finally {
-      await Promise.all(this.clients.map((c) => c.close()));
-      await this.results.close();
+      await this.close();
     }
+  }
+
+  /** Closes this side's channels without asking the workers to stop (after a serve task failed). */
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+    await this.results.close();
   }
 }
 
