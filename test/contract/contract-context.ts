@@ -4,8 +4,10 @@
  * real time to arrive on a real transport).
  */
 import { expect } from 'chai';
-import type { Archive, Client, ExposeSource, Server } from '@lightbeam/core';
+import type { Client, ExposeSource, Server } from '@lightbeam/core';
 import { BULK_XFER, LbmMeta } from '@lightbeam/core';
+export { RequestMeta } from '../support/metas.js';
+import { RequestMeta } from '../support/metas.js';
 
 /** A connected client and bound server, and how to dispose of them. */
 export interface TransportPair {
@@ -58,17 +60,6 @@ export interface ContractContext {
   readonly opts: Required<Pick<TransportContractOptions, 'sharesMemory' | 'timeoutMs' | 'copiesOnSend'>> & TransportContractOptions;
   /** The pair of the running test. */
   pair(): TransportPair;
-}
-
-/** The custom meta of the C++ acceptance test: a request id and an operation name. */
-export class RequestMeta extends LbmMeta {
-  requestId = 0;
-  operation = '';
-  override serialize(ar: Archive): void {
-    super.serialize(ar);
-    this.requestId = ar.i32(this.requestId);
-    this.operation = ar.string(this.operation);
-  }
 }
 
 /** UTF-8 bytes of `s`. */

@@ -1,20 +1,10 @@
 import { expect } from 'chai';
-import type { Archive, Bulk } from '@lightbeam/core';
+import type { Bulk } from '@lightbeam/core';
 import { LbmMeta, decodeMeta, encodeMeta } from '@lightbeam/core';
 import { Prng, testSeed } from '../support/prng.js';
 import type { FieldKind } from '../contract/random-meta.js';
 import { SchemaMeta, SchemaStruct, randomMeta } from '../contract/random-meta.js';
-
-/** The golden custom meta of DESIGN.md section 2. */
-class RequestMeta extends LbmMeta {
-  requestId = 0;
-  operation = '';
-  override serialize(ar: Archive): void {
-    super.serialize(ar);
-    this.requestId = ar.i32(this.requestId);
-    this.operation = ar.string(this.operation);
-  }
-}
+import { RequestMeta } from '../support/metas.js';
 
 /** A frame under test and how to make a meta of its class. */
 interface Subject {

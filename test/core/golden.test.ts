@@ -1,16 +1,6 @@
 import { expect } from 'chai';
-import { Archive, BULK_XFER, LbmMeta, decodeMeta, encodeMeta, expose } from '@lightbeam/core';
-
-/** The custom meta of the C++ acceptance test: request id then operation. */
-class RequestMeta extends LbmMeta {
-  requestId = 0;
-  operation = '';
-  override serialize(ar: Archive): void {
-    super.serialize(ar);
-    this.requestId = ar.i32(this.requestId);
-    this.operation = ar.string(this.operation);
-  }
-}
+import { BULK_XFER, LbmMeta, decodeMeta, encodeMeta, expose } from '@lightbeam/core';
+import { RequestMeta } from '../support/metas.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

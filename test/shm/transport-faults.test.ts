@@ -5,23 +5,14 @@
  */
 import { expect } from 'chai';
 import { BULK_XFER, EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
-import type { Archive, Client, LightbeamError, Server } from '@lightbeam/core';
+import type { Client, LightbeamError, Server } from '@lightbeam/core';
 import { MemoryManager, findChannelRing } from '@lightbeam/shm';
 import type { Peer } from './support/peer.js';
 import { startPeer } from './support/peer.js';
+import { SeqMeta } from '../support/metas.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-class SeqMeta extends LbmMeta {
-  producer = 0;
-  seq = 0;
-  override serialize(ar: Archive): void {
-    super.serialize(ar);
-    this.producer = ar.i32(this.producer);
-    this.seq = ar.i32(this.seq);
-  }
-}
 
 function message(client: Client, text: string, size = 0): LbmMeta {
   const m = new LbmMeta();

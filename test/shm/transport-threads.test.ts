@@ -4,33 +4,14 @@
  */
 import { expect } from 'chai';
 import { BULK_EXPOSE, BULK_XFER, LbmMeta, Transport, TransportFactory, pointerEquals } from '@lightbeam/core';
-import type { Archive, Pointer, Server } from '@lightbeam/core';
+import type { Pointer, Server } from '@lightbeam/core';
 import { MemoryManager } from '@lightbeam/shm';
 import type { Peer } from './support/peer.js';
 import { checksum, pattern, startPeer } from './support/peer.js';
+import { RequestMeta, SeqMeta } from '../support/metas.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-class RequestMeta extends LbmMeta {
-  requestId = 0;
-  operation = '';
-  override serialize(ar: Archive): void {
-    super.serialize(ar);
-    this.requestId = ar.i32(this.requestId);
-    this.operation = ar.string(this.operation);
-  }
-}
-
-class SeqMeta extends LbmMeta {
-  producer = 0;
-  seq = 0;
-  override serialize(ar: Archive): void {
-    super.serialize(ar);
-    this.producer = ar.i32(this.producer);
-    this.seq = ar.i32(this.seq);
-  }
-}
 
 describe('shm transport across worker threads', function () {
   this.timeout(120000);

@@ -3,20 +3,10 @@
  * each runs over tcp, ipc and inproc, with and without batching.
  */
 import { expect } from 'chai';
-import type { Archive } from '@lightbeam/core';
 import { BULK_EXPOSE, BULK_XFER, EAGAIN, LbmMeta } from '@lightbeam/core';
 import type { ZeroMqClient, ZeroMqClientOptions, ZeroMqServer } from '@lightbeam/zmq-bridge';
 import { PROTOCOLS, clientFor, closeAll, makeServer } from './support/zmq-pair.js';
-
-class RequestMeta extends LbmMeta {
-  requestId = 0;
-  operation = '';
-  override serialize(ar: Archive): void {
-    super.serialize(ar);
-    this.requestId = ar.i32(this.requestId);
-    this.operation = ar.string(this.operation);
-  }
-}
+import { RequestMeta } from '../support/metas.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);

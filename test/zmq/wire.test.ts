@@ -3,22 +3,12 @@
  * frames a C++ peer would send, the batch marker, limits, and CURVE.
  */
 import { expect } from 'chai';
-import type { Archive } from '@lightbeam/core';
 import { BULK_XFER, ETIMEDOUT, LbmMeta } from '@lightbeam/core';
 import type { ZeroMqServer } from '@lightbeam/zmq-bridge';
 import { BATCH_MARKER_BYTES, ZeroMqClient, isBatchMarker } from '@lightbeam/zmq-bridge';
 import { Pull, Push, curveKeyPair } from 'zeromq';
 import { PROTOCOLS, clientFor, closeAll, makeServer, uniqueAddress } from './support/zmq-pair.js';
-
-class RequestMeta extends LbmMeta {
-  requestId = 0;
-  operation = '';
-  override serialize(ar: Archive): void {
-    super.serialize(ar);
-    this.requestId = ar.i32(this.requestId);
-    this.operation = ar.string(this.operation);
-  }
-}
+import { RequestMeta } from '../support/metas.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const GOLDEN_MAGIC = '0100000000000000' + '0f00000000000000' + '02000000' + '0000000000000000';
