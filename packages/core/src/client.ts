@@ -77,8 +77,12 @@ export abstract class Client {
       return Promise.reject(err);
     }
     if (this.closing !== null) return Promise.resolve(ESHUTDOWN);
-    // Idle fast path: nothing ahead of us, so no chaining (and no extra promise) is needed.
-    if (this.pending === 0) return this.track(this.transmit(msg, spec));
+    // Idle fast path: nothing ahead of us, so no chaining is needed; a transmit that finished
+    // synchronously (the common case over shared memory) has nothing left to order later sends after.
+    if (this.pending === 0) {
+      const rc = this.transmit(msg, spec);
+      return typeof rc === 'number' ? Promise.resolve(rc) : this.track(rc);
+    }
     const prev = this.tail as Promise<unknown>;
     return this.track(prev.then(() => (this.closing !== null ? ESHUTDOWN : this.transmit(msg, spec))));
   }
