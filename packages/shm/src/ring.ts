@@ -16,7 +16,7 @@
  * |     24 |    4 | dataBell       | producers (bumped on publish while consumer parks) |
  * |     28 |    4 | consumerParked | consumer (1 while it waits on dataBell)            |
  * |     32 |    4 | spaceBell      | consumer (bumped on read while producers wait)     |
- * |     36 |    4 | producersParked| producers (count waiting on spaceBell)             |
+ * |     36 |    4 | producersParked| producers (1: may wait on spaceBell); consumer clears |
  * |     40 |    4 | heartbeat      | consumer (a counter it bumps while alive)          |
  * |     44 |    4 | ownerThread    | consumer (`threadId` of the owning thread)         |
  * |  48-63 |   16 | reserved       | -                                                  |
@@ -234,8 +234,11 @@ export class Ring {
     Atomics.store(this.i32, slot >> 2, (pos + this.capacity) | 0);
     // Only the consumer writes head; Atomics so stats() in other threads read a whole value.
     Atomics.store(hdr, F_HEAD, (pos + 1) | 0);
-    // Wake producers waiting for room, once per read while any are parked.
-    if (Atomics.load(hdr, F_PRODUCERS_PARKED) !== 0) {
+    // Wake producers waiting for room, once per batch of parkers rather than once per read: the
+    // exchange clears the flag, so reads after it do not notify again until a producer re-parks.
+    // Ordering: our slot release above comes before the exchange; a producer sets the flag before
+    // re-checking for room, so either we see its flag or it sees the free slot.
+    if (Atomics.exchange(hdr, F_PRODUCERS_PARKED, 0) !== 0) {
       Atomics.add(hdr, F_SPACE_BELL, 1);
       Atomics.notify(hdr, F_SPACE_BELL);
     }
@@ -330,25 +333,13 @@ export class Ring {
   waitForSpace(timeoutMs: number): Promise<unknown> {
     const hdr = this.hdr;
     const bell = Atomics.load(hdr, F_SPACE_BELL);
-    // Count ourselves in before re-checking, so the consumer's next read rings the bell.
-    Atomics.add(hdr, F_PRODUCERS_PARKED, 1);
-    const leave = (): void => {
-      // We stopped waiting: the consumer may stop ringing once the count reaches zero.
-      Atomics.sub(hdr, F_PRODUCERS_PARKED, 1);
-    };
-    if (this.hasSpace() || Atomics.load(hdr, F_STATE) !== RING_OPEN) {
-      leave();
-      return Promise.resolve('ok');
-    }
+    // Flag ourselves before re-checking, so the consumer's next read rings the bell. The consumer
+    // clears the flag when it rings; a producer that did not need to wait leaves it set, which
+    // costs at most one spurious notify.
+    Atomics.store(hdr, F_PRODUCERS_PARKED, 1);
+    if (this.hasSpace() || Atomics.load(hdr, F_STATE) !== RING_OPEN) return Promise.resolve('ok');
     const r = Atomics.waitAsync(hdr, F_SPACE_BELL, bell, timeoutMs);
-    if (!r.async) {
-      leave();
-      return Promise.resolve(r.value);
-    }
-    return r.value.then((v) => {
-      leave();
-      return v;
-    });
+    return r.async ? r.value : Promise.resolve(r.value);
   }
 
   /** Wakes every parked producer without freeing a slot (close, state change). */
