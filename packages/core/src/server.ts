@@ -92,18 +92,37 @@ export abstract class Server {
    *   `-1` when the metadata cannot be decoded (the rest of that message is dropped),
    *   `ESHUTDOWN` after close, or another errno
    */
-  async recvMetadata(meta: LbmMeta): Promise<number> {
-    if (this.closing !== null) return ESHUTDOWN;
+  recvMetadata(meta: LbmMeta): Promise<number> {
+    if (this.closing !== null) return Promise.resolve(ESHUTDOWN);
     // Someone is already receiving: any ready message is theirs, so there is none for us.
-    if (this.receiving) return EAGAIN;
+    if (this.receiving) return Promise.resolve(EAGAIN);
     this.receiving = true;
-    let got: IncomingMessage | number;
+    let got: IncomingMessage | number | Promise<IncomingMessage | number>;
     try {
-      got = await this.receive(NO_WAIT);
-    } finally {
+      got = this.receive(NO_WAIT);
+    } catch (err) {
       this.receiving = false;
+      return Promise.reject(err);
     }
-    return typeof got === 'number' ? got : this.accept(got, meta);
+    if (got instanceof Promise) {
+      return got.then(
+        (g) => {
+          this.receiving = false;
+          return typeof g === 'number' ? g : this.accept(g, meta);
+        },
+        (err: unknown) => {
+          this.receiving = false;
+          throw err;
+        },
+      );
+    }
+    // A transport that answered synchronously (shared memory): no await, no extra tick.
+    this.receiving = false;
+    try {
+      return Promise.resolve(typeof got === 'number' ? got : this.accept(got, meta));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
