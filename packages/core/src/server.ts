@@ -46,6 +46,8 @@ export abstract class Server {
   private readonly address: string;
   private closing: Promise<void> | null = null;
   private receiving = false;
+  /** `waitRaw` calls between entry and exit; 0 means the queue is idle. */
+  private waiters = 0;
   private queue: Promise<void> = Promise.resolve();
 
   /**
@@ -148,16 +150,25 @@ export abstract class Server {
   async waitRaw(opts?: WaitOptions): Promise<IncomingMessage | number> {
     const spec = toWaitSpec(opts);
     if (this.closing !== null) return ESHUTDOWN;
-    const prev = this.queue;
     let done!: () => void;
     const mine = new Promise<void>((r) => {
       done = r;
     });
-    this.queue = prev.then(() => mine);
+    this.waiters++;
     try {
-      const turn = await raceWait(prev.then(() => LBM_OK), spec, this.closeController.signal);
-      if (turn !== LBM_OK) return turn;
-      if (this.closing !== null) return ESHUTDOWN;
+      if (this.waiters === 1 && !this.receiving) {
+        // Nobody is ahead of us (every earlier waiter has finished), so it is our turn now: skip
+        // the race for a turn (its promise, listeners and timer); receive() itself honours the
+        // deadline, the signal and close. Later callers queue behind us.
+        this.queue = mine;
+        if (spec.signal?.aborted) return ECANCELED;
+      } else {
+        const prev = this.queue;
+        this.queue = prev.then(() => mine);
+        const turn = await raceWait(prev.then(() => LBM_OK), spec, this.closeController.signal);
+        if (turn !== LBM_OK) return turn;
+        if (this.closing !== null) return ESHUTDOWN;
+      }
       this.receiving = true;
       try {
         return await this.receive(spec);
@@ -165,6 +176,7 @@ export abstract class Server {
         this.receiving = false;
       }
     } finally {
+      this.waiters--;
       done();
     }
   }
