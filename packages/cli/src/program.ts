@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { benchCommand } from './commands/bench-command.js';
+import { bridgeCommand } from './commands/bridge-command.js';
 import { recvCommand } from './commands/recv-command.js';
 import { sendCommand } from './commands/send-command.js';
 import type { SubcommandModule } from './commands/subcommand.js';
@@ -14,7 +15,7 @@ import type { SubcommandModule } from './commands/subcommand.js';
  * `commands/`, added to this list. `lightbeam bridge` (the shared-memory bridge between hosts,
  * from `@lightbeam/zmq-bridge`) goes here when the bridge lands.
  */
-export const SUBCOMMANDS: readonly SubcommandModule[] = [sendCommand, recvCommand, benchCommand];
+export const SUBCOMMANDS: readonly SubcommandModule[] = [sendCommand, recvCommand, bridgeCommand, benchCommand];
 
 /** The package version, shown by `--version`. */
 export const VERSION = '0.1.0';

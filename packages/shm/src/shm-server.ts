@@ -4,7 +4,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
-import { EAGAIN, ESHUTDOWN, LBM_MALFORMED, LightbeamError, Server, raceWait, remainingMs } from '@lightbeam/core';
+import { EAGAIN, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, raceWait, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from './channel-directory.js';
 import { parseEnvelope } from './envelope.js';
 import { RING_DEAD, RING_OPEN, RING_CLOSED, Ring } from './ring.js';
@@ -149,7 +149,18 @@ export class ShmServer extends Server {
       if (this.closed) return ESHUTDOWN;
       if (this.skipAbandonedSlot()) continue;
       const left = remainingMs(spec);
-      const r = await raceWait(this.ring.waitForData(Math.min(left, this.stuckHead >= 0 ? 50 : MAX_PARK_MS)), spec, this.closeController.signal);
+      // Past the deadline waitForData(0) settles at once: looping on it would starve the event
+      // loop (and the deadline timer of raceWait would never run), so end the wait here.
+      if (left === 0) return ETIMEDOUT;
+      // A pending Atomics.waitAsync does not keep the event loop alive: hold the heartbeat timer
+      // ref'd while parked, so a thread whose only work is waiting for a message stays up.
+      this.heartbeat.ref();
+      let r: unknown;
+      try {
+        r = await raceWait(this.ring.waitForData(Math.min(left, this.stuckHead >= 0 ? 50 : MAX_PARK_MS)), spec, this.closeController.signal);
+      } finally {
+        this.heartbeat.unref();
+      }
       if (typeof r === 'number') return r;
     }
   }

@@ -1,0 +1,117 @@
+/**
+ * `lightbeam bridge` child processes for the tests: started with plain `node` on the built CLI
+ * (optionally behind a prefix such as `ip netns exec <ns>`), output collected, the worker
+ * fixtures' JSON lines parsed, exit awaited with a bound.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { bounded } from '../../zmq/support/child.js';
+
+/** The CLI entry point. */
+export const LIGHTBEAM_BIN = fileURLToPath(new URL('../../../packages/cli/bin/lightbeam.js', import.meta.url));
+
+/** Absolute path of a fixture under test/fixtures/bridge. */
+export function bridgeFixture(name: string): string {
+  return fileURLToPath(new URL(`../../fixtures/bridge/${name}`, import.meta.url));
+}
+
+/** The counters a bridge process prints on exit. */
+export interface PrintedStats {
+  egress: Record<string, number>;
+  ingress: Record<string, number>;
+  undeliveredByCode: Record<string, number>;
+}
+
+/** A running bridge process. */
+export interface BridgeChild {
+  proc: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** The ingress port printed on "bridge ready" (null without --listen). */
+  port: number | null;
+  /** Resolves with the exit code (or the signal name), rejects after `ms`. */
+  exited(ms: number): Promise<number | string>;
+  /** Resolves once stdout contains `text`, rejects after `ms` or on exit without it. */
+  printed(text: string, ms: number): Promise<void>;
+  /** JSON lines of kind `kind` printed so far. */
+  lines(kind: string): Record<string, unknown>[];
+  /** The counters printed on exit. */
+  stats(): PrintedStats | null;
+  /** SIGKILL if still running. */
+  kill(): void;
+}
+
+/**
+ * Starts `lightbeam bridge <args>` without waiting for it.
+ *
+ * @param args - options after `bridge`
+ * @param env - environment for the process and its workers
+ * @param prefix - command prefix (e.g. `['ip', 'netns', 'exec', 'ns']`)
+ */
+export function spawnBridge(args: string[], env: Record<string, string> = {}, prefix: string[] = []): BridgeChild {
+  const argv = [process.execPath, LIGHTBEAM_BIN, 'bridge', ...args];
+  const all = [...prefix, ...argv];
+  const proc = spawn(all[0], all.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  let exitedAlready = false;
+  void exit.then(() => (exitedAlready = true));
+  const child: BridgeChild = {
+    proc,
+    port: null,
+    stdout: () => out,
+    stderr: () => err,
+    exited: (ms) => bounded(exit, ms, () => `bridge ${args.join(' ')} still running after ${ms} ms; stdout: ${out}; stderr: ${err}`),
+    printed: (text, ms) =>
+      bounded(
+        new Promise<void>((resolve, reject) => {
+          const check = (): void => {
+            if (out.includes(text)) resolve();
+          };
+          proc.stdout?.on('data', check);
+          check();
+          void exit.then(() => (out.includes(text) ? resolve() : reject(new Error(`bridge exited without printing ${text}; stdout: ${out}; stderr: ${err}`))));
+        }),
+        ms,
+        () => `bridge did not print ${JSON.stringify(text)} within ${ms} ms; stdout: ${out}; stderr: ${err}`,
+      ),
+    lines: (kind) =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((o) => o.kind === kind),
+    stats: () => {
+      const s = /bridge stats (\{.*\})/.exec(out);
+      return s === null ? null : (JSON.parse(s[1]) as PrintedStats);
+    },
+    kill: () => {
+      if (!exitedAlready) proc.kill('SIGKILL');
+    },
+  };
+  return child;
+}
+
+/**
+ * Starts `lightbeam bridge <args>` and waits for "bridge ready" (and its port).
+ *
+ * @param args - options after `bridge`
+ * @param env - environment for the process and its workers
+ * @param prefix - command prefix
+ */
+export async function startBridge(args: string[], env: Record<string, string> = {}, prefix: string[] = []): Promise<BridgeChild> {
+  const child = spawnBridge(args, env, prefix);
+  try {
+    await child.printed('bridge ready', 20000);
+  } catch (e) {
+    child.kill();
+    throw e;
+  }
+  const m = /bridge ready .*port=(\d+)/.exec(child.stdout());
+  child.port = m === null ? null : Number(m[1]);
+  return child;
+}
