@@ -238,6 +238,43 @@ describe('shm transport backpressure and faults', function () {
     expect(await receiveText(second)).to.equal('two');
   });
 
+  it('keeps a worker alive while its only work is a waitMetadata without a timeout', async () => {
+    const name = channel();
+    const peer = startPeer(manager, { mode: 'waitForever', channel: name });
+    peers.push(peer);
+    await peer.next('ready');
+    let exited = false;
+    peer.worker.once('exit', () => {
+      exited = true;
+    });
+    // Long enough for an idle worker to run out of work and exit if nothing held its loop.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(exited, 'worker exited while parked').to.equal(false);
+    const c = await client(name);
+    expect(await c.send(message(c, 'wake up'))).to.equal(0);
+    const done = await peer.next('done');
+    expect([done.rc, done.size]).to.deep.equal([0, 7]);
+  });
+
+  it('waits for a closed channel to be bound again without starving the event loop', async () => {
+    const name = channel();
+    const first = await server(name);
+    const c = await client(name);
+    expect(await c.send(message(c, 'before'))).to.equal(0);
+    expect(await receiveText(first)).to.equal('before');
+    await first.close();
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    const pending = c.send(message(c, 'after rebind'), { timeoutMs: 10000 });
+    // A send spinning through microtasks would keep timers from ever running.
+    await new Promise((r) => setTimeout(r, 200));
+    clearInterval(ticker);
+    expect(ticks, 'timer ticks while the send waited').to.be.at.least(5);
+    const second = await server(name);
+    expect(await pending).to.equal(0);
+    expect(await receiveText(second)).to.equal('after rebind');
+  });
+
   it('lets a client send before the channel exists: EAGAIN at once, or waits for the server with a timeout', async () => {
     const name = channel();
     const c = await client(name);

@@ -80,7 +80,12 @@ export abstract class Client {
     // Idle fast path: nothing ahead of us, so no chaining is needed; a transmit that finished
     // synchronously (the common case over shared memory) has nothing left to order later sends after.
     if (this.pending === 0) {
-      const rc = this.transmit(msg, spec);
+      let rc: Promise<number> | number;
+      try {
+        rc = this.transmit(msg, spec);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       return typeof rc === 'number' ? Promise.resolve(rc) : this.track(rc);
     }
     const prev = this.tail as Promise<unknown>;

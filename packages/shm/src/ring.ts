@@ -337,7 +337,10 @@ export class Ring {
     // clears the flag when it rings; a producer that did not need to wait leaves it set, which
     // costs at most one spurious notify.
     Atomics.store(hdr, F_PRODUCERS_PARKED, 1);
-    if (this.hasSpace() || Atomics.load(hdr, F_STATE) !== RING_OPEN) return Promise.resolve('ok');
+    // A closed ring (no server bound) is waited on too: a server that binds it again sets the
+    // state to open and rings this bell. Only a dead ring, or room in an open one, ends it at once.
+    const state = Atomics.load(hdr, F_STATE);
+    if (state === RING_DEAD || (state === RING_OPEN && this.hasSpace())) return Promise.resolve('ok');
     const r = Atomics.waitAsync(hdr, F_SPACE_BELL, bell, timeoutMs);
     return r.async ? r.value : Promise.resolve(r.value);
   }

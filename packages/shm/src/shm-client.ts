@@ -25,6 +25,8 @@ export interface ShmClientOptions {
 /** Longest single park before a waiting send re-checks the ring, the directory and the peer. */
 const MAX_PARK_MS = 250;
 
+const noop = (): void => {};
+
 /** Client side of `Transport.kShm`. */
 export class ShmClient extends Client {
   private readonly memory: ShmMemory;
@@ -69,6 +71,16 @@ export class ShmClient extends Client {
   }
 
   private async transmitWaiting(msg: OutgoingMessage, spec: WaitSpec): Promise<number> {
+    // Atomics.waitAsync alone does not keep the event loop alive; a waiting send must.
+    const keepAlive = setInterval(noop, MAX_PARK_MS * 1000);
+    try {
+      return await this.waitAndPublish(msg, spec);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async waitAndPublish(msg: OutgoingMessage, spec: WaitSpec): Promise<number> {
     let lastBeat = -1;
     let beatSince = performance.now();
     for (;;) {
