@@ -4,6 +4,8 @@
 import { Command } from 'commander';
 import { benchCommand } from './commands/bench-command.js';
 import { bridgeCommand } from './commands/bridge-command.js';
+import { demoCommand } from './commands/demo-command.js';
+import { demoRemoteCommand } from './commands/demo-remote-command.js';
 import { recvCommand } from './commands/recv-command.js';
 import { sendCommand } from './commands/send-command.js';
 import type { SubcommandModule } from './commands/subcommand.js';
@@ -15,7 +17,7 @@ import type { SubcommandModule } from './commands/subcommand.js';
  * `commands/`, added to this list. `lightbeam bridge` (the shared-memory bridge between hosts,
  * from `@lightbeam/zmq-bridge`) goes here when the bridge lands.
  */
-export const SUBCOMMANDS: readonly SubcommandModule[] = [sendCommand, recvCommand, bridgeCommand, benchCommand];
+export const SUBCOMMANDS: readonly SubcommandModule[] = [demoCommand, demoRemoteCommand, sendCommand, recvCommand, bridgeCommand, benchCommand];
 
 /** The package version, shown by `--version`. */
 export const VERSION = '0.1.0';

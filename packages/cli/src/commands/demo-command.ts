@@ -1,0 +1,90 @@
+/**
+ * `lightbeam demo [--count N] [--size BYTES] [--workers N] [--remote host:port]`.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { UsageError, parseIntOption } from '../cli-error.js';
+import { runDemo } from '../demo.js';
+import { createProgress } from '../progress.js';
+import { parseHostPortOption } from './options.js';
+import type { SubcommandModule } from './subcommand.js';
+
+interface DemoOpts {
+  count: string;
+  size: string;
+  workers: string;
+  remote?: string;
+  timeoutMs: string;
+  corruptEvery: string;
+  progress: boolean;
+}
+
+/** Largest `--size`: the far side's default shared memory holds its ring of payloads this big. */
+export const MAX_DEMO_SIZE = 8 << 20;
+/** Largest `--count`. */
+export const MAX_DEMO_COUNT = 10_000_000;
+/** Largest `--workers`. */
+export const MAX_DEMO_WORKERS = 64;
+
+/**
+ * Parses a byte size: `65536`, `64k`, `64KiB`, `1m`, `1MiB`.
+ *
+ * @throws UsageError naming the option and the value
+ */
+export function parseSizeOption(name: string, text: string, min: number, max: number): number {
+  const m = /^(\d+)\s*(k|kib|kb|m|mib|mb)?$/i.exec(text.trim());
+  const n = m === null ? NaN : Number(m[1]) * (m[2] === undefined ? 1 : m[2].toLowerCase().startsWith('k') ? 1024 : 1 << 20);
+  if (!Number.isSafeInteger(n) || n < min || n > max || n % 4 !== 0) {
+    throw new UsageError(`${name} must be a multiple of 4 bytes from ${min} to ${max} (suffixes k, m), got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+/** The `demo` subcommand. */
+export const demoCommand: SubcommandModule = {
+  name: 'demo',
+  register(program: Command): void {
+    program
+      .command('demo')
+      .summary('run the end-to-end pipeline against the postMessage baseline and print the summary')
+      .description(
+        'The main demo. A producer fills payloads in shared memory; a piscina pool transforms them in place over ' +
+          'Transport.kShm (BULK_EXPOSE, zero copy); the results cross the bridge over TCP to a second process standing ' +
+          'in for a remote host, which verifies every checksum. The same workload then runs over postMessage ' +
+          '(structured-clone copies) and a raw zeromq.js PUSH as the baseline. Prints a table with both and their ratio; ' +
+          'exits 1 on any mismatch or lost message.\n\n' +
+          'Across two hosts: on the far host run "lightbeam demo-remote --listen 0.0.0.0:9700" (it uses ports 9700-9702), ' +
+          'then here "lightbeam demo --remote <far-host>:9700". Latencies then include the clock skew between the hosts.',
+      )
+      .option('--count <n>', 'messages per path', '2000')
+      .option('--size <bytes>', 'payload bytes per message (multiple of 4; suffixes k, m)', '64k')
+      .option('--workers <n>', 'piscina worker threads', '2')
+      .option('--remote <host:port>', 'a running "lightbeam demo-remote" (default: start one here on 127.0.0.1)')
+      .option('--timeout-ms <ms>', 'longest wait for any single step', '20000')
+      .addOption(new Option('--corrupt-every <n>', 'damage every n-th payload after its checksum (fault injection)').default('0').hideHelp())
+      .option('--no-progress', 'print plain lines even on a terminal')
+      .action(async (opts: DemoOpts) => {
+        const count = parseIntOption('--count', opts.count, 1);
+        if (count > MAX_DEMO_COUNT) throw new UsageError(`--count must be at most ${MAX_DEMO_COUNT}, got ${count}`);
+        const size = parseSizeOption('--size', opts.size, 4, MAX_DEMO_SIZE);
+        const workers = parseIntOption('--workers', opts.workers, 1);
+        if (workers > MAX_DEMO_WORKERS) throw new UsageError(`--workers must be at most ${MAX_DEMO_WORKERS}, got ${workers}`);
+        const remote = opts.remote === undefined ? null : parseHostPortOption('--remote', opts.remote);
+        const timeoutMs = parseIntOption('--timeout-ms', opts.timeoutMs, 1);
+        const corruptEvery = parseIntOption('--corrupt-every', opts.corruptEvery, 0);
+        // Ctrl-C: exit through process.exit so the 'exit' handlers kill the remote child.
+        const onSigint = (): void => {
+          process.stderr.write('lightbeam demo: interrupted\n');
+          process.exit(130);
+        };
+        process.once('SIGINT', onSigint);
+        process.once('SIGTERM', onSigint);
+        try {
+          await runDemo({ count, size, workers, remote, timeoutMs, corruptEvery, progress: createProgress({ bytes: false, enabled: opts.progress }) });
+        } finally {
+          process.removeListener('SIGINT', onSigint);
+          process.removeListener('SIGTERM', onSigint);
+        }
+      });
+  },
+};
