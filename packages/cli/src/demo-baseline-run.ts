@@ -10,9 +10,6 @@ import { encodeBaselineHeader, fillPayload, sharedNowMs } from './demo-payload.j
 import type { LocalRunContext } from './demo-shm-run.js';
 import { withTimeout } from './demo-shm-run.js';
 
-/** Tasks in flight per worker: enough to keep every worker busy while results come back. */
-const IN_FLIGHT_PER_WORKER = 4;
-
 /**
  * Runs the baseline once; resolves when every message was handed to ZeroMQ.
  *
@@ -21,7 +18,7 @@ const IN_FLIGHT_PER_WORKER = 4;
  * @throws CliError naming the step that failed
  */
 export async function runBaselinePath(ctx: LocalRunContext, url: string): Promise<void> {
-  const { pool, workers, count, size, key, timeoutMs } = ctx;
+  const { pool, workers, perWorker, count, size, key, timeoutMs } = ctx;
   // Linger bounds how long close waits for what is still queued; sendTimeout bounds a stuck peer.
   const push = new Push({ sendHighWaterMark: 1000, sendTimeout: timeoutMs, linger: timeoutMs });
   push.connect(url);
@@ -44,7 +41,8 @@ export async function runBaselinePath(ctx: LocalRunContext, url: string): Promis
   const inFlight = new Set<Promise<void>>();
   try {
     for (let seq = 0; seq < count; seq++) {
-      while (inFlight.size >= workers * IN_FLIGHT_PER_WORKER) await Promise.race(inFlight);
+      // The same window as the kShm path's input rings.
+      while (inFlight.size >= workers * perWorker) await Promise.race(inFlight);
       const data = new Uint8Array(size);
       fillPayload(data, seq);
       const sentAt = sharedNowMs();

@@ -20,6 +20,8 @@ export interface LocalRunContext {
   pool: Piscina;
   /** Workers in the pool. */
   workers: number;
+  /** Messages in flight per worker (kShm: the slots of its input ring). */
+  perWorker: number;
   /** Messages to send. */
   count: number;
   /** Payload bytes per message. */
@@ -50,10 +52,9 @@ export interface ShmRunReport {
  * @param ctx - the run
  * @param bridge - the local bridge, serving `resultsChannel`
  * @param resultsChannel - the channel the workers send results to
- * @param capacity - ring slots of each worker's input channel
  * @throws CliError naming the step that failed
  */
-export async function runShmPath(ctx: LocalRunContext, bridge: Bridge, resultsChannel: string, capacity: number): Promise<ShmRunReport> {
+export async function runShmPath(ctx: LocalRunContext, bridge: Bridge, resultsChannel: string): Promise<ShmRunReport> {
   const { manager, pool, workers, count, size, timeoutMs } = ctx;
   const base = bridge.stats().egress;
   const egress = (): { forwarded: number; undelivered: number } => {
@@ -62,7 +63,7 @@ export async function runShmPath(ctx: LocalRunContext, bridge: Bridge, resultsCh
   };
   const channels = Array.from({ length: workers }, (_, i) => `work-${i}`);
   const serving = channels.map((channel) =>
-    (pool.run({ op: 'serve', channel, results: resultsChannel, capacity, corruptEvery: ctx.corruptEvery, timeoutMs }) as Promise<{ served: number }>).catch((err: unknown) => {
+    (pool.run({ op: 'serve', channel, results: resultsChannel, capacity: ctx.perWorker, corruptEvery: ctx.corruptEvery, timeoutMs }) as Promise<{ served: number }>).catch((err: unknown) => {
       throw new CliError(`kShm worker on ${channel} failed: ${(err as Error).message}`);
     }),
   );

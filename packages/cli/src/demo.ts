@@ -42,6 +42,8 @@ export interface DemoOptions {
   corruptEvery: number;
   /** Progress display. */
   progress: Progress;
+  /** Also log a plain progress line every this many ms (0: never); for output that is not a terminal. */
+  progressLinesMs: number;
 }
 
 /** The outcome: both paths as the far side saw them. */
@@ -62,9 +64,12 @@ export interface DemoOutcome {
  */
 export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   const { progress } = o;
-  // Shallow rings: a deep queue only adds latency once the workers are busy.
-  const capacity = Math.max(2, Math.min(8, Math.floor((8 << 20) / o.size)));
-  const inFlight = o.size * (o.workers * (capacity + 1) + capacity);
+  // Messages in flight per worker, the same window on both paths: the kShm input ring of each
+  // worker, and the piscina tasks outstanding per worker on the baseline. A power of two (ring
+  // size), at most 16 MiB of payload.
+  const perWorker = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(32, Math.floor((16 << 20) / o.size)))));
+  const resultsCapacity = perWorker * 2;
+  const inFlight = o.size * (o.workers * (perWorker + 1) + resultsCapacity);
   const regionBytes = Math.min(2 ** 30, Math.max(64 << 20, 2 ** Math.ceil(Math.log2(inFlight * 1.5 + (8 << 20)))));
   let child: RemoteChild | null = null;
   let control: ControlClient | null = null;
@@ -90,7 +95,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
     bridge = await Bridge.create({
       peer,
       channels: [RESULTS_CHANNEL],
-      ring: { capacity },
+      ring: { capacity: resultsCapacity },
       sendTimeoutMs: o.timeoutMs,
       onUndelivered: (r) => (undelivered ||= r.reason),
     });
@@ -104,7 +109,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       await ctl.call({ op: 'expect', run, expect: { count: o.count, size: o.size, key } });
       progress.start(o.count, label);
       const t0 = performance.now();
-      await body({ manager, pool, workers: o.workers, count: o.count, size: o.size, key, corruptEvery: o.corruptEvery, timeoutMs: o.timeoutMs, onProgress: (n) => progress.update(n) });
+      let lastLine = t0;
+      const onProgress = (n: number): void => {
+        progress.update(n);
+        if (o.progressLinesMs > 0 && performance.now() - lastLine >= o.progressLinesMs) {
+          lastLine = performance.now();
+          progress.log(`${name}: ${n}/${o.count} sent`);
+        }
+      };
+      await body({ manager, pool, workers: o.workers, perWorker, count: o.count, size: o.size, key, corruptEvery: o.corruptEvery, timeoutMs: o.timeoutMs, onProgress });
       const verdict = (await ctl.call({ op: 'result', run, idleMs: o.timeoutMs }, o.timeoutMs * 2)).verdict;
       const ms = performance.now() - t0;
       progress.update(o.count);
@@ -115,7 +128,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
     };
     const b = bridge;
     const ours = await measure('shm', 'lightbeam ', 'lightbeam kShm + bridge', async (ctx) => {
-      const r = await runShmPath(ctx, b, RESULTS_CHANNEL, capacity);
+      const r = await runShmPath(ctx, b, RESULTS_CHANNEL);
       if (r.undelivered > 0) progress.log(`the bridge could not forward ${r.undelivered} messages: ${undelivered}`);
     });
     const baseline = await measure('baseline', 'postMessage', 'postMessage + zeromq.js', (ctx) => runBaselinePath(ctx, `tcp://${host.includes(':') ? `[${host}]` : host}:${hello.baselinePort}`));

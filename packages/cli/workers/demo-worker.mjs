@@ -6,7 +6,7 @@
 //   Runs until a stop message arrives; returns how many messages it served.
 // - `clone`: the postMessage baseline; the bytes arrive as a structured-clone copy and go back so.
 import { threadId } from 'node:worker_threads';
-import { BULK_XFER, ETIMEDOUT, Transport, TransportFactory } from '@lightbeam/core';
+import { BULK_XFER, ETIMEDOUT, Transport, TransportFactory, strerror } from '@lightbeam/core';
 import { MemoryManager, attachFromWorkerData } from '@lightbeam/shm';
 import { DemoMeta, checksumPayload, isCorrupted, transformPayload } from '../dist/demo-payload.js';
 
@@ -24,7 +24,7 @@ async function serve({ channel, results, capacity, corruptEvery, timeoutMs }) {
     for (;;) {
       let rc = await server.waitMetadata(job, { timeoutMs });
       if (rc === ETIMEDOUT) throw new Error(`worker ${threadId}: no message on ${channel} for ${timeoutMs} ms`);
-      if (rc !== 0) throw new Error(`worker ${threadId}: waitMetadata on ${channel} failed with ${rc}`);
+      if (rc !== 0) throw new Error(`worker ${threadId}: waitMetadata on ${channel} failed: ${strerror(rc)}`);
       if (job.stop) break;
       const bulk = job.send[0];
       // EXPOSE over shared memory: a live view of the producer's slab block, not a copy.
@@ -41,7 +41,7 @@ async function serve({ channel, results, capacity, corruptEvery, timeoutMs }) {
       rc = await client.send(out, { timeoutMs });
       // Any thread may free a slab block: the producer allocated it, the worker is done with it.
       manager.free(bulk.data.shm);
-      if (rc !== 0) throw new Error(`worker ${threadId}: sending message ${job.seq} to ${results} failed with ${rc}`);
+      if (rc !== 0) throw new Error(`worker ${threadId}: the bridge's channel ${results} did not take message ${job.seq} within ${timeoutMs} ms (${strerror(rc)}); is the remote side still up?`);
       await server.recvBulks(job); // releases the message (no XFER data to receive)
       served++;
     }

@@ -80,7 +80,9 @@ export const demoCommand: SubcommandModule = {
         process.once('SIGINT', onSigint);
         process.once('SIGTERM', onSigint);
         try {
-          await runDemo({ count, size, workers, remote, timeoutMs, corruptEvery, progress: createProgress({ bytes: false, enabled: opts.progress }) });
+          const bar = opts.progress && process.stdout.isTTY === true;
+          const progress = createProgress({ bytes: false, enabled: opts.progress });
+          await runDemo({ count, size, workers, remote, timeoutMs, corruptEvery, progress, progressLinesMs: bar ? 0 : 1000 });
         } finally {
           process.removeListener('SIGINT', onSigint);
           process.removeListener('SIGTERM', onSigint);

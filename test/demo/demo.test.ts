@@ -1,0 +1,152 @@
+/**
+ * `lightbeam demo`, the README's first command, run as a user runs it: the built CLI as a real
+ * child process (non-TTY), which itself starts the remote side as a second process. Small sizes
+ * keep each run short.
+ */
+import { expect } from 'chai';
+import { CliProcess, freePort, linesOf, runCli } from '../cli/support/run-cli.js';
+
+const SMALL = ['demo', '--count', '200', '--size', '16384', '--workers', '2', '--timeout-ms', '10000'];
+const OURS = 'lightbeam kShm + bridge';
+const BASELINE = 'postMessage + zeromq.js';
+
+/** The table row (split into trimmed cells) whose first cell is `name`. */
+function row(stdout: string, name: string): string[] {
+  const line = stdout.split('\n').find((l) => l.startsWith(`| ${name} `));
+  expect(line, `no table row "${name}" in:\n${stdout}`).to.not.equal(undefined);
+  return (line as string).split('|').slice(1, -1).map((c) => c.trim());
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return !alive(pid);
+}
+
+const remotePid = (stdout: string): number => Number(/\(pid (\d+)\)/.exec(stdout)?.[1] ?? NaN);
+
+describe('lightbeam demo', function () {
+  this.timeout(120000);
+
+  it('runs both paths end to end, every message verified remotely, and prints the table with the baseline and the ratio', async () => {
+    const r = await runCli(SMALL);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.equal('');
+    expect(r.stdout).to.not.match(/\x1b\[/); // no cursor movements when stdout is not a terminal
+    expect(r.stdout).to.contain(`${OURS}: 200/200 verified by the remote side, 0 mismatches, 0 lost`);
+    expect(r.stdout).to.contain(`${BASELINE}: 200/200 verified by the remote side, 0 mismatches, 0 lost`);
+    for (const name of [OURS, BASELINE]) {
+      const cells = row(r.stdout, name);
+      expect(cells[1]).to.equal('200/200');
+      expect(cells[2]).to.equal('3.13 MiB');
+      expect(cells[8], 'mismatches').to.equal('0');
+      expect(cells[9], 'lost').to.equal('0');
+      expect(cells[6]).to.match(/^\d+(\.\d+)? ms$/); // p50
+      expect(cells[7]).to.match(/^\d+(\.\d+)? ms$/); // p99
+    }
+    const ratio = row(r.stdout, 'ratio (lightbeam / baseline)');
+    expect(ratio[4]).to.match(/^\d+\.\d\dx$/);
+    expect(r.stdout).to.contain('OK: every message of both paths verified by the remote side');
+    // The remote side it started is gone.
+    expect(await waitGone(remotePid(r.stdout), 5000)).to.equal(true);
+  });
+
+  it('exits 1 with one line when the remote side finds corrupted payloads (--corrupt-every)', async () => {
+    const r = await runCli([...SMALL, '--corrupt-every', '50']);
+    expect(r.code).to.equal(1);
+    // 200 messages, every 50th damaged after its checksum: 4 per path, each caught remotely.
+    expect(r.stdout).to.contain(`${OURS}: 200/200 verified by the remote side, 4 mismatches, 0 lost`);
+    expect(r.stdout).to.contain(`${BASELINE}: 200/200 verified by the remote side, 4 mismatches, 0 lost`);
+    expect(row(r.stdout, OURS)[8]).to.equal('4');
+    const err = linesOf(r.stderr);
+    expect(err).to.have.length(1);
+    expect(err[0]).to.match(/^lightbeam demo: lightbeam kShm \+ bridge: 4 mismatches, 0 lost, 0 unexpected of 200 messages \(first: message 49: bytes hash to 0x[0-9a-f]{8} but the message says 0x[0-9a-f]{8}\)$/);
+  });
+
+  for (const [args, re] of [
+    [['--count', '-1'], /--count/],
+    [['--count', '0'], /--count must be an integer >= 1/],
+    [['--size', '1001'], /--size must be a multiple of 4 bytes/],
+    [['--size', '64q'], /--size must be a multiple of 4 bytes/],
+    [['--workers', '0'], /--workers must be an integer >= 1/],
+    [['--remote', 'nohostport'], /--remote: expected host:port/],
+  ] as const) {
+    it(`refuses ${args.join(' ')} with exit code 2 and one line`, async () => {
+      const r = await runCli(['demo', ...args]);
+      expect(r.code).to.equal(2);
+      expect(r.stdout).to.equal('');
+      const err = linesOf(r.stderr);
+      expect(err).to.have.length(1);
+      expect(err[0]).to.match(/^lightbeam demo: /);
+      expect(err[0]).to.match(re);
+    });
+  }
+
+  it('exits 1 with one line when --remote is unreachable', async () => {
+    const port = await freePort();
+    const r = await runCli(['demo', '--remote', `127.0.0.1:${port}`, '--count', '10']);
+    expect(r.code).to.equal(1);
+    const err = linesOf(r.stderr);
+    expect(err).to.have.length(1);
+    expect(err[0]).to.equal(`lightbeam demo: cannot reach the demo remote at 127.0.0.1:${port}: connection refused (is "lightbeam demo-remote --listen <addr>:${port}" running there?)`);
+  });
+
+  it('runs against a separately started demo-remote (--remote), which then leaves with --once', async () => {
+    const port = await freePort();
+    const remote = new CliProcess(['demo-remote', '--listen', `127.0.0.1:${port}`, '--once']);
+    try {
+      await remote.waitForStdout(/ready: control port/);
+      const r = await runCli(['demo', '--remote', `127.0.0.1:${port}`, '--count', '100', '--size', '4096', '--workers', '1']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain(`remote side 127.0.0.1:${port} (pid ${remote.child.pid})`);
+      expect(r.stdout).to.contain(`${OURS}: 100/100 verified by the remote side, 0 mismatches, 0 lost`);
+      expect(r.stdout).to.not.contain('started a second process');
+      const rr = await remote.done(10000);
+      expect(rr.code, rr.stderr).to.equal(0);
+    } finally {
+      remote.kill();
+    }
+  });
+
+  it('kills its remote side and exits 130 on Ctrl-C', async () => {
+    const demo = new CliProcess(['demo', '--count', '1000000', '--size', '4096', '--workers', '1']);
+    try {
+      const line = await demo.waitForStdout(/remote side 127\.0\.0\.1:\d+ \(pid \d+\)/);
+      const pid = remotePid(line);
+      expect(alive(pid)).to.equal(true);
+      demo.child.kill('SIGINT');
+      const r = await demo.done(10000);
+      expect(r.code).to.equal(130);
+      expect(linesOf(r.stderr)).to.deep.equal(['lightbeam demo: interrupted']);
+      expect(await waitGone(pid, 5000)).to.equal(true);
+    } finally {
+      demo.kill();
+    }
+  });
+
+  it('exits 1 with one line, in bounded time, when the remote side dies mid-run', async () => {
+    const demo = new CliProcess(['demo', '--count', '1000000', '--size', '4096', '--workers', '1', '--timeout-ms', '2000']);
+    try {
+      const pid = remotePid(await demo.waitForStdout(/remote side 127\.0\.0\.1:\d+ \(pid \d+\)/));
+      // Plain progress lines (stdout is not a terminal): the run is under way.
+      await demo.waitForStdout(/^lightbeam kShm \+ bridge: \d+\/1000000 sent$/);
+      process.kill(pid, 'SIGKILL');
+      const r = await demo.done(30000);
+      expect(r.code).to.equal(1);
+      const err = linesOf(r.stderr);
+      expect(err).to.have.length(1);
+      expect(err[0]).to.match(/^lightbeam demo: kShm worker on work-0 failed: .* did not take message \d+ within 2000 ms \(ETIMEDOUT: Operation timed out\); is the remote side still up\?$/);
+    } finally {
+      demo.kill();
+    }
+  });
+});
