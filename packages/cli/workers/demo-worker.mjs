@@ -15,7 +15,9 @@ attachFromWorkerData();
 
 async function serve({ channel, results, capacity, corruptEvery, timeoutMs }) {
   const manager = MemoryManager.current();
-  const server = await TransportFactory.getServer(channel, Transport.kShm, undefined, undefined, { capacity });
+  // spinUs 0: park at once when the ring is empty; spinning steals a core from the producer and
+  // the bridge on a small machine.
+  const server = await TransportFactory.getServer(channel, Transport.kShm, undefined, undefined, { capacity, spinUs: 0 });
   const client = await TransportFactory.getClient(results, Transport.kShm);
   let served = 0;
   try {
