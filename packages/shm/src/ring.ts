@@ -19,7 +19,8 @@
  * |     36 |    4 | producersParked| producers (1: may wait on spaceBell); consumer clears |
  * |     40 |    4 | heartbeat      | consumer (a counter it bumps while alive)          |
  * |     44 |    4 | ownerThread    | consumer (`threadId` of the owning thread)         |
- * |  48-63 |   16 | reserved       | -                                                  |
+ * |     48 |    4 | generation     | consumer (bumped by every server that binds)       |
+ * |  52-63 |   12 | reserved       | -                                                  |
  * |     64 |    … | slots          | capacity × slotBytes                               |
  *
  * Slot layout: `i32 seq` (publication sequence), `i32 length` (payload bytes), payload.
@@ -54,6 +55,7 @@ const F_SPACE_BELL = 8;
 const F_PRODUCERS_PARKED = 9;
 const F_HEARTBEAT = 10;
 const F_OWNER = 11;
+const F_GENERATION = 12;
 
 /** A view of one ring; cheap to create in any thread from `(buffer, offset)`. */
 export class Ring {
@@ -299,7 +301,9 @@ export class Ring {
     const bell = Atomics.load(hdr, F_DATA_BELL);
     // Announce parking; producers that publish after this see the flag and ring the bell.
     Atomics.store(hdr, F_CONSUMER_PARKED, 1);
-    if (this.peek() !== -1 || Atomics.load(hdr, F_STATE) !== RING_OPEN) {
+    // Only a message ends the wait at once: a state change wakes us through interruptConsumer,
+    // and ending at once on a ring that is not open would let a caller loop without ever yielding.
+    if (this.peek() !== -1) {
       Atomics.store(hdr, F_CONSUMER_PARKED, 0);
       return Promise.resolve('ok');
     }
@@ -371,6 +375,38 @@ export class Ring {
     Atomics.store(this.hdr, F_STATE, state);
     this.interruptConsumer();
     this.interruptProducers();
+  }
+
+  /**
+   * Makes the calling thread's new server the ring's consumer: records its thread, bumps the
+   * generation and opens the ring.
+   *
+   * @param threadId - the server's thread
+   * @returns the generation this server holds; see {@link Ring.release}
+   */
+  bind(threadId: number): number {
+    // The generation first: a server that held the ring before sees it change and stops.
+    const generation = (Atomics.add(this.hdr, F_GENERATION, 1) + 1) | 0;
+    Atomics.store(this.hdr, F_OWNER, threadId);
+    this.setState(RING_OPEN);
+    return generation;
+  }
+
+  /** The generation of the server bound last. */
+  get generation(): number {
+    return Atomics.load(this.hdr, F_GENERATION);
+  }
+
+  /**
+   * Closes the ring on behalf of the server of `generation`, unless a later server bound it
+   * meanwhile (whose ring must stay open).
+   *
+   * @returns true when the ring was closed
+   */
+  release(generation: number): boolean {
+    if (Atomics.load(this.hdr, F_GENERATION) !== generation || Atomics.load(this.hdr, F_STATE) !== RING_OPEN) return false;
+    this.setState(RING_CLOSED);
+    return true;
   }
 
   /** Records the consumer's thread id (for watchers that learn of thread exits). */
