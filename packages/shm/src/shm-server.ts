@@ -4,7 +4,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
-import { EAGAIN, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, raceWait, remainingMs } from '@lightbeam/core';
+import { EAGAIN, ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from './channel-directory.js';
 import { parseEnvelope } from './envelope.js';
 import { RING_DEAD, RING_OPEN, RING_CLOSED, Ring } from './ring.js';
@@ -45,8 +45,8 @@ export interface ShmServerOptions extends ServerOptions {
   stuckSlotMs?: number;
 }
 
-/** Longest single park before the server re-checks the ring and its state. */
-const MAX_PARK_MS = 1000;
+/** How often a park re-checks a head slot that a producer claimed but has not published yet. */
+const STUCK_RECHECK_MS = 50;
 /** Spins that found nothing before the adaptive spin switches itself off. */
 const IDLE_SPINS_BEFORE_PARKING = 3;
 
@@ -63,6 +63,19 @@ export class ShmServer extends Server {
   private stuckHead = -1;
   private stuckSince = 0;
   private readonly heartbeat: NodeJS.Timeout;
+  /** True while `park` waits on the data bell. */
+  private parked = false;
+  /** Set by the deadline timer of the current park. */
+  private deadlineHit = false;
+  /** The caller's signal we listen to (kept between parks: the bridge passes the same one each time). */
+  private watched: AbortSignal | null = null;
+  private readonly interrupt = (): void => {
+    this.ring.interruptConsumer();
+  };
+  private readonly onDeadline = (): void => {
+    this.deadlineHit = true;
+    this.ring.interruptConsumer();
+  };
   private readonly pool: Uint8Array[] = [];
   private readonly giveBack = (u8: Uint8Array): void => {
     if (this.pool.length < 64) this.pool.push(u8);
@@ -78,8 +91,20 @@ export class ShmServer extends Server {
     this.stuckSlotMs = options.stuckSlotMs ?? 2000;
     ring.setOwner(threadId);
     ring.setState(RING_OPEN);
-    this.heartbeat = setInterval(() => ring.beat(), options.heartbeatMs ?? 200);
+    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 200);
     this.heartbeat.unref();
+    this.closeController.signal.addEventListener('abort', this.interrupt, { once: true });
+  }
+
+  /**
+   * Proves the server alive; while parked, also the safety net of the park (which waits without
+   * a timeout): a message or a claimed-but-unpublished slot seen here ends the park, so the loop
+   * re-checks the ring (an abandoned slot is then re-checked every {@link STUCK_RECHECK_MS}).
+   */
+  private beat(): void {
+    const ring = this.ring;
+    ring.beat();
+    if (this.parked && (ring.peek() >= 0 || ring.headClaimed())) ring.interruptConsumer();
   }
 
   /**
@@ -143,26 +168,47 @@ export class ShmServer extends Server {
   }
 
   private async park(spec: WaitSpec): Promise<IncomingMessage | number> {
-    for (;;) {
-      const off = this.ring.peek();
-      if (off >= 0) return this.take(off);
-      if (this.closed) return ESHUTDOWN;
-      if (this.skipAbandonedSlot()) continue;
-      const left = remainingMs(spec);
-      // Past the deadline waitForData(0) settles at once: looping on it would starve the event
-      // loop (and the deadline timer of raceWait would never run), so end the wait here.
-      if (left === 0) return ETIMEDOUT;
-      // A pending Atomics.waitAsync does not keep the event loop alive: hold the heartbeat timer
-      // ref'd while parked, so a thread whose only work is waiting for a message stays up.
-      this.heartbeat.ref();
-      let r: unknown;
-      try {
-        r = await raceWait(this.ring.waitForData(Math.min(left, this.stuckHead >= 0 ? 50 : MAX_PARK_MS)), spec, this.closeController.signal);
-      } finally {
-        this.heartbeat.unref();
+    // The wait on the data bell has no timeout and no race around it: a V8 timeout posts a delayed
+    // task (a wake-up of this thread's event loop and a libuv timer per park), and racing the wait
+    // against a timer and two abort listeners costs as much again, on every message. Instead the
+    // deadline timer, the caller's signal and close each ring the bell themselves (interrupt), and
+    // the loop below sees why it woke.
+    const signal = spec.signal;
+    if (signal !== undefined && signal !== this.watched) this.watch(signal);
+    let timer: NodeJS.Timeout | undefined;
+    this.deadlineHit = false;
+    // A pending Atomics.waitAsync does not keep the event loop alive: hold the heartbeat timer
+    // ref'd while parked, so a thread whose only work is waiting for a message stays up.
+    this.heartbeat.ref();
+    try {
+      for (;;) {
+        const off = this.ring.peek();
+        if (off >= 0) return this.take(off);
+        if (this.closed) return ESHUTDOWN;
+        if (signal?.aborted) return ECANCELED;
+        if (this.skipAbandonedSlot()) continue;
+        if (this.deadlineHit) return ETIMEDOUT;
+        if (spec.deadline !== Infinity && timer === undefined) {
+          const left = remainingMs(spec);
+          if (left === 0) return ETIMEDOUT;
+          timer = setTimeout(this.onDeadline, left);
+        }
+        this.parked = true;
+        await this.ring.waitForData(this.stuckHead >= 0 ? STUCK_RECHECK_MS : Infinity);
+        this.parked = false;
       }
-      if (typeof r === 'number') return r;
+    } finally {
+      this.parked = false;
+      if (timer !== undefined) clearTimeout(timer);
+      this.heartbeat.unref();
     }
+  }
+
+  /** Makes `signal`'s abort wake a park; replaces the signal watched before. */
+  private watch(signal: AbortSignal): void {
+    this.watched?.removeEventListener('abort', this.interrupt);
+    this.watched = signal;
+    signal.addEventListener('abort', this.interrupt, { once: true });
   }
 
   /** Tracks a claimed-but-unpublished head slot and skips it once it is clearly abandoned. */
@@ -245,6 +291,8 @@ export class ShmServer extends Server {
 
   protected async shutdown(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.watched?.removeEventListener('abort', this.interrupt);
+    this.watched = null;
     if (this.ring.state === RING_OPEN && this.ring.owner === threadId) this.ring.setState(RING_CLOSED);
     this.drain();
   }
