@@ -275,6 +275,19 @@ describe('shm transport backpressure and faults', function () {
     expect(await receiveText(second)).to.equal('after rebind');
   });
 
+  it('takes over a channel whose server stopped beating; the stale server gets ECONNRESET and cannot close it', async () => {
+    const name = channel();
+    const peer = startPeer(manager, { mode: 'staleServer', channel: name, blockMs: 2000 });
+    peers.push(peer);
+    await peer.next('ready');
+    const fresh = await server(name);
+    const done = await peer.next('done');
+    expect(done.rc).to.equal(ECONNRESET);
+    const c = await client(name);
+    expect(await c.send(message(c, 'to the new server'))).to.equal(0);
+    expect(await receiveText(fresh)).to.equal('to the new server');
+  });
+
   it('lets a client send before the channel exists: EAGAIN at once, or waits for the server with a timeout', async () => {
     const name = channel();
     const c = await client(name);

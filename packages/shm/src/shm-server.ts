@@ -4,10 +4,10 @@
  */
 import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
-import { EAGAIN, ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, remainingMs } from '@lightbeam/core';
+import { EAGAIN, ECANCELED, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from './channel-directory.js';
 import { parseEnvelope } from './envelope.js';
-import { RING_DEAD, RING_OPEN, RING_CLOSED, Ring } from './ring.js';
+import { RING_DEAD, RING_OPEN, Ring } from './ring.js';
 import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
 import { ShmIncoming } from './shm-incoming.js';
 import type { ShmMemory } from './shm-memory.js';
@@ -59,6 +59,8 @@ export class ShmServer extends Server {
   private readonly dv: DataView;
   private readonly spinNs: bigint;
   private idleSpins = 0;
+  /** The ring's bind generation this server holds; a later bind by another server ends it. */
+  private readonly generation: number;
   private readonly stuckSlotMs: number;
   private stuckHead = -1;
   private stuckSince = 0;
@@ -89,8 +91,7 @@ export class ShmServer extends Server {
     this.dv = new DataView(ring.buffer);
     this.spinNs = BigInt(Math.round((options.spinUs ?? 20) * 1000));
     this.stuckSlotMs = options.stuckSlotMs ?? 2000;
-    ring.setOwner(threadId);
-    ring.setState(RING_OPEN);
+    this.generation = ring.bind(threadId);
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 200);
     this.heartbeat.unref();
     this.closeController.signal.addEventListener('abort', this.interrupt, { once: true });
@@ -185,6 +186,9 @@ export class ShmServer extends Server {
         const off = this.ring.peek();
         if (off >= 0) return this.take(off);
         if (this.closed) return ESHUTDOWN;
+        // The channel was taken over by a newer server, or a watcher marked it dead: this server
+        // no longer receives from it.
+        if (this.ring.generation !== this.generation || this.ring.state !== RING_OPEN) return ECONNRESET;
         if (signal?.aborted) return ECANCELED;
         if (this.skipAbandonedSlot()) continue;
         if (this.deadlineHit) return ETIMEDOUT;
@@ -293,7 +297,7 @@ export class ShmServer extends Server {
     clearInterval(this.heartbeat);
     this.watched?.removeEventListener('abort', this.interrupt);
     this.watched = null;
-    if (this.ring.state === RING_OPEN && this.ring.owner === threadId) this.ring.setState(RING_CLOSED);
+    this.ring.release(this.generation);
     this.drain();
   }
 
