@@ -128,6 +128,30 @@ export abstract class Server {
   }
 
   /**
+   * Receives one message's metadata synchronously, for hot loops that drain a server without a
+   * promise per message. Results as {@link Server.recvMetadata}, except that `EAGAIN` also means
+   * this transport cannot answer synchronously (ZeroMQ: use `recvMetadata` or `waitMetadata`).
+   * Pair it with {@link Server.recvBulksNow}.
+   *
+   * @param meta - the object to fill
+   * @returns `0`, `EAGAIN`, `-1` or `ESHUTDOWN`
+   */
+  recvMetadataNow(meta: LbmMeta): number {
+    if (this.closing !== null) return ESHUTDOWN;
+    if (this.receiving || !this.receivesSynchronously) return EAGAIN;
+    const got = this.receive(NO_WAIT) as IncomingMessage | number;
+    return typeof got === 'number' ? got : this.accept(got, meta);
+  }
+
+  /**
+   * True when `receive` with a no-wait spec always answers synchronously (shared memory), which
+   * {@link Server.recvMetadataNow} relies on.
+   */
+  protected get receivesSynchronously(): boolean {
+    return false;
+  }
+
+  /**
    * Waits for one message's metadata; concurrent waiters are served in call order.
    *
    * @param meta - the object to fill, as for {@link Server.recvMetadata}

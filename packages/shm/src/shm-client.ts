@@ -160,6 +160,11 @@ export class ShmClient extends Client {
     }
   }
 
+  /** A no-wait send over shared memory never awaits. */
+  protected override get transmitsSynchronously(): boolean {
+    return true;
+  }
+
   protected async shutdown(): Promise<void> {
     if (this.wakePending) this.flushWake();
   }

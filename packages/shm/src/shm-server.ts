@@ -293,6 +293,11 @@ export class ShmServer extends Server {
     }
   }
 
+  /** A no-wait receive over shared memory never awaits. */
+  protected override get receivesSynchronously(): boolean {
+    return true;
+  }
+
   protected async shutdown(): Promise<void> {
     clearInterval(this.heartbeat);
     this.watched?.removeEventListener('abort', this.interrupt);

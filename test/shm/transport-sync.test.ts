@@ -1,0 +1,102 @@
+/**
+ * The synchronous hot-loop API over shared memory: `sendNow`, `recvMetadataNow` and
+ * `recvBulksNow` move messages without a promise per message, keep order with the async API, and
+ * say EAGAIN rather than wait.
+ */
+import { expect } from 'chai';
+import { BULK_XFER, EAGAIN, ESHUTDOWN, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
+import type { Client, Server } from '@lightbeam/core';
+import { MemoryManager } from '@lightbeam/shm';
+import { SeqMeta } from '../support/metas.js';
+import type { Peer } from './support/peer.js';
+import { startPeer } from './support/peer.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+describe('shm transport synchronous API', function () {
+  this.timeout(60000);
+  let manager: MemoryManager;
+  let client: Client;
+  let server: Server;
+  let peers: Peer[] = [];
+  let serial = 0;
+  let name = '';
+
+  beforeEach(async () => {
+    manager = MemoryManager.create({ regionBytes: 16 << 20 });
+    name = `sync-${process.pid}-${serial++}`;
+    server = await TransportFactory.getServer(name, Transport.kShm, undefined, undefined, { capacity: 128 });
+    client = await TransportFactory.getClient(name, Transport.kShm);
+  });
+  afterEach(async () => {
+    await Promise.all(peers.map((p) => p.worker.terminate()));
+    peers = [];
+    await Promise.all([client.close(), server.close()]);
+    manager.detach();
+  });
+
+  function numbered(seq: number, text = `msg-${seq}`): SeqMeta {
+    const m = new SeqMeta();
+    m.seq = seq;
+    const body = enc.encode(text);
+    m.send.push(client.expose(body, body.length, BULK_XFER));
+    return m;
+  }
+
+  it('fills the ring with sendNow, answers EAGAIN when full, and drains it in order with recvMetadataNow', () => {
+    for (let i = 0; i < 128; i++) expect(client.sendNow(numbered(i))).to.equal(0);
+    expect(client.sendNow(numbered(128))).to.equal(EAGAIN);
+    const buf = new Uint8Array(32);
+    for (let i = 0; i < 128; i++) {
+      const m = new SeqMeta();
+      expect(server.recvMetadataNow(m)).to.equal(0);
+      expect(m.seq).to.equal(i);
+      m.recv.push(server.expose(buf, m.send[0].size, BULK_XFER));
+      expect(server.recvBulksNow(m)).to.equal(0);
+      expect(dec.decode(buf.subarray(0, m.send[0].size))).to.equal(`msg-${i}`);
+    }
+    expect(server.recvMetadataNow(new LbmMeta())).to.equal(EAGAIN);
+  });
+
+  it('keeps order with the async API: sendNow says EAGAIN while an earlier send still waits', async () => {
+    for (let i = 0; i < 128; i++) expect(client.sendNow(numbered(i))).to.equal(0);
+    const waiting = client.send(numbered(128), { timeoutMs: 10000 });
+    expect(client.sendNow(numbered(999))).to.equal(EAGAIN);
+    const first = new SeqMeta();
+    expect(server.recvMetadataNow(first)).to.equal(0);
+    expect(await waiting).to.equal(0);
+    const seen: number[] = [first.seq];
+    for (let m = new SeqMeta(); server.recvMetadataNow(m) === 0; m = new SeqMeta()) seen.push(m.seq);
+    expect(seen).to.deep.equal(Array.from({ length: 129 }, (_, i) => i));
+  });
+
+  it('drains a worker producer that mixes sendNow bursts and waiting sends: every message once, in order', async () => {
+    const count = 5000;
+    peers.push(startPeer(manager, { mode: 'syncProducer', channel: name, count }));
+    const buf = new Uint8Array(32);
+    let next = 0;
+    while (next < count) {
+      const m = new SeqMeta();
+      let rc = server.recvMetadataNow(m);
+      if (rc === EAGAIN) rc = await server.waitMetadata(m, { timeoutMs: 20000 });
+      expect(rc).to.equal(0);
+      expect([m.producer, m.seq]).to.deep.equal([7, next]);
+      m.recv.push(server.expose(buf, m.send[0].size, BULK_XFER));
+      expect(server.recvBulksNow(m)).to.equal(0);
+      expect(dec.decode(buf.subarray(0, m.send[0].size))).to.equal(`sync-${next}`);
+      next++;
+    }
+    expect((await peers[0].next('done')).failures).to.equal(0);
+  });
+
+  it('answers ESHUTDOWN after close and rejects bad flags like send', async () => {
+    const bad = numbered(0);
+    bad.send[0].flags = 0x8;
+    expect(() => client.sendNow(bad)).to.throw(/unknown flag bits 0x8/);
+    await client.close();
+    await server.close();
+    expect(client.sendNow(numbered(1))).to.equal(ESHUTDOWN);
+    expect(server.recvMetadataNow(new LbmMeta())).to.equal(ESHUTDOWN);
+  });
+});
