@@ -45,7 +45,16 @@ function oneBulk(client, buf, size, flags) {
  * waiting receive (`wait`). Returns 0, or ETIMEDOUT/EAGAIN when stopped.
  */
 async function receiveOne(server, meta, buf, mode, ctl) {
-  if (mode === 'poll') {
+  if (mode === 'sync') {
+    // Drain without a promise per message; park only when the ring is empty.
+    for (;;) {
+      let rc = server.recvMetadataNow(meta);
+      if (rc === EAGAIN) rc = await server.waitMetadata(meta, { timeoutMs: 200 });
+      if (rc === 0) break;
+      if (rc !== ETIMEDOUT) throw new Error(`recvMetadataNow: ${rc}`);
+      if (stopped(ctl)) return ETIMEDOUT;
+    }
+  } else if (mode === 'poll') {
     for (;;) {
       const rc = await server.recvMetadata(meta);
       if (rc === 0) break;
