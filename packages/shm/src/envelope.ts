@@ -158,10 +158,9 @@ export function entryPointer(dv: DataView, env: ParsedEnvelope, i: number): Poin
   return makePointer(dv.getInt32(e + 4, true), dv.getInt32(e + 8, true), dv.getFloat64(e + 16, true));
 }
 
-/** Absolute offset and size of staged entry `i`: `[offset, size]`. */
-export function entryStaged(dv: DataView, env: ParsedEnvelope, i: number): [number, number] {
-  const e = env.at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
-  return [env.at + dv.getFloat64(e + 16, true), dv.getFloat64(e + 24, true)];
+/** Absolute offset of the bytes of staged entry `i` (its size is {@link entrySize}). */
+export function entryStagedAt(dv: DataView, env: ParsedEnvelope, i: number): number {
+  return env.at + dv.getFloat64(env.at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES + 16, true);
 }
 
 /** Size recorded in entry `i`. */

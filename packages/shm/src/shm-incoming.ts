@@ -5,14 +5,26 @@
 import type { Bulk, FullPtr, IncomingMessage, Pointer } from '@lightbeam/core';
 import { NULL_POINTER, makePointer } from '@lightbeam/core';
 import type { ParsedEnvelope } from './envelope.js';
-import { ENTRY_SHARED, ENTRY_STAGED, entryKind, entryPointer, entrySize, entryStaged } from './envelope.js';
+import { ENTRY_NONE as ENTRY_NONE_KIND, ENTRY_SHARED, ENTRY_STAGED, entryKind, entryPointer, entrySize, entryStagedAt } from './envelope.js';
 import type { ShmMemory } from './shm-memory.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** A reusable copy buffer for inline envelopes, with its view (made once, not per message). */
+export interface InlineCopy {
+  /** The bytes. */
+  readonly u8: Uint8Array;
+  /** A data view of the same bytes. */
+  readonly dv: DataView;
+}
 
 /** One received envelope; `release()` frees its block (or returns its inline copy to the pool). */
 export class ShmIncoming implements IncomingMessage {
   readonly meta: Uint8Array;
   readonly dataCount: number;
-  private staged: number[] | null = null;
+  /** Where the last `data(i)` lookup stopped: recvBulks asks for 0, 1, 2... in order. */
+  private lastData = -1;
+  private lastEntry = -1;
   private released = false;
 
   /**
@@ -21,7 +33,8 @@ export class ShmIncoming implements IncomingMessage {
    * @param dv - data view of the same bytes
    * @param env - the validated envelope
    * @param block - the slab block holding the envelope, or `null` for an inline copy
-   * @param onRelease - gives an inline copy back to its pool
+   * @param copy - the inline copy to give back to `pool` on release, or `null`
+   * @param pool - where inline copies go back
    */
   constructor(
     private readonly memory: ShmMemory,
@@ -29,21 +42,31 @@ export class ShmIncoming implements IncomingMessage {
     private readonly dv: DataView,
     private readonly env: ParsedEnvelope,
     private readonly block: Pointer | null,
-    private readonly onRelease: ((u8: Uint8Array) => void) | null,
+    private readonly copy: InlineCopy | null,
+    private readonly pool: InlineCopy[] | null,
   ) {
     this.meta = u8.subarray(env.metaAt, env.metaAt + env.metaBytes);
     this.dataCount = env.stagedCount;
   }
 
   data(i: number): Uint8Array {
-    let staged = this.staged;
-    if (staged === null) {
-      staged = [];
-      for (let k = 0; k < this.env.entryCount; k++) if (entryKind(this.dv, this.env, k) === ENTRY_STAGED) staged.push(k);
-      this.staged = staged;
+    // Find the i-th staged entry, continuing from the previous lookup when asked in order.
+    let k = this.lastEntry;
+    let seen = this.lastData;
+    if (i <= seen) {
+      k = -1;
+      seen = -1;
     }
-    const [at, size] = entryStaged(this.dv, this.env, staged[i]);
-    return this.u8.subarray(at, at + size);
+    const count = this.env.entryCount;
+    while (seen < i) {
+      // Another thread may have rewritten a block envelope since it was validated: stay in bounds.
+      if (++k >= count) return EMPTY;
+      if (entryKind(this.dv, this.env, k) === ENTRY_STAGED) seen++;
+    }
+    this.lastEntry = k;
+    this.lastData = seen;
+    const at = entryStagedAt(this.dv, this.env, k);
+    return this.u8.subarray(at, at + entrySize(this.dv, this.env, k));
   }
 
   exposed(index: number, bulk: Bulk): FullPtr | null {
@@ -51,22 +74,22 @@ export class ShmIncoming implements IncomingMessage {
     // by every thread: trust only what checks out against the entry and the region bounds.
     if (index >= this.env.entryCount) return null;
     const kind = entryKind(this.dv, this.env, index);
-    if (kind === ENTRY_STAGED) {
-      const [at, size] = entryStaged(this.dv, this.env, index);
-      if (size !== bulk.size) return null;
-      const shm = this.block === null ? NULL_POINTER : makePointer(this.block.allocId.major, this.block.allocId.minor, this.block.off + (at - this.env.at));
-      return { ptr: this.u8.subarray(at, at + size), shm };
-    }
-    if (kind !== ENTRY_SHARED) return null;
+    if (kind === ENTRY_NONE_KIND) return null;
     const size = entrySize(this.dv, this.env, index);
     if (size !== bulk.size) return null;
-    return this.memory.resolve(entryPointer(this.dv, this.env, index), size);
+    if (kind === ENTRY_STAGED) {
+      const at = entryStagedAt(this.dv, this.env, index);
+      const block = this.block;
+      const shm = block === null ? NULL_POINTER : makePointer(block.allocId.major, block.allocId.minor, block.off + (at - this.env.at));
+      return { ptr: this.u8.subarray(at, at + size), shm };
+    }
+    return kind === ENTRY_SHARED ? this.memory.resolve(entryPointer(this.dv, this.env, index), size) : null;
   }
 
   release(): void {
     if (this.released) return;
     this.released = true;
     if (this.block !== null) this.memory.free(this.block);
-    else if (this.onRelease !== null) this.onRelease(this.u8);
+    else if (this.copy !== null && this.pool !== null && this.pool.length < 64) this.pool.push(this.copy);
   }
 }

@@ -9,6 +9,7 @@ import { ChannelDirectory } from './channel-directory.js';
 import { parseEnvelope } from './envelope.js';
 import { RING_DEAD, RING_OPEN, Ring } from './ring.js';
 import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
+import type { InlineCopy } from './shm-incoming.js';
 import { ShmIncoming } from './shm-incoming.js';
 import type { ShmMemory } from './shm-memory.js';
 import type { AllocatorId, Pointer } from '@lightbeam/core';
@@ -78,10 +79,8 @@ export class ShmServer extends Server {
     this.deadlineHit = true;
     this.ring.interruptConsumer();
   };
-  private readonly pool: Uint8Array[] = [];
-  private readonly giveBack = (u8: Uint8Array): void => {
-    if (this.pool.length < 64) this.pool.push(u8);
-  };
+  /** Inline-envelope copies ready for reuse (ShmIncoming gives them back on release). */
+  private readonly pool: InlineCopy[] = [];
 
   private constructor(name: string, memory: ShmMemory, ring: Ring, options: ShmServerOptions) {
     super(name, options);
@@ -241,16 +240,18 @@ export class ShmServer extends Server {
       if (tag === TAG_INLINE) {
         const n = len - SLOT_PREFIX_BYTES;
         let copy = this.pool.pop();
-        if (copy === undefined || copy.byteLength < n) copy = new Uint8Array(ring.payloadBytes);
+        if (copy === undefined || copy.u8.byteLength < n) {
+          const u8 = new Uint8Array(ring.payloadBytes);
+          copy = { u8, dv: new DataView(u8.buffer) };
+        }
         // Copy out so the slot is free for producers while the caller still holds the message.
-        copy.set(this.u8.subarray(off + SLOT_PREFIX_BYTES, off + len));
-        const dv = new DataView(copy.buffer, copy.byteOffset, copy.byteLength);
-        const env = parseEnvelope(dv, 0, n);
+        copy.u8.set(this.u8.subarray(off + SLOT_PREFIX_BYTES, off + len));
+        const env = parseEnvelope(copy.dv, 0, n);
         if (env === null) {
-          this.giveBack(copy);
+          this.pool.push(copy);
           return LBM_MALFORMED;
         }
-        return new ShmIncoming(this.memory, copy, dv, env, null, this.giveBack);
+        return new ShmIncoming(this.memory, copy.u8, copy.dv, env, null, copy, this.pool);
       }
       if (tag === TAG_BLOCK) return this.takeBlock(off);
       return LBM_MALFORMED;
@@ -274,7 +275,7 @@ export class ShmServer extends Server {
       this.freeQuietly(block);
       return LBM_MALFORMED;
     }
-    return new ShmIncoming(this.memory, u8, bdv, env, block, null);
+    return new ShmIncoming(this.memory, u8, bdv, env, block, null, null);
   }
 
   private freeQuietly(p: Pointer): void {
