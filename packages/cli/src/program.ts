@@ -14,8 +14,7 @@ import type { SubcommandModule } from './commands/subcommand.js';
  * Every subcommand, in `--help` order.
  *
  * REGISTRATION POINT: a new subcommand is one module implementing `SubcommandModule` in
- * `commands/`, added to this list. `lightbeam bridge` (the shared-memory bridge between hosts,
- * from `@lightbeam/zmq-bridge`) goes here when the bridge lands.
+ * `commands/`, added to this list.
  */
 export const SUBCOMMANDS: readonly SubcommandModule[] = [demoCommand, demoRemoteCommand, sendCommand, recvCommand, bridgeCommand, benchCommand];
 
