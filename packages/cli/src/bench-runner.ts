@@ -52,7 +52,16 @@ export interface BenchReport {
   /** Paths of the SVG charts. */
   charts: string[];
   /** Per suite: exit code and whether it wrote a valid result file. */
-  suites: Array<{ suite: string; exitCode: number | null; rows: number; note?: string }>;
+  suites: Array<{
+    /** The suite's name (`bench/<suite>.bench.ts`). */
+    suite: string;
+    /** Its exit code, or `null` when it was stopped. */
+    exitCode: number | null;
+    /** Result rows it wrote. */
+    rows: number;
+    /** Why it has no rows, or how it ended. */
+    note?: string;
+  }>;
 }
 
 /**

@@ -23,6 +23,14 @@ export interface SkippedPath {
   reason: string;
 }
 
+/** What {@link walkSources} found. */
+export interface WalkedSources {
+  /** Regular files to send, in walk order. */
+  files: SourceFile[];
+  /** Paths not sent (links, special files), with the reason. */
+  skipped: SkippedPath[];
+}
+
 /**
  * Lists the files under `args`: a file is sent under its base name, a folder under its own name
  * with its tree below it (as `scp -r` does). Symbolic links are skipped rather than followed, so
@@ -32,7 +40,7 @@ export interface SkippedPath {
  * @returns the files in a stable (sorted) order, and what was skipped
  * @throws Error naming a path that does not exist, or two arguments that map to the same name
  */
-export async function walkSources(args: readonly string[]): Promise<{ files: SourceFile[]; skipped: SkippedPath[] }> {
+export async function walkSources(args: readonly string[]): Promise<WalkedSources> {
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
   for (const arg of args) {

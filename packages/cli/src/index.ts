@@ -7,6 +7,7 @@ export { FileBatchMeta, FileEntry, SHA256_BYTES } from './file-meta.js';
 export { DEFAULT_RECV_MESSAGE_BYTES, FileReceiver } from './file-receiver.js';
 export type { ReceivedFile, ReceiverEvents, RefusedFile, TransferReport } from './file-receiver.js';
 export { walkSources } from './file-walk.js';
+export type { WalkedSources } from './file-walk.js';
 export type { SkippedPath, SourceFile } from './file-walk.js';
 export type { HostPort } from './host-port.js';
 export { formatHostPort, parseHostPort } from './host-port.js';

@@ -41,6 +41,14 @@ const ENTRY_READY = 1;
 
 const encoder = new TextEncoder();
 
+/** What {@link ChannelDirectory.findOrInsert} found or made. */
+export interface ChannelEntry {
+  /** The channel's ring. */
+  ring: Pointer;
+  /** True when this call created the channel. */
+  created: boolean;
+}
+
 /** A view of the directory; cheap to create in any thread from `(buffer, base)`. */
 export class ChannelDirectory {
   /** Number of entries. */
@@ -51,7 +59,9 @@ export class ChannelDirectory {
   private readonly hdr: Int32Array;
 
   private constructor(
+    /** The shared buffer holding the directory. */
     readonly buffer: SharedArrayBuffer,
+    /** Byte offset of the directory header in `buffer`. */
     readonly base: number,
   ) {
     this.i32 = new Int32Array(buffer);
@@ -136,7 +146,7 @@ export class ChannelDirectory {
    * @returns the ring pointer and whether this call created it
    * @throws RangeError when the directory is full
    */
-  findOrInsert(name: Uint8Array, makeRing: () => Pointer): { ring: Pointer; created: boolean } {
+  findOrInsert(name: Uint8Array, makeRing: () => Pointer): ChannelEntry {
     this.lock();
     try {
       const existing = this.lookup(name);

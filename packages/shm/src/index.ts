@@ -7,11 +7,12 @@ export { WORKER_DATA_KEY, attachFromWorkerData, createPool } from './shm-pool.js
 export type { PiscinaOptions, ShmPoolOptions } from './shm-pool.js';
 export { Ring, RING_CLOSED, RING_DEAD, RING_OPEN } from './ring.js';
 export { ChannelDirectory, MAX_CHANNEL_NAME_BYTES } from './channel-directory.js';
+export type { ChannelEntry } from './channel-directory.js';
 export type { ShmMemory } from './shm-memory.js';
 export { ShmClient } from './shm-client.js';
 export type { ShmClientOptions } from './shm-client.js';
 export { ShmServer } from './shm-server.js';
-export type { ShmServerOptions } from './shm-server.js';
+export type { ShmServerOptions, ShmServerStats } from './shm-server.js';
 export { reapThread, watchWorker } from './shm-watch.js';
 export { findChannelRing } from './shm-channels.js';
 import './shm-register.js';

@@ -58,7 +58,12 @@ export interface MemoryManagerHandle {
   /** The control buffer. */
   readonly control: SharedArrayBuffer;
   /** Regions known to the thread that made the handle, by minor. */
-  readonly regions: readonly { readonly minor: number; readonly sab: SharedArrayBuffer }[];
+  readonly regions: readonly {
+    /** The region's allocator minor id. */
+    readonly minor: number;
+    /** The region's bytes. */
+    readonly sab: SharedArrayBuffer;
+  }[];
 }
 
 interface RegionMessage {

@@ -51,6 +51,16 @@ const STUCK_RECHECK_MS = 50;
 /** Spins that found nothing before the adaptive spin switches itself off. */
 const IDLE_SPINS_BEFORE_PARKING = 3;
 
+/** What {@link ShmServer.stats} reports. */
+export interface ShmServerStats {
+  /** Messages published (or claimed) and not yet received. */
+  depth: number;
+  /** Ring slots. */
+  capacity: number;
+  /** `RING_OPEN`, `RING_CLOSED` or `RING_DEAD`. */
+  state: number;
+}
+
 /** Server side of `Transport.kShm`. */
 export class ShmServer extends Server {
   /** The channel's ring. */
@@ -141,7 +151,7 @@ export class ShmServer extends Server {
   }
 
   /** Messages waiting in the ring. */
-  stats(): { depth: number; capacity: number; state: number } {
+  stats(): ShmServerStats {
     return { depth: this.ring.depth(), capacity: this.ring.capacity, state: this.ring.state };
   }
 

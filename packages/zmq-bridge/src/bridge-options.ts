@@ -86,7 +86,12 @@ export interface BridgeOptions {
   /** Decoding limits for incoming metadata frames. */
   limits?: Partial<ArchiveLimits>;
   /** Ring shape of the channels the egress binds (see `ShmServerOptions`). */
-  ring?: { capacity?: number; slotBytes?: number };
+  ring?: {
+    /** Ring slots of each served channel (see `ShmServerOptions.capacity`). */
+    capacity?: number;
+    /** Bytes per slot (see `ShmServerOptions.slotBytes`). */
+    slotBytes?: number;
+  };
   /** The zeromq.js context (inproc endpoints must share one). */
   context?: Context;
   /** Called for every message the bridge could not deliver (also counted in `stats()`). */
