@@ -37,11 +37,13 @@ export class Batcher {
    * @param sender - the client's socket sender
    * @param options - batch sizes
    * @param closed - the client's close signal
+   * @param copyXfer - copy the XFER data of messages sent unbatched (zeromq.js keeps them by reference)
    */
   constructor(
     private readonly sender: SocketSender,
     options: ZeroMqBatchOptions,
     private readonly closed: AbortSignal,
+    private readonly copyXfer = true,
   ) {
     this.maxBatchBytes = intOption('batch.maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 64);
     this.maxMessageBytes = Math.min(
@@ -114,7 +116,7 @@ export class Batcher {
       this.scheduleFlush();
     } else {
       const frames: Frames = [msg.meta];
-      for (const d of msg.xfer) frames.push(d);
+      for (const d of msg.xfer) frames.push(this.copyXfer ? d.slice() : d);
       this.outbox.push(frames);
     }
     this.pump();

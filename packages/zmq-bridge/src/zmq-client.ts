@@ -81,7 +81,7 @@ export class ZeroMqClient extends Client {
     }
     this.sender = new SocketSender(this.socket, this.closeController.signal);
     const batch = options.batch;
-    this.batcher = batch === undefined || batch === false ? null : new Batcher(this.sender, batch === true ? {} : batch, this.closeController.signal);
+    this.batcher = batch === undefined || batch === false ? null : new Batcher(this.sender, batch === true ? {} : batch, this.closeController.signal, this.copyXfer);
   }
 
   /**
@@ -117,9 +117,10 @@ export class ZeroMqClient extends Client {
   }
 
   protected override transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
-    // A batched message is copied into the batch anyway; only data handed to zeromq.js as is needs a copy.
+    // A batched message is copied into the batch anyway: the batcher copies only what it hands to
+    // zeromq.js as is (messages too large to batch).
+    if (this.batcher !== null) return this.batcher.add(msg, spec);
     const out = this.copyXfer ? { meta: msg.meta, xfer: msg.xfer.map((d) => d.slice()), bulks: msg.bulks } : msg;
-    if (this.batcher !== null) return this.batcher.add(out, spec);
     const frames: Uint8Array[] = new Array(out.xfer.length + 1);
     frames[0] = out.meta; // fresh from encodeMeta: never reused by the library
     for (let i = 0; i < out.xfer.length; i++) frames[i + 1] = out.xfer[i];
