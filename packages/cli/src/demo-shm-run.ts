@@ -87,6 +87,10 @@ export async function runShmPath(ctx: LocalRunContext, bridge: Bridge, resultsCh
       const rc = await Promise.race([client.send(meta, { timeoutMs }), failed]);
       if (rc !== LBM_OK) {
         manager.free(p);
+        // A full worker ring usually means the worker itself is stuck on the bridge's channel (the
+        // remote side is gone); its own error says so, and it times out at about the same time as
+        // this send. Prefer it when it comes.
+        await Promise.race([failed, sleep(timeoutMs)]);
         throw new CliError(`kShm send of message ${seq} to ${channels[w]} failed: ${strerror(rc)}`);
       }
       if (seq - lastProgress >= 64) {

@@ -96,7 +96,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       peer,
       channels: [RESULTS_CHANNEL],
       ring: { capacity: resultsCapacity },
-      sendTimeoutMs: o.timeoutMs,
+      // Longer than the workers' send timeout: while the far side is gone, the egress holds its
+      // full channel instead of dropping a message every timeoutMs, so the worker stuck behind it
+      // times out first and says why (the remote side is not taking results).
+      sendTimeoutMs: 2 * o.timeoutMs,
       onUndelivered: (r) => (undelivered ||= r.reason),
     });
     // Start every worker and load its script before anything is timed.
