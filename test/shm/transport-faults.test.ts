@@ -4,7 +4,7 @@
  * written into the ring by another thread, and bind conflicts.
  */
 import { expect } from 'chai';
-import { BULK_XFER, EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
+import { BULK_EXPOSE, BULK_XFER, EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
 import type { Client, LightbeamError, Server } from '@lightbeam/core';
 import { MemoryManager, findChannelRing } from '@lightbeam/shm';
 import type { Peer } from './support/peer.js';
@@ -286,6 +286,39 @@ describe('shm transport backpressure and faults', function () {
     const c = await client(name);
     expect(await c.send(message(c, 'to the new server'))).to.equal(0);
     expect(await receiveText(fresh)).to.equal('to the new server');
+  });
+
+  it('waits for a region another thread just added instead of dropping a message that refers to it', async () => {
+    const small = MemoryManager.create({ regionBytes: 1 << 20, pageBytes: 4096, maxRegions: 4, major: 9 });
+    try {
+      const name = channel();
+      const gate = new Int32Array(new SharedArrayBuffer(4));
+      const peer = startPeer(small, { mode: 'regionLate', channel: name, gate: gate.buffer });
+      peers.push(peer);
+      await peer.next('ready');
+      // Fill region 0 so that what follows lands in a new region the blocked worker has never seen.
+      const held = [];
+      for (let p = small.allocate(64 * 1024); p !== null && p.allocId.minor === 0; p = small.allocate(64 * 1024)) held.push(p);
+      const exposed = small.allocateOrThrow(4096);
+      expect(exposed.allocId.minor, 'exposed block in a new region').to.be.greaterThan(0);
+      small.toFullPtr(exposed, 4096).ptr.set(enc.encode('in region 1!'));
+      const c = await TransportFactory.getClient(name, Transport.kShm);
+      endpoints.push(c);
+      const m = new LbmMeta();
+      const big = new Uint8Array(8192).fill(0x41);
+      m.send.push(c.expose(big, big.length, BULK_XFER), c.expose(exposed, 4096, BULK_EXPOSE));
+      expect(await c.send(m)).to.equal(0);
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      const done = await peer.next('done');
+      expect(done.first, 'the synchronous receive must not drop the message').to.equal(EAGAIN);
+      expect(done.rc).to.equal(0);
+      expect(done.texts).to.deep.equal(['AAAAAAAAAAAA', 'in region 1!']);
+      expect((done.regions as number[])[1]).to.equal(exposed.allocId.minor);
+      for (const p of held) small.free(p);
+    } finally {
+      small.detach();
+    }
   });
 
   it('lets a client send before the channel exists: EAGAIN at once, or waits for the server with a timeout', async () => {

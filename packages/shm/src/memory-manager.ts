@@ -244,6 +244,13 @@ export class MemoryManager implements PointerResolver, ShmMemory {
     return v === null ? null : { ptr: v, shm: p };
   }
 
+  /** ShmMemory: true when region `{major, minor}` was created but has not reached this thread yet. */
+  regionPending(major: number, minor: number): boolean {
+    if (major !== this.major || !Number.isInteger(minor) || minor < 0 || minor >= 256 || this.regions[minor] !== undefined) return false;
+    // Ready flag, published by the region's creator after it initialised the region.
+    return Atomics.load(this.control, ENTRY_WORD + 4 * minor) === 1;
+  }
+
   /** ShmMemory: the SharedArrayBuffer of a region, or `null` when unknown in this thread. */
   regionBuffer(id: AllocatorId): SharedArrayBuffer | null {
     return this.allocator(id)?.sab ?? null;

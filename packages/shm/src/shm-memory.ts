@@ -19,6 +19,13 @@ export interface ShmMemory {
    * thread asks (exactly one thread's `create` wins; the others get the winner's pointer).
    */
   directory(create: () => Pointer): Pointer;
+  /**
+   * True when region `{major, minor}` exists in the domain but has not reached this thread yet
+   * (a region added by another thread is announced asynchronously); see `sync`.
+   */
+  regionPending?(major: number, minor: number): boolean;
+  /** Waits until this thread knows every region created so far; rejects after `timeoutMs`. */
+  sync?(timeoutMs?: number): Promise<void>;
   /** Returns the blocks an exited thread held in its caches; called by watchers. */
   reclaimThread?(deadThreadId: number): number;
 }

@@ -6,7 +6,8 @@ import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECANCELED, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from './channel-directory.js';
-import { parseEnvelope } from './envelope.js';
+import type { ParsedEnvelope } from './envelope.js';
+import { ENTRY_SHARED, ENVELOPE_ENTRY_BYTES, ENVELOPE_HEADER_BYTES, entryKind, parseEnvelope } from './envelope.js';
 import { RING_DEAD, RING_OPEN, Ring } from './ring.js';
 import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
 import type { InlineCopy } from './shm-incoming.js';
@@ -60,6 +61,14 @@ export interface ShmServerStats {
   /** `RING_OPEN`, `RING_CLOSED` or `RING_DEAD`. */
   state: number;
 }
+
+/**
+ * What `take` returns, internally only, for a message that refers to a region this thread has not
+ * received yet: nothing was consumed. Never a code any caller sees.
+ */
+const REGION_PENDING = -1000;
+/** Longest wait for a region another thread added before its message is dropped as undeliverable. */
+const REGION_WAIT_MS = 5000;
 
 /** Server side of `Transport.kShm`. */
 export class ShmServer extends Server {
@@ -159,22 +168,28 @@ export class ShmServer extends Server {
     const off = this.ring.peek();
     if (off >= 0) {
       this.idleSpins = 0;
-      return this.take(off);
+      return this.taken(this.take(off), spec);
     }
     if (spec.deadline === 0) {
       if (!this.skipAbandonedSlot()) return EAGAIN;
       const next = this.ring.peek();
-      return next >= 0 ? this.take(next) : EAGAIN;
+      return next >= 0 ? this.taken(this.take(next), spec) : EAGAIN;
     }
     if (this.spinNs > 0n && this.idleSpins < IDLE_SPINS_BEFORE_PARKING) {
       const until = process.hrtime.bigint() + this.spinNs;
       while (process.hrtime.bigint() < until) {
         const at = this.ring.peek();
-        if (at >= 0) return this.take(at);
+        if (at >= 0) return this.taken(this.take(at), spec);
       }
       this.idleSpins++;
     }
     return this.park(spec);
+  }
+
+  /** Passes a taken message on, or deals with one whose region has not arrived yet. */
+  private taken(r: IncomingMessage | number, spec: WaitSpec): IncomingMessage | number | Promise<IncomingMessage | number> {
+    if (r !== REGION_PENDING) return r;
+    return spec.deadline === 0 ? this.regionNotYet() : this.awaitRegion(spec);
   }
 
   private async park(spec: WaitSpec): Promise<IncomingMessage | number> {
@@ -193,7 +208,7 @@ export class ShmServer extends Server {
     try {
       for (;;) {
         const off = this.ring.peek();
-        if (off >= 0) return this.take(off);
+        if (off >= 0) return this.taken(this.take(off), spec);
         if (this.closed) return ESHUTDOWN;
         // The channel was taken over by a newer server, or a watcher marked it dead: this server
         // no longer receives from it.
@@ -241,51 +256,100 @@ export class ShmServer extends Server {
     return this.ring.skipHead();
   }
 
-  /** Consumes the slot at payload offset `off` and wraps its envelope. */
+  /**
+   * Consumes the slot at payload offset `off` and wraps its envelope; or, when the message refers
+   * to a region this thread has not received yet, consumes nothing and returns `REGION_PENDING`.
+   */
   private take(off: number): IncomingMessage | number {
     const ring = this.ring;
     const len = ring.lengthAt(off);
     const tag = len >= SLOT_PREFIX_BYTES && len <= ring.payloadBytes ? this.dv.getUint32(off, true) : 0;
-    try {
-      if (tag === TAG_INLINE) {
-        const n = len - SLOT_PREFIX_BYTES;
-        let copy = this.pool.pop();
-        if (copy === undefined || copy.u8.byteLength < n) {
-          const u8 = new Uint8Array(ring.payloadBytes);
-          copy = { u8, dv: new DataView(u8.buffer) };
-        }
-        // Copy out so the slot is free for producers while the caller still holds the message.
-        copy.u8.set(this.u8.subarray(off + SLOT_PREFIX_BYTES, off + len));
-        const env = parseEnvelope(copy.dv, 0, n);
-        if (env === null) {
-          this.pool.push(copy);
-          return LBM_MALFORMED;
-        }
-        return new ShmIncoming(this.memory, copy.u8, copy.dv, env, null, copy, this.pool);
-      }
-      if (tag === TAG_BLOCK) return this.takeBlock(off);
-      return LBM_MALFORMED;
-    } finally {
+    if (tag === TAG_BLOCK) return this.takeBlock(off);
+    if (tag !== TAG_INLINE) {
       ring.advance();
+      return LBM_MALFORMED;
     }
+    const n = len - SLOT_PREFIX_BYTES;
+    let copy = this.pool.pop();
+    if (copy === undefined || copy.u8.byteLength < n) {
+      const u8 = new Uint8Array(ring.payloadBytes);
+      copy = { u8, dv: new DataView(u8.buffer) };
+    }
+    // Copy out so the slot is free for producers while the caller still holds the message.
+    copy.u8.set(this.u8.subarray(off + SLOT_PREFIX_BYTES, off + len));
+    const env = parseEnvelope(copy.dv, 0, n);
+    if (env !== null && this.refersToPendingRegion(copy.dv, env)) {
+      this.pool.push(copy);
+      return REGION_PENDING;
+    }
+    ring.advance();
+    if (env === null) {
+      this.pool.push(copy);
+      return LBM_MALFORMED;
+    }
+    return new ShmIncoming(this.memory, copy.u8, copy.dv, env, null, copy, this.pool);
   }
 
   private takeBlock(off: number): IncomingMessage | number {
     const dv = this.dv;
-    const id: AllocatorId = { major: dv.getInt32(off + 8, true), minor: dv.getInt32(off + 12, true) };
+    const major = dv.getInt32(off + 8, true);
+    const minor = dv.getInt32(off + 12, true);
     const at = dv.getFloat64(off + 16, true);
     const length = dv.getUint32(off + 24, true);
-    const buffer = this.memory.regionBuffer(id);
-    if (buffer === null || !Number.isSafeInteger(at) || at < 0 || at + length > buffer.byteLength) return LBM_MALFORMED;
-    const block: Pointer = makePointer(id.major, id.minor, at);
+    const buffer = this.memory.regionBuffer({ major, minor });
+    if (buffer === null && this.memory.regionPending?.(major, minor) === true) return REGION_PENDING;
+    if (buffer === null || !Number.isSafeInteger(at) || at < 0 || at + length > buffer.byteLength) {
+      this.ring.advance();
+      return LBM_MALFORMED;
+    }
+    const block: Pointer = makePointer(major, minor, at);
     const u8 = buffer === this.ring.buffer ? this.u8 : new Uint8Array(buffer);
     const bdv = buffer === this.ring.buffer ? this.dv : new DataView(buffer);
     const env = parseEnvelope(bdv, at, length);
+    if (env !== null && this.refersToPendingRegion(bdv, env)) return REGION_PENDING;
+    this.ring.advance();
     if (env === null) {
       this.freeQuietly(block);
       return LBM_MALFORMED;
     }
     return new ShmIncoming(this.memory, u8, bdv, env, block, null, null);
+  }
+
+  /** True when a shared entry of `env` points into a region that has not reached this thread yet. */
+  private refersToPendingRegion(dv: DataView, env: ParsedEnvelope): boolean {
+    const pending = this.memory.regionPending;
+    if (pending === undefined) return false;
+    for (let i = 0; i < env.entryCount; i++) {
+      if (entryKind(dv, env, i) !== ENTRY_SHARED) continue;
+      const e = env.at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
+      if (pending.call(this.memory, dv.getInt32(e + 4, true), dv.getInt32(e + 8, true))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The head message refers to a region another thread added and this thread has not received:
+   * wait for it (the announcement is a task, so the wait also lets the event loop run), then
+   * receive again. A region that never arrives within {@link REGION_WAIT_MS} makes the message
+   * undeliverable: it is dropped as malformed rather than block the channel forever.
+   */
+  private async awaitRegion(spec: WaitSpec): Promise<IncomingMessage | number> {
+    const budget = Math.min(remainingMs(spec), REGION_WAIT_MS);
+    try {
+      if (this.memory.sync === undefined) throw new Error('no way to learn new regions');
+      await this.memory.sync(budget);
+    } catch {
+      if (budget < REGION_WAIT_MS) return ETIMEDOUT;
+      this.ring.advance();
+      return LBM_MALFORMED;
+    }
+    return this.receive(spec);
+  }
+
+  /** A no-wait receive met a message for a region not here yet: ask for it, report nothing ready. */
+  private regionNotYet(): number {
+    void this.memory.sync?.(REGION_WAIT_MS).catch(() => {});
+    return EAGAIN;
   }
 
   private freeQuietly(p: Pointer): void {
@@ -301,6 +365,8 @@ export class ShmServer extends Server {
     for (let off = this.ring.peek(); off >= 0; off = this.ring.peek()) {
       const m = this.take(off);
       if (typeof m !== 'number') m.release();
+      // Closing: a message for a region that never reached this thread is dropped unread.
+      else if (m === REGION_PENDING) this.ring.advance();
     }
   }
 
