@@ -13,7 +13,7 @@ import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, r
 import type { InlineCopy } from './shm-incoming.js';
 import { ShmIncoming } from './shm-incoming.js';
 import type { ShmMemory } from './shm-memory.js';
-import type { AllocatorId, Pointer } from '@lightbeam/core';
+import type { Pointer } from '@lightbeam/core';
 import { makePointer } from '@lightbeam/core';
 
 /** Options of a shared-memory server. */
