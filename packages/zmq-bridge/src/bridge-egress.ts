@@ -112,7 +112,9 @@ export class BridgeEgress {
         continue;
       }
       if (got === ECANCELED || got === ESHUTDOWN) return;
-      // A malformed envelope (-1): the shm server already dropped it; keep serving.
+      // A malformed envelope (-1): the shm server already dropped it; count it, keep serving.
+      this.stats.malformed++;
+      this.config.report({ direction: 'egress', channel: s.channel, code: got, reason: 'the local channel held an envelope that could not be read' });
     }
   }
 

@@ -12,6 +12,8 @@ export interface EgressStats {
   bytes: number;
   /** Messages reported undelivered (high-water mark reached past the timeout, closed). */
   undelivered: number;
+  /** Slots of the local channels that held no readable message (corrupt or undeliverable envelopes). */
+  malformed: number;
 }
 
 /** Counters of the ingress (the peer towards local channels). */
@@ -44,7 +46,7 @@ export interface BridgeStats {
 
 /** Fresh egress counters. */
 export function newEgressStats(): EgressStats {
-  return { received: 0, forwarded: 0, bytes: 0, undelivered: 0 };
+  return { received: 0, forwarded: 0, bytes: 0, undelivered: 0, malformed: 0 };
 }
 
 /** Fresh ingress counters. */
