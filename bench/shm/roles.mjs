@@ -45,7 +45,15 @@ function oneBulk(client, buf, size, flags) {
  * waiting receive (`wait`). Returns 0, or ETIMEDOUT/EAGAIN when stopped.
  */
 async function receiveOne(server, meta, buf, mode, ctl) {
-  if (mode === 'sync') {
+  if (mode === 'spin') {
+    // An active peer on the synchronous API: spins on the ring without ever yielding.
+    for (;;) {
+      const rc = server.recvMetadataNow(meta);
+      if (rc === 0) break;
+      if (rc !== EAGAIN) throw new Error(`recvMetadataNow: ${rc}`);
+      if (stopped(ctl)) return EAGAIN;
+    }
+  } else if (mode === 'sync') {
     // Drain without a promise per message; park only when the ring is empty.
     for (;;) {
       let rc = server.recvMetadataNow(meta);
@@ -76,6 +84,15 @@ async function receiveOne(server, meta, buf, mode, ctl) {
   return 0;
 }
 
+/** Sends one message: synchronously in spin mode (falling back to a waiting send), else awaited. */
+function sendOne(client, meta, mode) {
+  if (mode === 'spin') {
+    const rc = client.sendNow(meta);
+    if (rc !== EAGAIN) return rc;
+  }
+  return client.send(meta, { timeoutMs: 5000 });
+}
+
 /** Binds `channel` and connects to `reply`; returns both. */
 export async function shmEnds(channel, reply, serverOptions) {
   const server = await ShmServer.create(channel, serverOptions);
@@ -91,7 +108,7 @@ export async function shmEcho({ server, client, size, mode, ctl }) {
   const buf = new Uint8Array(Math.max(size, 1));
   const meta = new LbmMeta();
   while ((await receiveOne(server, meta, buf, mode, ctl)) === 0) {
-    const rc = await client.send(oneBulk(client, buf, size, BULK_XFER), { timeoutMs: 5000 });
+    const rc = await sendOne(client, oneBulk(client, buf, size, BULK_XFER), mode);
     if (rc !== 0) throw new Error(`echo send: ${rc}`);
   }
 }
@@ -107,7 +124,7 @@ export async function shmPing({ server, client, size, mode, ctl, n, warmup }) {
   const times = new Float64Array(n);
   for (let i = -warmup; i < n; i++) {
     const t0 = performance.now();
-    const rc = await client.send(oneBulk(client, buf, size, BULK_XFER), { timeoutMs: 5000 });
+    const rc = await sendOne(client, oneBulk(client, buf, size, BULK_XFER), mode);
     if (rc !== 0) throw new Error(`ping send: ${rc}`);
     if ((await receiveOne(server, meta, back, mode, ctl)) !== 0) throw new Error('ping stopped');
     if (i >= 0) times[i] = (performance.now() - t0) * 1000;
