@@ -10,7 +10,6 @@ export declare const READY: number;
 export declare const RECEIVED: number;
 /** ctl word: raw ping-pong sequence. */
 export declare const SEQ: number;
-/** How a receiver waits: busy polling `recvMetadata`, or `waitMetadata` (spin then park). */
 /** How a receiving role waits: polling the async API, waiting, draining synchronously, or spinning on the sync API. */
 export type ReceiveMode = 'poll' | 'wait' | 'sync' | 'spin';
 /** How a raw Atomics ping-pong end waits. */
