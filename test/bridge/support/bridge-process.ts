@@ -3,10 +3,9 @@
  * (optionally behind a prefix such as `ip netns exec <ns>`), output collected, the worker
  * fixtures' JSON lines parsed, exit awaited with a bound.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { bounded } from '../../zmq/support/child.js';
+import type { Child } from '../../zmq/support/child.js';
+import { spawnChild } from '../../zmq/support/child.js';
 
 /** The CLI entry point. */
 export const LIGHTBEAM_BIN = fileURLToPath(new URL('../../../packages/cli/bin/lightbeam.js', import.meta.url));
@@ -24,16 +23,9 @@ export interface PrintedStats {
 }
 
 /** A running bridge process. */
-export interface BridgeChild {
-  proc: ChildProcess;
-  stdout(): string;
-  stderr(): string;
+export interface BridgeChild extends Child {
   /** The ingress port printed on "bridge ready" (null without --listen). */
   port: number | null;
-  /** Resolves with the exit code (or the signal name), rejects after `ms`. */
-  exited(ms: number): Promise<number | string>;
-  /** Resolves once stdout contains `text`, rejects after `ms` or on exit without it. */
-  printed(text: string, ms: number): Promise<void>;
   /** JSON lines of kind `kind` printed so far. */
   lines(kind: string): Record<string, unknown>[];
   /** The counters printed on exit. */
@@ -50,47 +42,25 @@ export interface BridgeChild {
  * @param prefix - command prefix (e.g. `['ip', 'netns', 'exec', 'ns']`)
  */
 export function spawnBridge(args: string[], env: Record<string, string> = {}, prefix: string[] = []): BridgeChild {
-  const argv = [process.execPath, LIGHTBEAM_BIN, 'bridge', ...args];
-  const all = [...prefix, ...argv];
-  const proc = spawn(all[0], all.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const base = spawnChild([...prefix, process.execPath, LIGHTBEAM_BIN, 'bridge', ...args], env, 'bridge');
   let exitedAlready = false;
-  void exit.then(() => (exitedAlready = true));
+  base.proc.once('exit', () => (exitedAlready = true));
+  const out = base.stdout;
   const child: BridgeChild = {
-    proc,
+    ...base,
     port: null,
-    stdout: () => out,
-    stderr: () => err,
-    exited: (ms) => bounded(exit, ms, () => `bridge ${args.join(' ')} still running after ${ms} ms; stdout: ${out}; stderr: ${err}`),
-    printed: (text, ms) =>
-      bounded(
-        new Promise<void>((resolve, reject) => {
-          const check = (): void => {
-            if (out.includes(text)) resolve();
-          };
-          proc.stdout?.on('data', check);
-          check();
-          void exit.then(() => (out.includes(text) ? resolve() : reject(new Error(`bridge exited without printing ${text}; stdout: ${out}; stderr: ${err}`))));
-        }),
-        ms,
-        () => `bridge did not print ${JSON.stringify(text)} within ${ms} ms; stdout: ${out}; stderr: ${err}`,
-      ),
     lines: (kind) =>
-      out
+      out()
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>)
         .filter((o) => o.kind === kind),
     stats: () => {
-      const s = /bridge stats (\{.*\})/.exec(out);
+      const s = /bridge stats (\{.*\})/.exec(out());
       return s === null ? null : (JSON.parse(s[1]) as PrintedStats);
     },
     kill: () => {
-      if (!exitedAlready) proc.kill('SIGKILL');
+      if (!exitedAlready) base.proc.kill('SIGKILL');
     },
   };
   return child;

@@ -29,17 +29,29 @@ export function fixture(name: string): string {
  * @param env - extra environment
  */
 export function startNode(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnChild([process.execPath, ...args], env, 'child');
+}
+
+/**
+ * Starts any command (`argv[0]` with the rest as arguments), collecting its output.
+ *
+ * @param argv - command and arguments
+ * @param env - extra environment
+ * @param label - how messages name the process
+ */
+export function spawnChild(argv: string[], env: Record<string, string>, label: string): Child {
+  const proc = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const what = `${label} ${argv.slice(1).join(' ')}`;
   return {
     proc,
     stdout: () => out,
     stderr: () => err,
-    exited: (ms) => bounded(exit, ms, () => `child ${args.join(' ')} still running after ${ms} ms; stderr: ${err}`),
+    exited: (ms) => bounded(exit, ms, () => `${what} still running after ${ms} ms; stdout: ${out}; stderr: ${err}`),
     printed: (text, ms) =>
       bounded(
         new Promise<void>((resolve, reject) => {
@@ -48,10 +60,10 @@ export function startNode(args: string[], env: Record<string, string> = {}): Chi
           };
           proc.stdout?.on('data', check);
           check();
-          void exit.then(() => (out.includes(text) ? resolve() : reject(new Error(`child exited without printing ${text}; stderr: ${err}`))));
+          void exit.then(() => (out.includes(text) ? resolve() : reject(new Error(`${what} exited without printing ${text}; stdout: ${out}; stderr: ${err}`))));
         }),
         ms,
-        () => `child did not print ${JSON.stringify(text)} within ${ms} ms; stdout: ${out}; stderr: ${err}`,
+        () => `${what} did not print ${JSON.stringify(text)} within ${ms} ms; stdout: ${out}; stderr: ${err}`,
       ),
   };
 }
