@@ -1,6 +1,7 @@
 // Tests are TypeScript run through tsx; workers they start load compiled dist/*.js or .mjs files.
+// No `spec` here: mocha would add it to any files named on the command line, so
+// `pnpm exec mocha test/x.test.ts` could not run one file. `pnpm test` names the whole suite.
 module.exports = {
-  spec: ['test/**/*.test.ts'],
   import: ['tsx'],
   reporter: './test/support/summary-reporter.cjs',
   timeout: 60000,
