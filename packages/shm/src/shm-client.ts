@@ -27,7 +27,16 @@ const MAX_PARK_MS = 250;
 
 const noop = (): void => {};
 
-/** Client side of `Transport.kShm`. */
+/**
+ * Client side of `Transport.kShm`. Any attached thread may create one for a channel; many clients
+ * may send to one server.
+ *
+ * Sends made in one synchronous run of code share one doorbell, rung in a microtask when that run
+ * ends. A thread that blocks right after sending (`Atomics.wait`, a long synchronous loop) thus
+ * delays the wake-up of a parked server until it yields; the server's heartbeat also checks the
+ * ring, so the delay is at most one heartbeat (200 ms by default). A spinning server sees the
+ * message at once.
+ */
 export class ShmClient extends Client {
   private readonly memory: ShmMemory;
   private readonly name: Uint8Array;
