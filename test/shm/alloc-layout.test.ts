@@ -4,19 +4,11 @@ import { expect } from 'chai';
 import { ENOMEM, makePointer } from '@lightbeam/core';
 import type { LightbeamError, Pointer } from '@lightbeam/core';
 import { SlabAllocator } from '@lightbeam/shm';
+import { codeOf } from '../support/error-code.js';
 
 const DATA = 57344;
 const PAGE = 4096;
 const DATA_BYTES = 754 * PAGE;
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as LightbeamError).code;
-  }
-  return 'no error';
-}
 
 describe('SlabAllocator exact layout', () => {
   let a: SlabAllocator;

@@ -2,8 +2,9 @@
 import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
 import { BULK_EXPOSE, NULL_POINTER, expose, fullPtrFromView, getPointerResolver, makePointer } from '@lightbeam/core';
-import type { LightbeamError, Pointer } from '@lightbeam/core';
+import type { Pointer } from '@lightbeam/core';
 import { MemoryManager } from '@lightbeam/shm';
+import { codeOf } from '../support/error-code.js';
 
 const WORKER = new URL('../fixtures/shm/alloc-worker.mjs', import.meta.url);
 
@@ -12,15 +13,6 @@ function nextMessage<T>(w: Worker): Promise<T> {
     w.once('message', resolve);
     w.once('error', reject);
   });
-}
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as LightbeamError).code;
-  }
-  return 'no error';
 }
 
 describe('MemoryManager', function () {
