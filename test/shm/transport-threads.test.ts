@@ -7,7 +7,7 @@ import { BULK_EXPOSE, BULK_XFER, LbmMeta, Transport, TransportFactory, pointerEq
 import type { Pointer, Server } from '@lightbeam/core';
 import { MemoryManager } from '@lightbeam/shm';
 import type { Peer } from './support/peer.js';
-import { checksum, pattern, startPeer } from './support/peer.js';
+import { checksum, pattern, sendAcceptanceCases, startPeer } from './support/peer.js';
 import { RequestMeta, SeqMeta } from '../support/metas.js';
 
 const enc = new TextEncoder();
@@ -79,30 +79,8 @@ describe('shm transport across worker threads', function () {
     peers.push(peer);
     await peer.next('ready');
     const client = await TransportFactory.getClient(name, Transport.kShm);
-    const send = async (m: LbmMeta): Promise<void> => {
-      expect(await client.send(m, { timeoutMs: 10000 })).to.equal(0);
-    };
-    let m = new LbmMeta();
-    m.send.push(client.expose(enc.encode('unit_test_magic'), 15, BULK_XFER));
-    await send(m);
-    const r = new RequestMeta();
-    r.requestId = 42;
-    r.operation = 'test_op';
-    for (const s of ['Hello, World!', 'Testing Lightbeam']) r.send.push(client.expose(enc.encode(s), s.length, BULK_XFER));
-    await send(r);
-    m = new LbmMeta();
-    for (const s of ['Chunk 1', 'Chunk 2 is longer', 'Chunk 3', 'Final chunk 4']) m.send.push(client.expose(enc.encode(s), s.length, BULK_XFER));
-    await send(m);
-    await send(new LbmMeta());
-    const p = manager.allocateOrThrow(64);
-    manager.toFullPtr(p, 64).ptr.set(enc.encode('exposed in the slab'));
-    m = new LbmMeta();
-    m.send.push(client.expose(p, 19, BULK_EXPOSE));
-    await send(m);
-    m = new LbmMeta();
-    const big = pattern(1 << 20, 3);
-    m.send.push(client.expose(big, big.length, BULK_XFER));
-    await send(m);
+    const { rcs, big } = await sendAcceptanceCases(client, manager, 3);
+    expect(rcs).to.deep.equal([0, 0, 0, 0, 0, 0]);
     const { out } = (await peer.next('done')) as unknown as { out: Array<Record<string, unknown>> };
     expect(out.map((o) => o.rc)).to.deep.equal([0, 0, 0, 0, 0, 0]);
     expect(out[0].texts).to.deep.equal(['unit_test_magic']);

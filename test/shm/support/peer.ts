@@ -64,16 +64,4 @@ export function startPeer(manager: MemoryManager, data: Record<string, unknown>)
   };
 }
 
-/** FNV-1a of bytes, as the peer computes it. */
-export function checksum(b: Uint8Array): number {
-  let h = 2166136261;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 16777619);
-  return h >>> 0;
-}
-
-/** The byte pattern the peer uses for large bulks. */
-export function pattern(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
-  return b;
-}
+export { checksum, pattern, sendAcceptanceCases } from '../../fixtures/shm-transport/acceptance.mjs';
