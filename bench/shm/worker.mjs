@@ -3,6 +3,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { MemoryManager } from '@lightbeam/shm';
 import * as roles from './roles.mjs';
+import { bareRingEcho, bareRingPing, bareRingPingBatch } from './bare-ring.mjs';
+import { portSpinEcho, portSpinPing } from './port-spin.mjs';
+import { GcCounter } from '../support/gc-count.mjs';
 
 const { role, ctl } = workerData;
 
@@ -51,6 +54,40 @@ async function main() {
       roles.signalReady(ctl);
       await roles.awaitReady(ctl, 2);
       return roles.atomicsPing(ctl, workerData.how, workerData.args.n, workerData.args.warmup);
+    }
+    case 'bare-ring-echo':
+      // Spins until ctl[STOP]; blocks this worker's event loop meanwhile, which is the point.
+      roles.signalReady(ctl);
+      bareRingEcho(workerData.ring, ctl);
+      return undefined;
+    case 'bare-ring-ping': {
+      roles.signalReady(ctl);
+      await roles.awaitReady(ctl, 2);
+      const { n, warmup, gcWord } = workerData.args;
+      if (gcWord === undefined) return bareRingPing(workerData.ring, n, warmup);
+      // Allocation check instead of latency: n unclocked round trips (the clock allocates)
+      // under a GC counter; the young-GC count goes to ctl[gcWord], the mean round trip back.
+      bareRingPingBatch(workerData.ring, warmup);
+      const gc = new GcCounter();
+      gc.start();
+      const us = bareRingPingBatch(workerData.ring, n);
+      const { young } = await gc.stop();
+      // Publishes the count before the result message the main thread waits for.
+      Atomics.store(ctl, gcWord, young);
+      return Float64Array.of(us / n);
+    }
+    case 'port-spin-echo':
+      roles.signalReady(ctl);
+      portSpinEcho(workerData.port, ctl);
+      workerData.port.close();
+      return undefined;
+    case 'port-spin-ping': {
+      roles.signalReady(ctl);
+      await roles.awaitReady(ctl, 2);
+      const { size, n, warmup } = workerData.args;
+      const times = portSpinPing(workerData.port, size, n, warmup);
+      workerData.port.close();
+      return times;
     }
     default:
       throw new Error(`unknown bench role ${role}`);
