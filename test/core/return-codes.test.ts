@@ -14,6 +14,7 @@ describe('return codes and strerror', () => {
       ENOMEM: 12,
       EINVAL: 22,
       EMSGSIZE: 90,
+      EOPNOTSUPP: 95,
       EADDRINUSE: 98,
       ECONNRESET: 104,
       ESHUTDOWN: 108,

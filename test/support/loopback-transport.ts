@@ -8,7 +8,7 @@
  * {@link createLoopbackPair}.
  */
 import type { FullPtr, IncomingMessage, OutgoingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
-import { Client, EAGAIN, LBM_OK, NULL_POINTER, Server, isXfer, raceWait } from '@lightbeam/core';
+import { Client, EAGAIN, LBM_OK, NULL_POINTER, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
 
 /** Options of a loopback pair. */
 export interface LoopbackOptions {
@@ -211,7 +211,14 @@ export class LoopbackServer extends Server {
       meta,
       dataCount: data.length,
       data: (i) => data[i],
-      exposed: exposed === undefined ? undefined : (i) => exposed[i] ?? null,
+      decodeInto:
+        exposed === undefined
+          ? undefined
+          : (into, limits) => {
+              const rc = decodeMeta(meta, into, limits);
+              if (rc === LBM_OK) into.send.forEach((b, i) => (b.data = exposed[i] ?? null));
+              return rc;
+            },
       release: () => {
         if (released) {
           stats.doubleReleases++;

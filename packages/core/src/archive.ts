@@ -77,13 +77,14 @@ export class Archive {
    * @param buf - the new frame or buffer; the current one when omitted
    * @param at - where reading or writing starts
    * @param limits - new decoding limits; the current ones when omitted
+   * @param end - where reading stops (a frame inside a larger buffer); the buffer's end when omitted
    */
-  reset(buf?: Uint8Array, at = 0, limits?: ArchiveLimits): void {
+  reset(buf?: Uint8Array, at = 0, limits?: ArchiveLimits, end?: number): void {
     if (buf !== undefined && buf !== this.buf) {
       this.buf = buf;
       this.dvCache = null;
-      this.end = buf.byteLength;
     }
+    this.end = end === undefined ? this.buf.byteLength : Math.min(end, this.buf.byteLength);
     if (limits !== undefined) this.limits = limits;
     this.start = at;
     this.pos = at;

@@ -53,6 +53,13 @@ export abstract class Client {
   send(meta: LbmMeta, opts?: SendOptions): Promise<number> {
     let out: OutgoingMessage;
     try {
+      if (this.writesMetaDirectly && this.pending === 0 && this.closing === null) {
+        // Idle, and the transport writes the meta itself: no encoding, no message object. Only a
+        // send that must wait for room goes the general way below.
+        validate(meta);
+        const rc = this.transmitMeta(meta);
+        if (rc !== EAGAIN || opts === undefined) return Promise.resolve(rc);
+      }
       out = prepare(meta);
     } catch (err) {
       return Promise.reject(err);
@@ -65,16 +72,41 @@ export abstract class Client {
    * waits: `0` when the message was queued, `EAGAIN` when it could not be queued at once, when
    * earlier sends are still in flight, or when this transport cannot send synchronously (ZeroMQ:
    * use {@link Client.send}); `ESHUTDOWN` after close. Over shared memory it does exactly what
-   * `send(meta)` does, and a burst of `sendNow` calls shares one doorbell.
+   * `send(meta)` does and allocates nothing.
    *
    * @param meta - the message
    * @throws LightbeamError for the same programming errors as {@link Client.send}
    */
   sendNow(meta: LbmMeta): number {
+    if (this.writesMetaDirectly) {
+      validate(meta);
+      if (this.closing !== null) return ESHUTDOWN;
+      if (this.pending !== 0) return EAGAIN;
+      return this.transmitMeta(meta);
+    }
     const out = prepare(meta);
     if (this.closing !== null) return ESHUTDOWN;
     if (this.pending !== 0 || !this.transmitsSynchronously) return EAGAIN;
     return this.transmit(out, NO_WAIT) as number;
+  }
+
+  /**
+   * True when the transport implements {@link Client.transmitMeta}: it writes a validated meta
+   * without the archive frame (shared memory).
+   */
+  protected get writesMetaDirectly(): boolean {
+    return false;
+  }
+
+  /**
+   * Moves one validated meta at once, without waiting: `0`, `EAGAIN` when it cannot be queued
+   * now, or another code. Only called when {@link Client.writesMetaDirectly} is true, never
+   * concurrently with `transmit`.
+   *
+   * @param _meta - the message, validated; read during the call only
+   */
+  protected transmitMeta(_meta: LbmMeta): number {
+    return EAGAIN;
   }
 
   /**
@@ -154,6 +186,43 @@ export abstract class Client {
   }
 }
 
+/**
+ * Checks `meta` the way {@link prepare} does, without building anything.
+ *
+ * @throws LightbeamError for an unknown flag bit, a bad size, or an XFER bulk without enough data
+ */
+function validate(meta: LbmMeta): void {
+  const bulks = meta.send;
+  if (!Array.isArray(bulks)) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', 'send meta.send must be an array of Bulk');
+  for (let i = 0; i < bulks.length; i++) {
+    const b = bulks[i];
+    checkSize(b, i, 'send');
+    checkFlags(b, i);
+    if (isXfer(b.flags)) xferView(b, i);
+  }
+  const recv = meta.recv;
+  for (let i = 0; i < recv.length; i++) checkSize(recv[i], i, 'recv');
+}
+
+function checkFlags(b: Bulk, i: number): void {
+  const bad = b.flags & ~BULK_FLAGS_MASK;
+  if (bad !== 0 || !Number.isInteger(b.flags)) {
+    throw new LightbeamError('ERR_LBM_UNKNOWN_FLAGS', `send bulk #${i} has unknown flag bits 0x${(bad >>> 0).toString(16)}`);
+  }
+}
+
+/** The bytes of XFER bulk `b` (its view, at least `size` long). */
+function xferView(b: Bulk, i: number): Uint8Array {
+  const view = b.data?.ptr;
+  if (view === undefined || view.byteLength < b.size) {
+    throw new LightbeamError(
+      'ERR_LBM_INVALID_ARGUMENT',
+      `send bulk #${i} is BULK_XFER with size ${b.size} but has ${view === undefined ? 'no data' : `${view.byteLength} bytes`}`,
+    );
+  }
+  return view;
+}
+
 function prepare(meta: LbmMeta): OutgoingMessage {
   const bulks = meta.send;
   if (!Array.isArray(bulks)) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', 'send meta.send must be an array of Bulk');
@@ -161,18 +230,9 @@ function prepare(meta: LbmMeta): OutgoingMessage {
   for (let i = 0; i < bulks.length; i++) {
     const b = bulks[i];
     checkSize(b, i, 'send');
-    const bad = b.flags & ~BULK_FLAGS_MASK;
-    if (bad !== 0 || !Number.isInteger(b.flags)) {
-      throw new LightbeamError('ERR_LBM_UNKNOWN_FLAGS', `send bulk #${i} has unknown flag bits 0x${(bad >>> 0).toString(16)}`);
-    }
+    checkFlags(b, i);
     if (!isXfer(b.flags)) continue;
-    const view = b.data?.ptr;
-    if (view === undefined || view.byteLength < b.size) {
-      throw new LightbeamError(
-        'ERR_LBM_INVALID_ARGUMENT',
-        `send bulk #${i} is BULK_XFER with size ${b.size} but has ${view === undefined ? 'no data' : `${view.byteLength} bytes`}`,
-      );
-    }
+    const view = xferView(b, i);
     xfer.push(view.byteLength === b.size ? view : view.subarray(0, b.size));
   }
   for (let i = 0; i < meta.recv.length; i++) checkSize(meta.recv[i], i, 'recv');

@@ -10,7 +10,8 @@ export { LbmMeta } from './lbm-meta.js';
 export type { LightbeamErrorCode, LightbeamErrorOptions } from './lightbeam-error.js';
 export { ERROR_CODES, LightbeamError } from './lightbeam-error.js';
 export type { IncomingMessage, OutgoingMessage } from './message.js';
-export { decodeMeta, encodeMeta, encodeMetaWith } from './meta-codec.js';
+export type { EncodedFields } from './meta-codec.js';
+export { decodeCustomFields, decodeMeta, encodeCustomFields, encodeMeta, encodeMetaWith, hasCustomFields } from './meta-codec.js';
 export type { AllocatorId, FullPtr, Pointer, PointerResolver } from './pointer.js';
 export {
   NULL_ALLOCATOR_ID,
@@ -34,6 +35,7 @@ export {
   EINVAL,
   EMSGSIZE,
   ENOMEM,
+  EOPNOTSUPP,
   ESHUTDOWN,
   ETERM,
   ETIMEDOUT,

@@ -3,11 +3,12 @@
  * which only moves bytes.
  */
 import type { Bulk } from './bulk.js';
-import type { FullPtr } from './pointer.js';
+import type { ArchiveLimits } from './archive-limits.js';
+import type { LbmMeta } from './lbm-meta.js';
 
 /** What `Client.send` hands a transport after validation and encoding. */
 export interface OutgoingMessage {
-  /** The encoded metadata frame (a fresh buffer the transport may keep). */
+  /** The encoded metadata frame (a buffer no later encode overwrites, so the transport may keep it). */
   readonly meta: Uint8Array;
   /** The data of each XFER bulk of `send`, in order, each exactly `size` bytes. */
   readonly xfer: readonly Uint8Array[];
@@ -27,11 +28,19 @@ export interface IncomingMessage {
    */
   data(i: number): Uint8Array;
   /**
-   * For transports that share memory: the bytes of bulk `index` of `send` as this thread can
-   * read them (a live view of the sender's memory for an EXPOSE bulk, the staged copy for an XFER
-   * bulk, valid until `release()`), or `null` when they stayed on the sender's side.
+   * For transports that carry descriptors in a form of their own (shared memory): fills `meta`
+   * from the message instead of decoding {@link IncomingMessage.meta}, with the rules of
+   * `decodeMeta` (send and recv vectors from the sender, custom fields, `-1` on malformed input
+   * with `send` and `recv` untouched), and fills `meta.send[i].data` with the bytes this thread
+   * can read in place (a live view of the sender's memory for an EXPOSE bulk, the staged copy for
+   * an XFER bulk, valid until `release()`), or `null` when they stayed on the sender's side.
+   * The `Bulk` objects and vectors may be reused from the previous receive into `meta`.
+   *
+   * @param meta - the object to fill
+   * @param limits - decoding limits
+   * @returns `0` or `-1`
    */
-  exposed?(index: number, bulk: Bulk): FullPtr | null;
+  decodeInto?(meta: LbmMeta, limits: ArchiveLimits): number;
   /** Called once, when the message is consumed or dropped; frees whatever the transport held. */
   release(): void;
 }

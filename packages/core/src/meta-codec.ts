@@ -4,7 +4,7 @@
 import { Archive, MalformedError } from './archive.js';
 import type { ArchiveLimits } from './archive-limits.js';
 import { DEFAULT_ARCHIVE_LIMITS } from './archive-limits.js';
-import type { LbmMeta } from './lbm-meta.js';
+import { LbmMeta } from './lbm-meta.js';
 import { LBM_MALFORMED, LBM_OK } from './return-codes.js';
 
 /**
@@ -120,6 +120,88 @@ export function decodeMeta(frame: Uint8Array, meta: LbmMeta, limits: ArchiveLimi
     throw err;
   } finally {
     // Do not pin the frame (it may be a large message) until the next decode.
+    ar.reset(EMPTY);
+    reader = ar;
+  }
+}
+
+const BASE_SERIALIZE = LbmMeta.prototype.serialize;
+
+/**
+ * True when `meta`'s class declares custom fields (overrides `serialize`); a plain `LbmMeta` has
+ * none, so transports that carry descriptors natively need no archive for it at all.
+ *
+ * @param meta - the metadata
+ */
+export function hasCustomFields(meta: LbmMeta): boolean {
+  return meta.serialize !== BASE_SERIALIZE;
+}
+
+/** Encoded custom fields: `bytes[0, length)`, valid until the next encode in this thread. */
+export interface EncodedFields {
+  /** The buffer holding the fields from offset 0 (may be longer than `length`). */
+  bytes: Uint8Array;
+  /** How many bytes the fields take. */
+  length: number;
+}
+
+// The custom-field scratch and its result, both reused: encoded into, copied out by the caller.
+let customWriter: Archive | null = new Archive(false, new Uint8Array(256));
+const customOut: EncodedFields = { bytes: new Uint8Array(0), length: 0 };
+
+/**
+ * Encodes only the custom fields of `meta` (what follows the two bulk vectors in a frame), for
+ * transports that carry the bulk descriptors in a binary form of their own (shared memory).
+ * Allocates nothing in steady state; the result is valid until the next call in this thread:
+ * copy it at once.
+ *
+ * @param meta - the metadata
+ * @returns the encoded fields (length 0 for a meta without custom fields)
+ * @throws TypeError when a custom field has a value of the wrong type
+ */
+export function encodeCustomFields(meta: LbmMeta): EncodedFields {
+  const ar = customWriter;
+  if (ar === null) {
+    // Re-entered from a serialize that encodes another meta: a writer and result of its own.
+    const own = new Archive(false, new Uint8Array(64));
+    meta.serialize(own);
+    return { bytes: own.buffer, length: own.pos };
+  }
+  customWriter = null;
+  try {
+    ar.reset(ar.buffer, 0);
+    meta.serialize(ar);
+    customOut.bytes = ar.buffer;
+    customOut.length = ar.pos;
+    return customOut;
+  } finally {
+    customWriter = ar;
+  }
+}
+
+/**
+ * Decodes the custom fields of `meta` from `bytes[at, end)` (see {@link encodeCustomFields});
+ * bytes after the declared fields are ignored. Hostile-input safe like {@link decodeMeta}.
+ *
+ * @param bytes - buffer holding the encoded fields
+ * @param at - where they start
+ * @param end - where they end
+ * @param meta - the object whose fields are filled
+ * @param limits - decoding limits
+ * @returns `0`, or `-1` when the fields are malformed; never throws for bad input
+ */
+export function decodeCustomFields(bytes: Uint8Array, at: number, end: number, meta: LbmMeta, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): number {
+  let ar = reader;
+  reader = null;
+  if (ar === null) ar = new Archive(true, bytes, limits);
+  try {
+    ar.reset(bytes, at, limits, end);
+    meta.serialize(ar);
+    return LBM_OK;
+  } catch (err) {
+    if (err instanceof MalformedError || err instanceof RangeError) return LBM_MALFORMED;
+    throw err;
+  } finally {
     ar.reset(EMPTY);
     reader = ar;
   }

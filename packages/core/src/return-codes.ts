@@ -31,6 +31,8 @@ export const ECONNRESET = errno.ECONNRESET ?? 104;
 export const EINVAL = errno.EINVAL ?? 22;
 /** Address already in use (bind). Linux errno 98. */
 export const EADDRINUSE = errno.EADDRINUSE ?? 98;
+/** The transport cannot do this (a blocking receive over ZeroMQ). Linux errno 95. */
+export const EOPNOTSUPP = errno.EOPNOTSUPP ?? 95;
 /**
  * libzmq's "context was terminated": `ZMQ_HAUSNUMERO (156384712) + 53`. The guide prints
  * 156384763, which is wrong.

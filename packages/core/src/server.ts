@@ -9,7 +9,8 @@ import { resolveLimits } from './archive-limits.js';
 import { LbmMeta } from './lbm-meta.js';
 import type { IncomingMessage } from './message.js';
 import { decodeMeta } from './meta-codec.js';
-import { EAGAIN, ECANCELED, ESHUTDOWN, LBM_MALFORMED, LBM_OK } from './return-codes.js';
+import { NULL_POINTER } from './pointer.js';
+import { EAGAIN, ECANCELED, EOPNOTSUPP, ESHUTDOWN, LBM_MALFORMED, LBM_OK } from './return-codes.js';
 import type { WaitOptions, WaitSpec } from './wait.js';
 import { raceWait, toWaitSpec } from './wait.js';
 
@@ -31,7 +32,9 @@ export interface ServerCounters {
 
 /** Where the message behind a decoded meta waits for `recvBulks`. */
 const PENDING = Symbol('lightbeam.pending');
-type WithPending = LbmMeta & { [PENDING]?: IncomingMessage };
+/** A message whose bytes `recv` bulks of the meta view in place, held until released. */
+const HELD = Symbol('lightbeam.held');
+type WithPending = LbmMeta & { [PENDING]?: IncomingMessage; [HELD]?: IncomingMessage };
 
 const NO_WAIT: WaitSpec = Object.freeze({ deadline: 0, signal: undefined });
 
@@ -144,6 +147,43 @@ export abstract class Server {
   }
 
   /**
+   * Waits for one message's metadata by blocking the calling thread (`Atomics.wait`), for worker
+   * threads whose loop does nothing but receive: the fastest wake-up there is, with no event-loop
+   * turn per message. Timers and I/O of this thread do not run while it blocks.
+   *
+   * @param meta - the object to fill, as for {@link Server.recvMetadata}
+   * @param timeoutMs - longest wait (default: no limit)
+   * @returns `0`, `-1`, `ETIMEDOUT`, `ESHUTDOWN`, `ECONNRESET` (channel taken over), `EAGAIN`
+   *   when another caller is receiving (or the message needs a region this thread learns only
+   *   when its event loop runs: let it run, then call again), or `EOPNOTSUPP` on a transport
+   *   that cannot block (ZeroMQ: use `waitMetadata`)
+   */
+  waitMetadataSync(meta: LbmMeta, timeoutMs = Infinity): number {
+    if (this.closing !== null) return ESHUTDOWN;
+    if (!(timeoutMs >= 0)) throw new RangeError(`waitMetadataSync timeoutMs must be a non-negative number, got ${timeoutMs}`);
+    if (this.receiving || this.waiters !== 0) return EAGAIN;
+    this.receiving = true;
+    let got: IncomingMessage | number;
+    try {
+      got = this.receiveBlocking(timeoutMs);
+    } finally {
+      this.receiving = false;
+    }
+    return typeof got === 'number' ? got : this.accept(got, meta);
+  }
+
+  /**
+   * Supplies the next message, blocking the thread up to `timeoutMs`; transports that cannot
+   * block keep this default.
+   *
+   * @param _timeoutMs - longest wait
+   * @returns the message, `ETIMEDOUT`, `ESHUTDOWN`, another errno, or `EOPNOTSUPP`
+   */
+  protected receiveBlocking(_timeoutMs: number): IncomingMessage | number {
+    return EOPNOTSUPP;
+  }
+
+  /**
    * True when `receive` with a no-wait spec always answers synchronously (shared memory), which
    * {@link Server.recvMetadataNow} relies on.
    */
@@ -210,9 +250,13 @@ export abstract class Server {
    * order; other entries are skipped. A smaller buffer gets the first `size` bytes, a larger one
    * keeps its tail. With no XFER entries it resolves `0` and drops the message's data.
    *
+   * An XFER entry without a buffer (`data: null`) receives in place instead of by copy: its
+   * `data` becomes a view of the first `size` bytes as the transport received them (over shared
+   * memory the staged copy, over ZeroMQ the frame). Such views stay valid until
+   * {@link Server.release}, the next receive into `meta`, or the server's close.
+   *
    * @returns `0`, or `-1` when the XFER entries do not match the message's data frames (or no
    *   message is pending); the rest of that message is then dropped, so the next arrives intact
-   * @throws TypeError when an XFER entry of `recv` has no buffer
    */
   async recvBulks(meta: LbmMeta): Promise<number> {
     return this.recvBulksNow(meta);
@@ -228,10 +272,12 @@ export abstract class Server {
     const msg = m[PENDING];
     const recv = meta.recv;
     let wanted = 0;
+    let inPlace = 0;
     for (let i = 0; i < recv.length; i++) {
-      if (!isXfer(recv[i].flags)) continue;
-      if (recv[i].data === null || recv[i].data === undefined) throw new TypeError(`recv bulk #${i} is BULK_XFER but has no buffer`);
+      const b = recv[i];
+      if (!isXfer(b.flags)) continue;
       wanted++;
+      if (b.data === null || b.data === undefined) inPlace++;
     }
     if (msg === undefined) return wanted === 0 ? LBM_OK : LBM_MALFORMED;
     m[PENDING] = undefined;
@@ -250,14 +296,41 @@ export abstract class Server {
         const b = recv[i];
         if (!isXfer(b.flags)) continue;
         const src = msg.data(k++);
-        const dst = (b.data as NonNullable<Bulk['data']>).ptr;
-        const n = Math.min(b.size, src.byteLength, dst.byteLength);
-        dst.set(n === src.byteLength ? src : src.subarray(0, n));
+        const n = Math.min(b.size, src.byteLength);
+        if (b.data === null || b.data === undefined) {
+          b.data = { ptr: n === src.byteLength ? src : src.subarray(0, n), shm: NULL_POINTER };
+          continue;
+        }
+        const dst = b.data.ptr;
+        const c = Math.min(n, dst.byteLength);
+        dst.set(c === src.byteLength ? src : src.subarray(0, c));
       }
     } finally {
-      msg.release();
+      if (inPlace === 0) msg.release();
+      else m[HELD] = msg;
     }
     return LBM_OK;
+  }
+
+  /**
+   * Releases what `meta` holds of its last message: the data not yet received and the bytes its
+   * in-place `recv` views show (those views are invalid afterwards). The next receive into
+   * `meta` does this too; call it to free shared memory early. Idempotent.
+   *
+   * @param meta - a meta filled by this server
+   */
+  release(meta: LbmMeta): void {
+    const m = meta as WithPending;
+    const pending = m[PENDING];
+    const held = m[HELD];
+    if (pending !== undefined) {
+      m[PENDING] = undefined;
+      pending.release();
+    }
+    if (held !== undefined) {
+      m[HELD] = undefined;
+      held.release();
+    }
   }
 
   /**
@@ -270,10 +343,13 @@ export abstract class Server {
    * @param opts - `signal` to stop iterating
    */
   async *messages<M extends LbmMeta>(create: () => M, opts: { signal?: AbortSignal } = {}): AsyncGenerator<M, void, undefined> {
+    let last: M | null = null;
     for (;;) {
+      // The caller has had the previous message; what it did not take of it is freed now.
+      if (last !== null) this.release(last);
       const meta = create();
       const rc = await this.waitMetadata(meta, { signal: opts.signal });
-      if (rc === LBM_OK) yield meta;
+      if (rc === LBM_OK) yield (last = meta);
       else if (rc === ESHUTDOWN || rc === ECANCELED) return;
       else if (rc !== LBM_MALFORMED) throw new Error(`waitMetadata failed with ${rc}`);
     }
@@ -304,25 +380,18 @@ export abstract class Server {
   protected abstract shutdown(): Promise<void>;
 
   private accept(msg: IncomingMessage, meta: LbmMeta): number {
+    // The caller never asked for the previous message's data, or is done with its in-place
+    // views: drop it, do not leak it.
     const m = meta as WithPending;
-    const previous = m[PENDING];
-    if (previous !== undefined) {
-      // The caller never asked for the previous message's data: drop it, do not leak it.
-      m[PENDING] = undefined;
-      previous.release();
-    }
-    const rc = decodeMeta(msg.meta, meta, this.limits);
+    if (m[PENDING] !== undefined || m[HELD] !== undefined) this.release(meta);
+    const rc = msg.decodeInto !== undefined ? msg.decodeInto(meta, this.limits) : decodeMeta(msg.meta, meta, this.limits);
     if (rc !== LBM_OK) {
       msg.release();
       this.counters.malformed++;
       return rc;
     }
-    if (msg.exposed !== undefined) {
-      const send = meta.send;
-      for (let i = 0; i < send.length; i++) send[i].data = msg.exposed(i, send[i]);
-    }
     this.counters.received++;
-    if (msg.dataCount === 0 && msg.exposed === undefined) msg.release();
+    if (msg.dataCount === 0) msg.release();
     else m[PENDING] = msg;
     return LBM_OK;
   }

@@ -3,59 +3,142 @@
  * a slab block the slot points to. A receiver validates every field before use, since any
  * thread can write shared memory.
  *
- * | offset         | size      | field                                                         |
- * |---------------:|----------:|---------------------------------------------------------------|
- * |              0 |         4 | `u32 totalBytes` (whole envelope)                             |
- * |              4 |         4 | `u32 metaBytes`                                               |
- * |              8 |         4 | `u32 entryCount` (one per bulk of `send`)                     |
- * |             12 |         4 | `i32 senderThreadId`                                          |
- * |             16 | 32 × n    | entries: `u32 kind`, `i32 major`, `i32 minor`, `u32 0`, `f64 off`, `f64 size` |
- * |    16 + 32 n   | metaBytes | the cereal metadata frame, padded to 8                        |
- * |              … | …         | staged XFER data, each padded to 8                            |
+ * | offset              | size       | field                                                  |
+ * |--------------------:|-----------:|--------------------------------------------------------|
+ * |                   0 |          4 | `u32 totalBytes` (whole envelope)                      |
+ * |                   4 |          4 | `u32 metaBytes` (see `form`)                           |
+ * |                   8 |          4 | `u32 sendCount` (one entry per bulk of `send`)         |
+ * |                  12 |          4 | `i32 senderThreadId`                                   |
+ * |                  16 |          4 | `u32 form`: `FORM_DESCRIPTORS` or `FORM_FRAME`         |
+ * |                  20 |          4 | `u32 recvCount` (`FORM_DESCRIPTORS` only, else 0)      |
+ * |                  24 | 32 × send  | send entries: `u32 kind`, `i32 major`, `i32 minor`, `u32 flags`, `f64 off`, `f64 size` |
+ * |    24 + 32 × send  | 16 × recv  | recv entries: `f64 size`, `u32 flags`, `u32 0`         |
+ * |                   … | metaBytes  | the metadata bytes, padded to 8                        |
+ * |                   … | …          | staged XFER data, each padded to 8                     |
+ *
+ * Forms: `FORM_DESCRIPTORS` (what `send` writes) carries the bulk descriptors in the entries,
+ * read in place by the receiver, and only the custom fields as metadata bytes (cereal-encoded);
+ * `FORM_FRAME` (what `sendRaw` writes for bridges and proxies) carries a whole cereal metadata
+ * frame, decoded as the ZeroMQ transport decodes it.
  *
  * Entry kinds: `ENTRY_NONE` (private memory: only the descriptor travels), `ENTRY_SHARED`
  * (a pointer into a registered region: the receiver gets a live `FullPtr`, zero copy),
  * `ENTRY_STAGED` (XFER data copied into this envelope at byte `off`, `size` bytes).
  * Writers are the sending thread only; the receiver reads after the ring's acquire.
  */
-import type { Bulk, OutgoingMessage, Pointer } from '@lightbeam/core';
+import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, Pointer } from '@lightbeam/core';
 import { isNullPointer, isXfer, makePointer } from '@lightbeam/core';
 
 /** Bytes of the envelope header. */
-export const ENVELOPE_HEADER_BYTES = 16;
-/** Bytes of one entry. */
+export const ENVELOPE_HEADER_BYTES = 24;
+/** Bytes of one send entry. */
 export const ENVELOPE_ENTRY_BYTES = 32;
+/** Bytes of one recv entry. */
+export const RECV_ENTRY_BYTES = 16;
 /** The bulk stayed in private memory: its descriptor travels, its bytes do not. */
 export const ENTRY_NONE = 0;
 /** The bulk is in shared memory: the receiver gets a live view of the sender's bytes. */
 export const ENTRY_SHARED = 1;
 /** The bulk's bytes were copied into the envelope (XFER). */
 export const ENTRY_STAGED = 2;
+/** Descriptors in the entries, custom fields as metadata bytes. */
+export const FORM_DESCRIPTORS = 1;
+/** A whole cereal metadata frame as metadata bytes (forwarded verbatim). */
+export const FORM_FRAME = 2;
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
+/** The bytes an XFER bulk sends: its view, cut to `size` only when longer. */
+function xferBytes(b: Bulk): Uint8Array {
+  const view = (b.data as NonNullable<Bulk['data']>).ptr;
+  return view.byteLength === b.size ? view : view.subarray(0, b.size);
+}
+
 /**
- * Bytes the envelope of `msg` needs.
+ * Bytes the descriptor-form envelope of `meta` needs.
  *
- * @param msg - the validated, encoded message
+ * @param meta - a validated meta
+ * @param fieldBytes - bytes of its encoded custom fields
  */
-export function envelopeBytes(msg: OutgoingMessage): number {
+export function metaEnvelopeBytes(meta: LbmMeta, fieldBytes: number): number {
+  const send = meta.send;
+  let n = ENVELOPE_HEADER_BYTES + send.length * ENVELOPE_ENTRY_BYTES + meta.recv.length * RECV_ENTRY_BYTES + pad8(fieldBytes);
+  for (let i = 0; i < send.length; i++) if (isXfer(send[i].flags)) n += pad8(send[i].size);
+  return n;
+}
+
+/**
+ * Writes the descriptor-form envelope of `meta` at byte `at`.
+ *
+ * @param u8 - byte view of the whole shared buffer
+ * @param dv - data view of the same buffer
+ * @param at - 8-byte aligned offset with `metaEnvelopeBytes(meta, …)` bytes free
+ * @param meta - the validated meta
+ * @param fields - its encoded custom fields, or `null` when it has none
+ * @param threadId - the sending thread
+ * @returns bytes written
+ */
+export function writeMetaEnvelope(u8: Uint8Array, dv: DataView, at: number, meta: LbmMeta, fields: EncodedFields | null, threadId: number): number {
+  const send = meta.send;
+  const recv = meta.recv;
+  const ns = send.length;
+  const nr = recv.length;
+  let p = at + ENVELOPE_HEADER_BYTES + ns * ENVELOPE_ENTRY_BYTES;
+  for (let i = 0; i < nr; i++, p += RECV_ENTRY_BYTES) {
+    dv.setFloat64(p, recv[i].size, true);
+    dv.setUint32(p + 8, recv[i].flags, true);
+    dv.setUint32(p + 12, 0, true);
+  }
+  const metaBytes = fields === null ? 0 : fields.length;
+  if (metaBytes > 0) copyFields(u8, p, fields as EncodedFields);
+  let cursor = p + pad8(metaBytes);
+  for (let i = 0; i < ns; i++) {
+    const b = send[i];
+    const e = at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
+    if (isXfer(b.flags)) {
+      u8.set(xferBytes(b), cursor);
+      writeEntry(dv, e, ENTRY_STAGED, 0, 0, b.flags, cursor - at, b.size);
+      cursor += pad8(b.size);
+    } else {
+      writeSharedOrNone(dv, e, b);
+    }
+  }
+  const total = cursor - at;
+  writeHeader(dv, at, total, metaBytes, ns, threadId, FORM_DESCRIPTORS, nr);
+  return total;
+}
+
+function copyFields(u8: Uint8Array, at: number, fields: EncodedFields): void {
+  const src = fields.bytes;
+  const n = fields.length;
+  // Custom fields are usually a few bytes: a loop beats making a view to `set` from.
+  if (n <= 64) for (let i = 0; i < n; i++) u8[at + i] = src[i];
+  else u8.set(src.subarray(0, n), at);
+}
+
+/**
+ * Bytes the frame-form envelope of `msg` needs.
+ *
+ * @param msg - the encoded message
+ */
+export function frameEnvelopeBytes(msg: OutgoingMessage): number {
   let n = ENVELOPE_HEADER_BYTES + msg.bulks.length * ENVELOPE_ENTRY_BYTES + pad8(msg.meta.byteLength);
   for (let i = 0; i < msg.xfer.length; i++) n += pad8(msg.xfer[i].byteLength);
   return n;
 }
 
 /**
- * Writes the envelope of `msg` at byte `at` of the buffer behind `u8`/`dv`.
+ * Writes the frame-form envelope of `msg` (an encoded message, from `sendRaw` or a send that had
+ * to wait) at byte `at`.
  *
  * @param u8 - byte view of the whole shared buffer
  * @param dv - data view of the same buffer
- * @param at - 8-byte aligned offset with `envelopeBytes(msg)` bytes free
+ * @param at - 8-byte aligned offset with `frameEnvelopeBytes(msg)` bytes free
  * @param msg - the message
  * @param threadId - the sending thread
  * @returns bytes written
  */
-export function writeEnvelope(u8: Uint8Array, dv: DataView, at: number, msg: OutgoingMessage, threadId: number): number {
+export function writeFrameEnvelope(u8: Uint8Array, dv: DataView, at: number, msg: OutgoingMessage, threadId: number): number {
   const bulks = msg.bulks;
   const n = bulks.length;
   const metaAt = at + ENVELOPE_HEADER_BYTES + n * ENVELOPE_ENTRY_BYTES;
@@ -68,20 +151,30 @@ export function writeEnvelope(u8: Uint8Array, dv: DataView, at: number, msg: Out
     if (isXfer(b.flags)) {
       const data = msg.xfer[k++];
       u8.set(data, cursor);
-      writeEntry(dv, e, ENTRY_STAGED, 0, 0, cursor - at, data.byteLength);
+      writeEntry(dv, e, ENTRY_STAGED, 0, 0, b.flags, cursor - at, data.byteLength);
       cursor += pad8(data.byteLength);
     } else {
-      const shm = sharedPointer(b);
-      if (shm === null) writeEntry(dv, e, ENTRY_NONE, 0, 0, 0, b.size);
-      else writeEntry(dv, e, ENTRY_SHARED, shm.allocId.major, shm.allocId.minor, shm.off, b.size);
+      writeSharedOrNone(dv, e, b);
     }
   }
   const total = cursor - at;
-  dv.setUint32(at, total, true);
-  dv.setUint32(at + 4, msg.meta.byteLength, true);
-  dv.setUint32(at + 8, n, true);
-  dv.setInt32(at + 12, threadId, true);
+  writeHeader(dv, at, total, msg.meta.byteLength, n, threadId, FORM_FRAME, 0);
   return total;
+}
+
+function writeHeader(dv: DataView, at: number, total: number, metaBytes: number, sendCount: number, threadId: number, form: number, recvCount: number): void {
+  dv.setUint32(at, total, true);
+  dv.setUint32(at + 4, metaBytes, true);
+  dv.setUint32(at + 8, sendCount, true);
+  dv.setInt32(at + 12, threadId, true);
+  dv.setUint32(at + 16, form, true);
+  dv.setUint32(at + 20, recvCount, true);
+}
+
+function writeSharedOrNone(dv: DataView, e: number, b: Bulk): void {
+  const shm = sharedPointer(b);
+  if (shm === null) writeEntry(dv, e, ENTRY_NONE, 0, 0, b.flags, 0, b.size);
+  else writeEntry(dv, e, ENTRY_SHARED, shm.allocId.major, shm.allocId.minor, b.flags, shm.off, b.size);
 }
 
 function sharedPointer(b: Bulk): Pointer | null {
@@ -89,81 +182,120 @@ function sharedPointer(b: Bulk): Pointer | null {
   return shm === undefined || isNullPointer(shm) ? null : shm;
 }
 
-function writeEntry(dv: DataView, e: number, kind: number, major: number, minor: number, off: number, size: number): void {
+function writeEntry(dv: DataView, e: number, kind: number, major: number, minor: number, flags: number, off: number, size: number): void {
   dv.setUint32(e, kind, true);
   dv.setInt32(e + 4, major, true);
   dv.setInt32(e + 8, minor, true);
-  dv.setUint32(e + 12, 0, true);
+  dv.setUint32(e + 12, flags, true);
   dv.setFloat64(e + 16, off, true);
   dv.setFloat64(e + 24, size, true);
 }
 
-/** An envelope that passed validation; offsets are absolute in the buffer it was read from. */
-export interface ParsedEnvelope {
-  /** Absolute offset of the envelope. */
-  readonly at: number;
-  /** Whole envelope bytes. */
-  readonly totalBytes: number;
-  /** Absolute offset and length of the metadata frame. */
-  readonly metaAt: number;
-  /** Metadata bytes. */
-  readonly metaBytes: number;
-  /** Number of entries. */
-  readonly entryCount: number;
-  /** Sending thread. */
-  readonly senderThreadId: number;
-  /** Number of staged (XFER) entries. */
-  readonly stagedCount: number;
-}
-
 /**
- * Validates the envelope at `at` against the `avail` bytes that may belong to it.
- *
- * @returns the parsed header, or `null` when any field is out of range
+ * A validated envelope header, filled by {@link EnvelopeView.parse} and reused from message to
+ * message; offsets are absolute in the buffer it was read from.
  */
-export function parseEnvelope(dv: DataView, at: number, avail: number): ParsedEnvelope | null {
-  if (avail < ENVELOPE_HEADER_BYTES || at + avail > dv.byteLength) return null;
-  const totalBytes = dv.getUint32(at, true);
-  const metaBytes = dv.getUint32(at + 4, true);
-  const entryCount = dv.getUint32(at + 8, true);
-  const senderThreadId = dv.getInt32(at + 12, true);
-  if (totalBytes > avail || totalBytes < ENVELOPE_HEADER_BYTES) return null;
-  const tableEnd = ENVELOPE_HEADER_BYTES + entryCount * ENVELOPE_ENTRY_BYTES;
-  if (entryCount > (totalBytes - ENVELOPE_HEADER_BYTES) / ENVELOPE_ENTRY_BYTES || tableEnd + metaBytes > totalBytes) return null;
-  let staged = 0;
-  for (let i = 0; i < entryCount; i++) {
-    const e = at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
-    const kind = dv.getUint32(e, true);
-    const off = dv.getFloat64(e + 16, true);
-    const size = dv.getFloat64(e + 24, true);
-    if (!Number.isSafeInteger(off) || !Number.isSafeInteger(size) || off < 0 || size < 0) return null;
-    if (kind === ENTRY_STAGED) {
-      if (off < tableEnd + metaBytes || off + size > totalBytes) return null;
-      staged++;
-    } else if (kind !== ENTRY_NONE && kind !== ENTRY_SHARED) {
-      return null;
+export class EnvelopeView {
+  /** Absolute offset of the envelope. */
+  at = 0;
+  /** Whole envelope bytes. */
+  totalBytes = 0;
+  /** Absolute offset of the metadata bytes. */
+  metaAt = 0;
+  /** Metadata bytes. */
+  metaBytes = 0;
+  /** Send entries. */
+  sendCount = 0;
+  /** Recv entries (descriptor form). */
+  recvCount = 0;
+  /** `FORM_DESCRIPTORS` or `FORM_FRAME`. */
+  form = 0;
+  /** Sending thread. */
+  senderThreadId = 0;
+  /** Number of staged (XFER) entries. */
+  stagedCount = 0;
+
+  /**
+   * Validates the envelope at `at` against the `avail` bytes that may belong to it.
+   *
+   * @returns false when any field is out of range (the view's fields are then meaningless)
+   */
+  parse(dv: DataView, at: number, avail: number): boolean {
+    if (avail < ENVELOPE_HEADER_BYTES || at + avail > dv.byteLength) return false;
+    const totalBytes = dv.getUint32(at, true);
+    const metaBytes = dv.getUint32(at + 4, true);
+    const sendCount = dv.getUint32(at + 8, true);
+    const form = dv.getUint32(at + 16, true);
+    const recvCount = dv.getUint32(at + 20, true);
+    if (totalBytes > avail || totalBytes < ENVELOPE_HEADER_BYTES) return false;
+    if (form !== FORM_DESCRIPTORS && (form !== FORM_FRAME || recvCount !== 0)) return false;
+    const room = totalBytes - ENVELOPE_HEADER_BYTES;
+    if (sendCount > room / ENVELOPE_ENTRY_BYTES || recvCount > room / RECV_ENTRY_BYTES) return false;
+    const tableEnd = ENVELOPE_HEADER_BYTES + sendCount * ENVELOPE_ENTRY_BYTES + recvCount * RECV_ENTRY_BYTES;
+    if (tableEnd + metaBytes > totalBytes) return false;
+    let staged = 0;
+    for (let i = 0; i < sendCount; i++) {
+      const e = at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
+      const kind = dv.getUint32(e, true);
+      const off = dv.getFloat64(e + 16, true);
+      const size = dv.getFloat64(e + 24, true);
+      if (!Number.isSafeInteger(off) || !Number.isSafeInteger(size) || off < 0 || size < 0) return false;
+      if (kind === ENTRY_STAGED) {
+        if (off < tableEnd + metaBytes || off + size > totalBytes) return false;
+        staged++;
+      } else if (kind !== ENTRY_NONE && kind !== ENTRY_SHARED) {
+        return false;
+      }
     }
+    for (let i = 0, r = at + ENVELOPE_HEADER_BYTES + sendCount * ENVELOPE_ENTRY_BYTES; i < recvCount; i++, r += RECV_ENTRY_BYTES) {
+      const size = dv.getFloat64(r, true);
+      if (!Number.isSafeInteger(size) || size < 0) return false;
+    }
+    this.at = at;
+    this.totalBytes = totalBytes;
+    this.metaAt = at + tableEnd;
+    this.metaBytes = metaBytes;
+    this.sendCount = sendCount;
+    this.recvCount = recvCount;
+    this.form = form;
+    this.senderThreadId = dv.getInt32(at + 12, true);
+    this.stagedCount = staged;
+    return true;
   }
-  return { at, totalBytes, metaAt: at + tableEnd, metaBytes, entryCount, senderThreadId, stagedCount: staged };
+
+  /** Absolute offset of send entry `i`. */
+  entryAt(i: number): number {
+    return this.at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
+  }
+
+  /** Absolute offset of recv entry `i`. */
+  recvAt(i: number): number {
+    return this.at + ENVELOPE_HEADER_BYTES + this.sendCount * ENVELOPE_ENTRY_BYTES + i * RECV_ENTRY_BYTES;
+  }
 }
 
-/** Kind of entry `i` of a parsed envelope. */
-export function entryKind(dv: DataView, env: ParsedEnvelope, i: number): number {
-  return dv.getUint32(env.at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES, true);
+/** Kind of send entry `i`. */
+export function entryKind(dv: DataView, env: EnvelopeView, i: number): number {
+  return dv.getUint32(env.entryAt(i), true);
+}
+
+/** Flags of send entry `i`. */
+export function entryFlags(dv: DataView, env: EnvelopeView, i: number): number {
+  return dv.getUint32(env.entryAt(i) + 12, true);
 }
 
 /** Pointer of a shared entry `i`. */
-export function entryPointer(dv: DataView, env: ParsedEnvelope, i: number): Pointer {
-  const e = env.at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
+export function entryPointer(dv: DataView, env: EnvelopeView, i: number): Pointer {
+  const e = env.entryAt(i);
   return makePointer(dv.getInt32(e + 4, true), dv.getInt32(e + 8, true), dv.getFloat64(e + 16, true));
 }
 
 /** Absolute offset of the bytes of staged entry `i` (its size is {@link entrySize}). */
-export function entryStagedAt(dv: DataView, env: ParsedEnvelope, i: number): number {
-  return env.at + dv.getFloat64(env.at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES + 16, true);
+export function entryStagedAt(dv: DataView, env: EnvelopeView, i: number): number {
+  return env.at + dv.getFloat64(env.entryAt(i) + 16, true);
 }
 
-/** Size recorded in entry `i`. */
-export function entrySize(dv: DataView, env: ParsedEnvelope, i: number): number {
-  return dv.getFloat64(env.at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES + 24, true);
+/** Size recorded in send entry `i`. */
+export function entrySize(dv: DataView, env: EnvelopeView, i: number): number {
+  return dv.getFloat64(env.entryAt(i) + 24, true);
 }

@@ -4,6 +4,9 @@
  * buffer, so any thread that has the buffer and the offset can attach to it.
  *
  * Byte layout, relative to the ring's base offset (8-byte aligned). Every field is an Int32.
+ * Fields written by different parties sit on different 64-byte lines, so a consumer polling an
+ * empty ring reads only its head slot, and a producer's CAS on the tail never invalidates the
+ * line the consumer writes on every read.
  *
  * | offset | size | field          | who writes it                                      |
  * |-------:|-----:|----------------|----------------------------------------------------|
@@ -11,17 +14,21 @@
  * |      4 |    4 | capacity       | creator (slots, a power of two)                    |
  * |      8 |    4 | slotBytes      | creator (multiple of 8, at least 16)               |
  * |     12 |    4 | state          | consumer or watcher (`RING_OPEN`/`CLOSED`/`DEAD`)  |
- * |     16 |    4 | tail           | producers (CAS: claims a slot)                     |
- * |     20 |    4 | head           | consumer (next slot to read)                       |
- * |     24 |    4 | dataBell       | producers (bumped on publish while consumer parks) |
- * |     28 |    4 | consumerParked | consumer (1 while it waits on dataBell)            |
- * |     32 |    4 | spaceBell      | consumer (bumped on read while producers wait)     |
- * |     36 |    4 | producersParked| producers (1: may wait on spaceBell); consumer clears |
- * |     40 |    4 | heartbeat      | consumer (a counter it bumps while alive)          |
- * |     44 |    4 | ownerThread    | consumer (`threadId` of the owning thread)         |
- * |     48 |    4 | generation     | consumer (bumped by every server that binds)       |
- * |  52-63 |   12 | reserved       | -                                                  |
- * |     64 |    … | slots          | capacity × slotBytes                               |
+ * |     16 |    4 | heartbeat      | consumer (a counter it bumps while alive)          |
+ * |     20 |    4 | ownerThread    | consumer (`threadId` of the owning thread)         |
+ * |     24 |    4 | generation     | consumer (bumped by every server that binds)       |
+ * |  28-63 |   36 | reserved       | -                                                  |
+ * |     64 |    4 | tail           | producers (CAS: claims a slot)                     |
+ * | 68-127 |   60 | reserved       | -                                                  |
+ * |    128 |    4 | head           | consumer (next slot to read)                       |
+ * |132-191 |   60 | reserved       | -                                                  |
+ * |    192 |    4 | consumerParked | consumer sets (parking); the producer that rings clears it |
+ * |    196 |    4 | dataBell       | producers (bumped to wake a parked consumer)       |
+ * |200-255 |   56 | reserved       | -                                                  |
+ * |    256 |    4 | producersParked| producers set (parking); the consumer that rings clears it |
+ * |    260 |    4 | spaceBell      | consumer (bumped to wake parked producers)         |
+ * |264-319 |   56 | reserved       | -                                                  |
+ * |    320 |    … | slots          | capacity × slotBytes                               |
  *
  * Slot layout: `i32 seq` (publication sequence), `i32 length` (payload bytes), payload.
  * A slot at position `p` is free for the producer that claims `p` when `seq === p`, and
@@ -33,7 +40,7 @@
 /** "LBRG" little-endian: marks an initialised ring. */
 export const RING_MAGIC = 0x4752424c;
 /** Bytes of the ring header before the first slot. */
-export const RING_HEADER_BYTES = 64;
+export const RING_HEADER_BYTES = 320;
 /** Bytes of a slot header (`seq`, `length`). */
 export const SLOT_HEADER_BYTES = 8;
 /** The consumer accepts messages. */
@@ -47,15 +54,15 @@ const F_MAGIC = 0;
 const F_CAPACITY = 1;
 const F_SLOT_BYTES = 2;
 const F_STATE = 3;
-const F_TAIL = 4;
-const F_HEAD = 5;
-const F_DATA_BELL = 6;
-const F_CONSUMER_PARKED = 7;
-const F_SPACE_BELL = 8;
-const F_PRODUCERS_PARKED = 9;
-const F_HEARTBEAT = 10;
-const F_OWNER = 11;
-const F_GENERATION = 12;
+const F_HEARTBEAT = 4;
+const F_OWNER = 5;
+const F_GENERATION = 6;
+const F_TAIL = 16;
+const F_HEAD = 32;
+const F_CONSUMER_PARKED = 48;
+const F_DATA_BELL = 49;
+const F_PRODUCERS_PARKED = 64;
+const F_SPACE_BELL = 65;
 
 /** A view of one ring; cheap to create in any thread from `(buffer, offset)`. */
 export class Ring {
@@ -199,11 +206,15 @@ export class Ring {
 
   /** Rings the consumer's doorbell if it is parked (one notify for any number of publishes). */
   wake(): void {
+    const hdr = this.hdr;
     // Acquire the parked flag after our publish: if the consumer set it before we published, it
-    // re-checks the ring after setting it, so either it sees our message or we see its flag.
-    if (Atomics.load(this.hdr, F_CONSUMER_PARKED) !== 0) {
-      Atomics.add(this.hdr, F_DATA_BELL, 1);
-      Atomics.notify(this.hdr, F_DATA_BELL);
+    // re-checks the ring after setting it, so either it sees our message or we see its flag. The
+    // plain load keeps the common case (consumer awake) to a read of a line nobody writes then;
+    // the exchange lets exactly one of several racing producers ring.
+    if (Atomics.load(hdr, F_CONSUMER_PARKED) !== 0 && Atomics.exchange(hdr, F_CONSUMER_PARKED, 0) !== 0) {
+      // Bump before notify: a consumer between its flag store and its wait sees the new value.
+      Atomics.add(hdr, F_DATA_BELL, 1);
+      Atomics.notify(hdr, F_DATA_BELL);
     }
   }
 
@@ -238,9 +249,10 @@ export class Ring {
     Atomics.store(hdr, F_HEAD, (pos + 1) | 0);
     // Wake producers waiting for room, once per batch of parkers rather than once per read: the
     // exchange clears the flag, so reads after it do not notify again until a producer re-parks.
-    // Ordering: our slot release above comes before the exchange; a producer sets the flag before
+    // The plain load first keeps the common case to a read of a line only parking producers write.
+    // Ordering: our slot release above comes before the load; a producer sets the flag before
     // re-checking for room, so either we see its flag or it sees the free slot.
-    if (Atomics.exchange(hdr, F_PRODUCERS_PARKED, 0) !== 0) {
+    if (Atomics.load(hdr, F_PRODUCERS_PARKED) !== 0 && Atomics.exchange(hdr, F_PRODUCERS_PARKED, 0) !== 0) {
       Atomics.add(hdr, F_SPACE_BELL, 1);
       Atomics.notify(hdr, F_SPACE_BELL);
     }
@@ -297,6 +309,40 @@ export class Ring {
    */
   waitForData(timeoutMs: number): Promise<unknown> {
     const hdr = this.hdr;
+    const bell = this.announcePark();
+    if (bell === null) return Promise.resolve('ok');
+    const r = Atomics.waitAsync(hdr, F_DATA_BELL, bell, timeoutMs);
+    if (!r.async) {
+      this.endPark();
+      return Promise.resolve(r.value);
+    }
+    return r.value.then((v) => {
+      this.endPark();
+      return v;
+    });
+  }
+
+  /**
+   * Blocks the calling thread until a producer publishes, the ring changes state, or `timeoutMs`
+   * passes. Call only after {@link Ring.peek} returned -1, and only where blocking the thread is
+   * acceptable (a worker's receive loop).
+   *
+   * @returns `'ok'`, `'not-equal'` or `'timed-out'` (check the ring again either way)
+   */
+  waitForDataSync(timeoutMs: number): string {
+    const bell = this.announcePark();
+    if (bell === null) return 'ok';
+    const r = Atomics.wait(this.hdr, F_DATA_BELL, bell, timeoutMs);
+    this.endPark();
+    return r;
+  }
+
+  /**
+   * Announces that the consumer parks; returns the bell value to wait on, or `null` when a message
+   * arrived meanwhile (then nothing is announced).
+   */
+  private announcePark(): number | null {
+    const hdr = this.hdr;
     // Read the bell before announcing we park, so a publish after our peek changes it.
     const bell = Atomics.load(hdr, F_DATA_BELL);
     // Announce parking; producers that publish after this see the flag and ring the bell.
@@ -304,22 +350,15 @@ export class Ring {
     // Only a message ends the wait at once: a state change wakes us through interruptConsumer,
     // and ending at once on a ring that is not open would let a caller loop without ever yielding.
     if (this.peek() !== -1) {
-      Atomics.store(hdr, F_CONSUMER_PARKED, 0);
-      return Promise.resolve('ok');
+      this.endPark();
+      return null;
     }
-    const r = Atomics.waitAsync(hdr, F_DATA_BELL, bell, timeoutMs);
-    const done = (): void => {
-      // Parking is over: producers may stop ringing.
-      Atomics.store(hdr, F_CONSUMER_PARKED, 0);
-    };
-    if (!r.async) {
-      done();
-      return Promise.resolve(r.value);
-    }
-    return r.value.then((v) => {
-      done();
-      return v;
-    });
+    return bell;
+  }
+
+  private endPark(): void {
+    // Parking is over: producers may stop ringing (one that rang already cleared the flag).
+    if (Atomics.load(this.hdr, F_CONSUMER_PARKED) !== 0) Atomics.store(this.hdr, F_CONSUMER_PARKED, 0);
   }
 
   /** Wakes a parked consumer without publishing (close, state change). */

@@ -3,11 +3,11 @@
  * or into a slab block the slot points to, and rings the server's doorbell once per burst.
  */
 import { threadId } from 'node:worker_threads';
-import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
-import { Client, EAGAIN, ECONNRESET, ENOMEM, ETIMEDOUT, raceWait, remainingMs } from '@lightbeam/core';
+import type { EncodedFields, LbmMeta, OutgoingMessage, WaitSpec } from '@lightbeam/core';
+import { Client, EAGAIN, ECONNRESET, ENOMEM, ETIMEDOUT, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
 import type { Pointer } from '@lightbeam/core';
 import { ChannelDirectory } from './channel-directory.js';
-import { envelopeBytes, writeEnvelope } from './envelope.js';
+import { frameEnvelopeBytes, metaEnvelopeBytes, writeFrameEnvelope, writeMetaEnvelope } from './envelope.js';
 import { RING_DEAD, RING_OPEN, type Ring } from './ring.js';
 import { SLOT_BLOCK_REF_BYTES, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
 import type { ShmMemory } from './shm-memory.js';
@@ -31,11 +31,9 @@ const noop = (): void => {};
  * Client side of `Transport.kShm`. Any attached thread may create one for a channel; many clients
  * may send to one server.
  *
- * Sends made in one synchronous run of code share one doorbell, rung in a microtask when that run
- * ends. A thread that blocks right after sending (`Atomics.wait`, a long synchronous loop) thus
- * delays the wake-up of a parked server until it yields; the server's heartbeat also checks the
- * ring, so the delay is at most one heartbeat (200 ms by default). A spinning server sees the
- * message at once.
+ * A send rings the server's doorbell at once when the server is parked, and costs one read of a
+ * line nobody writes when it is awake; of a burst of sends that find it parked, only the first
+ * rings.
  */
 export class ShmClient extends Client {
   private readonly memory: ShmMemory;
@@ -45,11 +43,6 @@ export class ShmClient extends Client {
   private ring: Ring | null = null;
   private u8: Uint8Array | null = null;
   private dv: DataView | null = null;
-  private wakePending = false;
-  private readonly flushWake = (): void => {
-    this.wakePending = false;
-    this.ring?.wake();
-  };
 
   /**
    * @param channel - the channel to send to; it may be bound later (sends resolve `EAGAIN` or wait until then)
@@ -129,44 +122,83 @@ export class ShmClient extends Client {
     return ring;
   }
 
-  /** Publishes `msg` if a slot is free: 0, `EAGAIN` when full, `ENOMEM` when no block for a large envelope. */
+  /** Publishes `msg` (encoded) if a slot is free: 0, `EAGAIN` when full, `ENOMEM` when no block for a large envelope. */
   private tryPublish(ring: Ring, msg: OutgoingMessage): number {
+    const size = frameEnvelopeBytes(msg);
+    const at = this.place(ring, size);
+    if (at < 0) return -at;
+    writeFrameEnvelope(this.target, this.targetDv, at, msg, threadId);
+    return this.commit(ring, size);
+  }
+
+  /** The hot path: writes `meta`'s descriptors straight into the ring (or a block), no archive frame. */
+  protected override transmitMeta(meta: LbmMeta): number {
+    const ring = this.ring ?? this.resolve();
+    if (ring === null) return EAGAIN;
+    const state = ring.state;
+    if (state !== RING_OPEN) return state === RING_DEAD ? ECONNRESET : EAGAIN;
+    const fields: EncodedFields | null = hasCustomFields(meta) ? encodeCustomFields(meta) : null;
+    const size = metaEnvelopeBytes(meta, fields === null ? 0 : fields.length);
+    const at = this.place(ring, size);
+    if (at < 0) return -at;
+    writeMetaEnvelope(this.target, this.targetDv, at, meta, fields, threadId);
+    return this.commit(ring, size);
+  }
+
+  protected override get writesMetaDirectly(): boolean {
+    return true;
+  }
+
+  // Where the envelope being sent goes: set by place(), used by the writer and commit().
+  private target: Uint8Array = new Uint8Array(0);
+  private targetDv: DataView = new DataView(new ArrayBuffer(0));
+  private block: Pointer | null = null;
+
+  /**
+   * Finds room for an envelope of `size` bytes: a claimed ring slot when it fits inline, else a
+   * fresh slab block (claimed slot reserved after). Returns the envelope's offset in
+   * `this.target`, or minus a code (`-EAGAIN` ring full, `-ENOMEM` no block).
+   */
+  private place(ring: Ring, size: number): number {
     const u8 = this.u8 as Uint8Array;
     const dv = this.dv as DataView;
-    const size = envelopeBytes(msg);
     if (size + SLOT_PREFIX_BYTES <= ring.payloadBytes) {
       const off = ring.claim();
-      if (off < 0) return EAGAIN;
+      if (off < 0) return -EAGAIN;
       dv.setUint32(off, TAG_INLINE, true);
-      writeEnvelope(u8, dv, off + SLOT_PREFIX_BYTES, msg, threadId);
-      this.publish(ring, size + SLOT_PREFIX_BYTES);
-      return 0;
+      this.target = u8;
+      this.targetDv = dv;
+      this.block = null;
+      return off + SLOT_PREFIX_BYTES;
     }
     // Check for room before staging a large envelope, so a full ring costs no copy.
-    if (!ring.hasSpace()) return EAGAIN;
+    if (!ring.hasSpace()) return -EAGAIN;
     const block = this.memory.allocate(size);
-    if (block === null) return ENOMEM;
+    if (block === null) return -ENOMEM;
     const region = regionOf(this.memory, block);
-    const bu8 = region === ring.buffer ? u8 : new Uint8Array(region);
-    const bdv = region === ring.buffer ? dv : new DataView(region);
-    writeEnvelope(bu8, bdv, block.off, msg, threadId);
+    this.target = region === ring.buffer ? u8 : new Uint8Array(region);
+    this.targetDv = region === ring.buffer ? dv : new DataView(region);
+    this.block = block;
+    return block.off;
+  }
+
+  /** Publishes the envelope written where place() said: inline, or a block reference in a slot. */
+  private commit(ring: Ring, size: number): number {
+    const block = this.block;
+    if (block === null) {
+      ring.publish(ring.claimed, size + SLOT_PREFIX_BYTES);
+      return 0;
+    }
+    this.block = null;
     const off = ring.claim();
     if (off < 0) {
+      // Another producer took the last slot since place() looked.
       this.memory.free(block);
       return EAGAIN;
     }
-    writeBlockRef(dv, off, block, size);
-    this.publish(ring, SLOT_BLOCK_REF_BYTES);
+    writeBlockRef(this.dv as DataView, off, block, size);
+    ring.publish(ring.claimed, SLOT_BLOCK_REF_BYTES);
     return 0;
-  }
-
-  private publish(ring: Ring, length: number): void {
-    // Defer the doorbell to the end of this burst of synchronous sends: one notify for many.
-    ring.publish(ring.claimed, length, false);
-    if (!this.wakePending) {
-      this.wakePending = true;
-      queueMicrotask(this.flushWake);
-    }
   }
 
   /** A no-wait send over shared memory never awaits. */
@@ -174,9 +206,7 @@ export class ShmClient extends Client {
     return true;
   }
 
-  protected async shutdown(): Promise<void> {
-    if (this.wakePending) this.flushWake();
-  }
+  protected async shutdown(): Promise<void> {}
 }
 
 function writeBlockRef(dv: DataView, off: number, block: Pointer, length: number): void {

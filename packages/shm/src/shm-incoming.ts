@@ -1,52 +1,181 @@
 /**
- * A message received over shared memory, as the core `Server` consumes it: metadata and staged
- * data read in place, EXPOSE bulks resolved to live views of the sender's bytes.
+ * A message received over shared memory, as the core `Server` consumes it: descriptors, custom
+ * fields and staged data read in place, EXPOSE bulks resolved to live views of the sender's
+ * bytes. Objects are pooled by their server and refilled message after message, so a steady
+ * stream of same-shaped messages allocates nothing.
  */
-import type { Bulk, FullPtr, IncomingMessage, Pointer } from '@lightbeam/core';
-import { NULL_POINTER, makePointer } from '@lightbeam/core';
-import type { ParsedEnvelope } from './envelope.js';
-import { ENTRY_NONE as ENTRY_NONE_KIND, ENTRY_SHARED, ENTRY_STAGED, entryKind, entryPointer, entrySize, entryStagedAt } from './envelope.js';
+import type { ArchiveLimits, Bulk, FullPtr, IncomingMessage, LbmMeta, Pointer } from '@lightbeam/core';
+import { NULL_POINTER, decodeCustomFields, decodeMeta, hasCustomFields, makePointer } from '@lightbeam/core';
+import { ENTRY_NONE, ENTRY_SHARED, ENTRY_STAGED, EnvelopeView, FORM_FRAME, entryFlags, entryKind, entrySize, entryStagedAt } from './envelope.js';
 import type { ShmMemory } from './shm-memory.js';
+
+/** Where a meta keeps the `Bulk` objects the transport filled last time, to fill them again. */
+const RECEIVED = Symbol('lightbeam.shm.received');
+type WithReceived = LbmMeta & { [RECEIVED]?: { send: Bulk[]; recv: Bulk[] } };
 
 const EMPTY = new Uint8Array(0);
 
-/** A reusable copy buffer for inline envelopes, with its view (made once, not per message). */
-export interface InlineCopy {
-  /** The bytes. */
-  readonly u8: Uint8Array;
-  /** A data view of the same bytes. */
-  readonly dv: DataView;
+/** What a pooled message reports to its server. */
+export interface IncomingOwner {
+  /** The message was released: stop tracking it, and pool it if it may be reused. */
+  released(msg: ShmIncoming): void;
 }
 
-/** One received envelope; `release()` frees its block (or returns its inline copy to the pool). */
+/** One received envelope; `release()` frees its block or returns it to its server's pool. */
 export class ShmIncoming implements IncomingMessage {
-  readonly meta: Uint8Array;
-  readonly dataCount: number;
+  /** The validated envelope header. */
+  readonly env = new EnvelopeView();
+  /** Bytes holding the envelope: a region (block messages) or {@link ShmIncoming.copy}. */
+  u8: Uint8Array = EMPTY;
+  /** Data view of {@link ShmIncoming.u8}. */
+  dv: DataView;
+  /** The slab block holding the envelope, or `null` for an inline copy. */
+  block: Pointer | null = null;
+  /** This message's own buffer for inline envelopes (allocated once, reused). */
+  readonly copy: Uint8Array;
+  /** Data view of {@link ShmIncoming.copy}. */
+  readonly copyDv: DataView;
+  /** False from `release()` until the server refills it. */
+  live = false;
+  /** Staged views by entry index, reused while the same bytes are asked for again. */
+  private readonly views: Uint8Array[] = [];
   /** Where the last `data(i)` lookup stopped: recvBulks asks for 0, 1, 2... in order. */
   private lastData = -1;
   private lastEntry = -1;
-  private released = false;
 
   /**
-   * @param memory - the thread's memory, to resolve shared entries and free the block
-   * @param u8 - bytes holding the envelope (a region or an inline copy)
-   * @param dv - data view of the same bytes
-   * @param env - the validated envelope
-   * @param block - the slab block holding the envelope, or `null` for an inline copy
-   * @param copy - the inline copy to give back to `pool` on release, or `null`
-   * @param pool - where inline copies go back
+   * @param memory - the thread's memory, to resolve shared entries and free blocks
+   * @param owner - told of every release
+   * @param inlineBytes - size of the inline copy buffer (the ring's payload bytes)
    */
   constructor(
     private readonly memory: ShmMemory,
-    private readonly u8: Uint8Array,
-    private readonly dv: DataView,
-    private readonly env: ParsedEnvelope,
-    private readonly block: Pointer | null,
-    private readonly copy: InlineCopy | null,
-    private readonly pool: InlineCopy[] | null,
+    private readonly owner: IncomingOwner,
+    inlineBytes: number,
   ) {
-    this.meta = u8.subarray(env.metaAt, env.metaAt + env.metaBytes);
-    this.dataCount = env.stagedCount;
+    this.copy = new Uint8Array(inlineBytes);
+    this.copyDv = new DataView(this.copy.buffer);
+    this.dv = this.copyDv;
+  }
+
+  /** Makes this the message whose envelope `env` was just parsed from `u8` (and `block`). */
+  refill(u8: Uint8Array, dv: DataView, block: Pointer | null): void {
+    this.u8 = u8;
+    this.dv = dv;
+    this.block = block;
+    this.lastData = -1;
+    this.lastEntry = -1;
+    this.live = true;
+  }
+
+  get dataCount(): number {
+    return this.env.stagedCount;
+  }
+
+  /**
+   * The metadata frame. For a descriptor-form envelope it is built on demand, cereal-compatible,
+   * for forwarders (`waitRaw`); receivers never ask for it.
+   */
+  get meta(): Uint8Array {
+    const env = this.env;
+    if (env.form === FORM_FRAME) return this.u8.subarray(env.metaAt, env.metaAt + env.metaBytes);
+    const ns = env.sendCount;
+    const nr = env.recvCount;
+    const frame = new Uint8Array(16 + 12 * (ns + nr) + env.metaBytes);
+    const out = new DataView(frame.buffer);
+    let p = 0;
+    out.setUint32(p, ns, true);
+    p += 8;
+    for (let i = 0; i < ns; i++, p += 12) writeDescriptor(out, p, entrySize(this.dv, env, i), entryFlags(this.dv, env, i));
+    out.setUint32(p, nr, true);
+    p += 8;
+    for (let i = 0; i < nr; i++, p += 12) {
+      const r = env.recvAt(i);
+      writeDescriptor(out, p, this.dv.getFloat64(r, true), this.dv.getUint32(r + 8, true));
+    }
+    frame.set(this.u8.subarray(env.metaAt, env.metaAt + env.metaBytes), p);
+    return frame;
+  }
+
+  decodeInto(meta: LbmMeta, limits: ArchiveLimits): number {
+    const env = this.env;
+    const dv = this.dv;
+    if (env.form === FORM_FRAME) {
+      const rc = decodeMeta(this.meta, meta, limits);
+      if (rc === 0) {
+        const send = meta.send;
+        for (let i = 0; i < send.length; i++) send[i].data = i < env.sendCount && entrySize(dv, env, i) === send[i].size ? this.dataOf(i, null) : null;
+      }
+      return rc;
+    }
+    const ns = env.sendCount;
+    const nr = env.recvCount;
+    if (ns > limits.maxBulks || nr > limits.maxBulks) return -1;
+    const max = limits.maxBulkSize;
+    for (let i = 0; i < ns; i++) if (entrySize(dv, env, i) > max) return -1;
+    for (let i = 0; i < nr; i++) if (dv.getFloat64(env.recvAt(i), true) > max) return -1;
+    // Custom fields first: a malformed field must leave send and recv untouched.
+    if (hasCustomFields(meta) && decodeCustomFields(this.u8, env.metaAt, env.metaAt + env.metaBytes, meta, limits) !== 0) return -1;
+    const m = meta as WithReceived;
+    const own = (m[RECEIVED] ??= { send: [], recv: [] });
+    const send = Array.isArray(meta.send) ? meta.send : (meta.send = []);
+    if (send.length > ns) send.length = ns;
+    for (let i = 0; i < ns; i++) {
+      const b = (own.send[i] ??= { data: null, size: 0, flags: 0 });
+      b.size = entrySize(dv, env, i);
+      b.flags = entryFlags(dv, env, i);
+      b.data = this.dataOf(i, b.data);
+      send[i] = b;
+    }
+    const recv = Array.isArray(meta.recv) ? meta.recv : (meta.recv = []);
+    if (recv.length > nr) recv.length = nr;
+    for (let i = 0; i < nr; i++) {
+      const r = env.recvAt(i);
+      const b = (own.recv[i] ??= { data: null, size: 0, flags: 0 });
+      b.size = dv.getFloat64(r, true);
+      b.flags = dv.getUint32(r + 8, true);
+      b.data = null;
+      recv[i] = b;
+    }
+    return 0;
+  }
+
+  /**
+   * The bytes of send entry `i` as this thread reads them, reusing `prev` when it already shows
+   * exactly those bytes; `null` when they stayed on the sender's side or do not check out.
+   */
+  private dataOf(i: number, prev: FullPtr | null): FullPtr | null {
+    // The entry table comes from the sender, but shared memory is writable by every thread:
+    // trust only what checks out against the entry and the region bounds.
+    const dv = this.dv;
+    const env = this.env;
+    const kind = entryKind(dv, env, i);
+    if (kind === ENTRY_NONE) return null;
+    const size = entrySize(dv, env, i);
+    if (kind === ENTRY_STAGED) {
+      const view = this.stagedView(i, entryStagedAt(dv, env, i), size);
+      if (prev !== null && prev.ptr === view) return prev;
+      const block = this.block;
+      const shm = block === null ? NULL_POINTER : makePointer(block.allocId.major, block.allocId.minor, block.off + (view.byteOffset - this.u8.byteOffset - env.at));
+      return { ptr: view, shm };
+    }
+    if (kind !== ENTRY_SHARED) return null;
+    const e = env.entryAt(i);
+    const major = dv.getInt32(e + 4, true);
+    const minor = dv.getInt32(e + 8, true);
+    const off = dv.getFloat64(e + 16, true);
+    if (prev !== null && prev.shm.off === off && prev.ptr.byteLength === size && prev.shm.allocId.major === major && prev.shm.allocId.minor === minor) return prev;
+    return this.memory.resolve(makePointer(major, minor, off), size);
+  }
+
+  /** A view of `size` bytes at `at` of this message's bytes, cached per entry. */
+  private stagedView(i: number, at: number, size: number): Uint8Array {
+    const u8 = this.u8;
+    const v = this.views[i];
+    if (v !== undefined && v.buffer === u8.buffer && v.byteOffset === u8.byteOffset + at && v.byteLength === size) return v;
+    const fresh = u8.subarray(at, at + size);
+    if (i < 8) this.views[i] = fresh;
+    return fresh;
   }
 
   data(i: number): Uint8Array {
@@ -57,7 +186,7 @@ export class ShmIncoming implements IncomingMessage {
       k = -1;
       seen = -1;
     }
-    const count = this.env.entryCount;
+    const count = this.env.sendCount;
     while (seen < i) {
       // Another thread may have rewritten a block envelope since it was validated: stay in bounds.
       if (++k >= count) return EMPTY;
@@ -66,30 +195,27 @@ export class ShmIncoming implements IncomingMessage {
     this.lastEntry = k;
     this.lastData = seen;
     const at = entryStagedAt(this.dv, this.env, k);
-    return this.u8.subarray(at, at + entrySize(this.dv, this.env, k));
-  }
-
-  exposed(index: number, bulk: Bulk): FullPtr | null {
-    // The metadata and the entry table come from the same sender, but shared memory is writable
-    // by every thread: trust only what checks out against the entry and the region bounds.
-    if (index >= this.env.entryCount) return null;
-    const kind = entryKind(this.dv, this.env, index);
-    if (kind === ENTRY_NONE_KIND) return null;
-    const size = entrySize(this.dv, this.env, index);
-    if (size !== bulk.size) return null;
-    if (kind === ENTRY_STAGED) {
-      const at = entryStagedAt(this.dv, this.env, index);
-      const block = this.block;
-      const shm = block === null ? NULL_POINTER : makePointer(block.allocId.major, block.allocId.minor, block.off + (at - this.env.at));
-      return { ptr: this.u8.subarray(at, at + size), shm };
-    }
-    return kind === ENTRY_SHARED ? this.memory.resolve(entryPointer(this.dv, this.env, index), size) : null;
+    const size = entrySize(this.dv, this.env, k);
+    if (at < 0 || at + size > this.u8.byteLength) return EMPTY;
+    return this.stagedView(k, at, size);
   }
 
   release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (this.block !== null) this.memory.free(this.block);
-    else if (this.copy !== null && this.pool !== null && this.pool.length < 64) this.pool.push(this.copy);
+    if (!this.live) return;
+    this.live = false;
+    const block = this.block;
+    this.block = null;
+    try {
+      if (block !== null) this.memory.free(block);
+    } finally {
+      this.owner.released(this);
+    }
   }
+}
+
+function writeDescriptor(out: DataView, p: number, size: number, flags: number): void {
+  const lo = size >>> 0;
+  out.setUint32(p, lo, true);
+  out.setUint32(p + 4, (size - lo) / 0x1_0000_0000, true);
+  out.setUint32(p + 8, flags, true);
 }

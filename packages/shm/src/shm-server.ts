@@ -6,11 +6,11 @@ import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECANCELED, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from './channel-directory.js';
-import type { ParsedEnvelope } from './envelope.js';
-import { ENTRY_SHARED, ENVELOPE_ENTRY_BYTES, ENVELOPE_HEADER_BYTES, entryKind, parseEnvelope } from './envelope.js';
-import { RING_DEAD, RING_OPEN, Ring } from './ring.js';
+import type { EnvelopeView } from './envelope.js';
+import { ENTRY_SHARED, entryKind } from './envelope.js';
+import { RING_DEAD, RING_HEADER_BYTES, RING_OPEN, Ring } from './ring.js';
 import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
-import type { InlineCopy } from './shm-incoming.js';
+import type { IncomingOwner } from './shm-incoming.js';
 import { ShmIncoming } from './shm-incoming.js';
 import type { ShmMemory } from './shm-memory.js';
 import type { Pointer } from '@lightbeam/core';
@@ -51,6 +51,13 @@ export interface ShmServerOptions extends ServerOptions {
 const STUCK_RECHECK_MS = 50;
 /** Spins that found nothing before the adaptive spin switches itself off. */
 const IDLE_SPINS_BEFORE_PARKING = 3;
+/**
+ * Empty no-wait polls between two checks for an abandoned head slot: the check reads the tail,
+ * a line every producer writes, so a poll loop must not pay it on every miss.
+ */
+const POLLS_PER_STUCK_CHECK = 1024;
+/** Received messages kept for reuse (each holds an inline copy buffer of the ring's payload size). */
+const POOL_LIMIT = 64;
 
 /** What {@link ShmServer.stats} reports. */
 export interface ShmServerStats {
@@ -78,7 +85,12 @@ export class ShmServer extends Server {
   private readonly u8: Uint8Array;
   private readonly dv: DataView;
   private readonly spinNs: bigint;
+  private readonly heartbeatMs: number;
   private idleSpins = 0;
+  /** Empty no-wait polls left before the next abandoned-slot check. */
+  private pollsToStuckCheck = POLLS_PER_STUCK_CHECK;
+  /** One view per ring slot's payload, made on first use, so copying a slot out allocates nothing. */
+  private readonly slotViews: Uint8Array[] = [];
   /** The ring's bind generation this server holds; a later bind by another server ends it. */
   private readonly generation: number;
   private readonly stuckSlotMs: number;
@@ -98,8 +110,17 @@ export class ShmServer extends Server {
     this.deadlineHit = true;
     this.ring.interruptConsumer();
   };
-  /** Inline-envelope copies ready for reuse (ShmIncoming gives them back on release). */
-  private readonly pool: InlineCopy[] = [];
+  /** Released messages ready for reuse. */
+  private readonly pool: ShmIncoming[] = [];
+  /** Messages handed out and not released yet; close releases them. */
+  private readonly outstanding = new Set<ShmIncoming>();
+  /** Told by each message when it is released: stop tracking it, keep it for reuse. */
+  private readonly owner: IncomingOwner = {
+    released: (msg) => {
+      this.outstanding.delete(msg);
+      if (this.pool.length < POOL_LIMIT) this.pool.push(msg);
+    },
+  };
 
   private constructor(name: string, memory: ShmMemory, ring: Ring, options: ShmServerOptions) {
     super(name, options);
@@ -110,7 +131,8 @@ export class ShmServer extends Server {
     this.spinNs = BigInt(Math.round((options.spinUs ?? 20) * 1000));
     this.stuckSlotMs = options.stuckSlotMs ?? 2000;
     this.generation = ring.bind(threadId);
-    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 200);
+    this.heartbeatMs = options.heartbeatMs ?? 200;
+    this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs);
     this.heartbeat.unref();
     this.closeController.signal.addEventListener('abort', this.interrupt, { once: true });
   }
@@ -171,6 +193,8 @@ export class ShmServer extends Server {
       return this.taken(this.take(off), spec);
     }
     if (spec.deadline === 0) {
+      if (--this.pollsToStuckCheck > 0) return EAGAIN;
+      this.pollsToStuckCheck = POLLS_PER_STUCK_CHECK;
       if (!this.skipAbandonedSlot()) return EAGAIN;
       const next = this.ring.peek();
       return next >= 0 ? this.taken(this.take(next), spec) : EAGAIN;
@@ -179,11 +203,43 @@ export class ShmServer extends Server {
       const until = process.hrtime.bigint() + this.spinNs;
       while (process.hrtime.bigint() < until) {
         const at = this.ring.peek();
-        if (at >= 0) return this.taken(this.take(at), spec);
+        if (at >= 0) {
+          // The spin paid off: traffic is flowing, so keep spinning next time.
+          this.idleSpins = 0;
+          return this.taken(this.take(at), spec);
+        }
       }
       this.idleSpins++;
     }
     return this.park(spec);
+  }
+
+  protected override receiveBlocking(timeoutMs: number): IncomingMessage | number {
+    const ring = this.ring;
+    const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
+    let spun = this.spinNs === 0n;
+    for (;;) {
+      const off = ring.peek();
+      if (off >= 0) {
+        const r = this.take(off);
+        return r === REGION_PENDING ? this.regionNotYet() : r;
+      }
+      if (this.closed) return ESHUTDOWN;
+      if (ring.generation !== this.generation || ring.state !== RING_OPEN) return ECONNRESET;
+      if (!spun) {
+        spun = true;
+        const until = process.hrtime.bigint() + this.spinNs;
+        while (process.hrtime.bigint() < until) if (ring.peek() >= 0) break;
+        continue;
+      }
+      if (this.skipAbandonedSlot()) continue;
+      const left = deadline - performance.now();
+      if (left <= 0) return ETIMEDOUT;
+      // This thread's timers cannot run while it blocks: prove it alive here, and wake at least
+      // once per heartbeat to do it again (and to re-check a claimed-but-unpublished head slot).
+      ring.beat();
+      ring.waitForDataSync(Math.min(left, this.stuckHead >= 0 ? STUCK_RECHECK_MS : this.heartbeatMs));
+    }
   }
 
   /** Passes a taken message on, or deals with one whose region has not arrived yet. */
@@ -269,25 +325,32 @@ export class ShmServer extends Server {
       ring.advance();
       return LBM_MALFORMED;
     }
-    const n = len - SLOT_PREFIX_BYTES;
-    let copy = this.pool.pop();
-    if (copy === undefined || copy.u8.byteLength < n) {
-      const u8 = new Uint8Array(ring.payloadBytes);
-      copy = { u8, dv: new DataView(u8.buffer) };
-    }
-    // Copy out so the slot is free for producers while the caller still holds the message.
-    copy.u8.set(this.u8.subarray(off + SLOT_PREFIX_BYTES, off + len));
-    const env = parseEnvelope(copy.dv, 0, n);
-    if (env !== null && this.refersToPendingRegion(copy.dv, env)) {
-      this.pool.push(copy);
+    const msg = this.pool.pop() ?? new ShmIncoming(this.memory, this.owner, ring.payloadBytes);
+    // Copy out so the slot is free for producers while the caller still holds the message; the
+    // whole payload in one memcpy from a view made once per slot.
+    msg.copy.set(this.slotView(off));
+    const env = msg.env;
+    const ok = env.parse(msg.copyDv, SLOT_PREFIX_BYTES, len - SLOT_PREFIX_BYTES);
+    if (ok && this.refersToPendingRegion(msg.copyDv, env)) {
+      this.pool.push(msg);
       return REGION_PENDING;
     }
     ring.advance();
-    if (env === null) {
-      this.pool.push(copy);
+    if (!ok) {
+      this.pool.push(msg);
       return LBM_MALFORMED;
     }
-    return new ShmIncoming(this.memory, copy.u8, copy.dv, env, null, copy, this.pool);
+    msg.refill(msg.copy, msg.copyDv, null);
+    this.outstanding.add(msg);
+    return msg;
+  }
+
+  /** The payload of the slot whose payload starts at `off`, as a view made once. */
+  private slotView(off: number): Uint8Array {
+    const index = ((off - this.ring.base - RING_HEADER_BYTES) / this.ring.slotBytes) | 0;
+    let v = this.slotViews[index];
+    if (v === undefined) this.slotViews[index] = v = new Uint8Array(this.ring.buffer, off, this.ring.payloadBytes);
+    return v;
   }
 
   private takeBlock(off: number): IncomingMessage | number {
@@ -305,23 +368,31 @@ export class ShmServer extends Server {
     const block: Pointer = makePointer(major, minor, at);
     const u8 = buffer === this.ring.buffer ? this.u8 : new Uint8Array(buffer);
     const bdv = buffer === this.ring.buffer ? this.dv : new DataView(buffer);
-    const env = parseEnvelope(bdv, at, length);
-    if (env !== null && this.refersToPendingRegion(bdv, env)) return REGION_PENDING;
+    const msg = this.pool.pop() ?? new ShmIncoming(this.memory, this.owner, this.ring.payloadBytes);
+    const ok = msg.env.parse(bdv, at, length);
+    if (ok && this.refersToPendingRegion(bdv, msg.env)) {
+      this.pool.push(msg);
+      return REGION_PENDING;
+    }
     this.ring.advance();
-    if (env === null) {
+    if (!ok) {
+      this.pool.push(msg);
       this.freeQuietly(block);
       return LBM_MALFORMED;
     }
-    return new ShmIncoming(this.memory, u8, bdv, env, block, null, null);
+    msg.refill(u8, bdv, block);
+    this.outstanding.add(msg);
+    return msg;
   }
 
+
   /** True when a shared entry of `env` points into a region that has not reached this thread yet. */
-  private refersToPendingRegion(dv: DataView, env: ParsedEnvelope): boolean {
+  private refersToPendingRegion(dv: DataView, env: EnvelopeView): boolean {
     const pending = this.memory.regionPending;
     if (pending === undefined) return false;
-    for (let i = 0; i < env.entryCount; i++) {
+    for (let i = 0; i < env.sendCount; i++) {
       if (entryKind(dv, env, i) !== ENTRY_SHARED) continue;
-      const e = env.at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
+      const e = env.entryAt(i);
       if (pending.call(this.memory, dv.getInt32(e + 4, true), dv.getInt32(e + 8, true))) return true;
     }
     return false;
@@ -381,6 +452,9 @@ export class ShmServer extends Server {
     this.watched = null;
     this.ring.release(this.generation);
     this.drain();
+    // Messages received but never released (no recvBulks, in-place views kept): free their
+    // blocks now; their views are invalid from here on.
+    for (const m of this.outstanding) m.release();
   }
 
   /**
