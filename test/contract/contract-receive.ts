@@ -146,5 +146,42 @@ export function receiveRules(ctx: ContractContext): void {
       expect(await ctx.pair().server.recvBulks(meta)).to.equal(-1);
       expect(await ctx.pair().server.recvBulks(new LbmMeta())).to.equal(0);
     });
+
+    it('receives in place into an XFER recv entry without a buffer: a view of the bytes, held until release', async () => {
+      await sendOk(ctx, xferMeta(ctx, ['in place', 'copied'], numbered(7)));
+      const server = ctx.pair().server;
+      const got = await recvOk(ctx, new RequestMeta());
+      const copy = new Uint8Array(6);
+      got.recv.push({ data: null, size: got.send[0].size, flags: BULK_XFER });
+      got.recv.push(server.expose(copy, 6, BULK_XFER));
+      expect(await server.recvBulks(got)).to.equal(0);
+      const view = got.recv[0].data;
+      expect(view, 'in-place entry got a view').to.not.equal(null);
+      expect(text(view!.ptr)).to.equal('in place');
+      expect(text(copy)).to.equal('copied');
+      server.release(got);
+      server.release(got);
+      // Released: the next message into the same meta arrives intact.
+      await sendOk(ctx, xferMeta(ctx, ['after release'], numbered(8)));
+      await recvOk(ctx, got);
+      expect(got.requestId).to.equal(8);
+      expect((await recvAll(ctx, got)).map(text)).to.deep.equal(['after release']);
+    });
+
+    it('never throws for XFER entries of recv that came from the wire: in place when they match, else -1, next intact', async () => {
+      // A peer that fills its recv vector (the C++ API lets it): one XFER entry, one data frame.
+      const m = xferMeta(ctx, ['abc'], numbered(9));
+      m.recv.push({ data: null, size: 5, flags: BULK_XFER });
+      await sendOk(ctx, m);
+      const got = await recvOk(ctx, new RequestMeta());
+      expect(await ctx.pair().server.recvBulks(got)).to.equal(0);
+      expect(text(got.recv[0].data!.ptr)).to.equal('abc');
+      // The same, with the receiver's own entry pushed after the wire's: 2 entries for 1 frame.
+      await sendOk(ctx, m);
+      const again = await recvOk(ctx, new RequestMeta());
+      again.recv.push(ctx.pair().server.expose(new Uint8Array(3), 3, BULK_XFER));
+      expect(await ctx.pair().server.recvBulks(again)).to.equal(-1);
+      await nextArrivesIntact(110);
+    });
   });
 }

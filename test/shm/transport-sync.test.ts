@@ -99,4 +99,37 @@ describe('shm transport synchronous API', function () {
     expect(client.sendNow(numbered(1))).to.equal(ESHUTDOWN);
     expect(server.recvMetadataNow(new LbmMeta())).to.equal(ESHUTDOWN);
   });
+  it('refills a reused meta in place: the same Bulk objects and views for same-shaped messages, the caller\'s own bulks untouched', () => {
+    const meta = new SeqMeta();
+    const own = { data: null, size: 3, flags: BULK_XFER };
+    meta.send.push(own);
+    const seen: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect(client.sendNow(numbered(i, `same-${i}`))).to.equal(0);
+      expect(server.recvMetadataNow(meta)).to.equal(0);
+      expect(meta.seq).to.equal(i);
+      expect(dec.decode(meta.send[0].data!.ptr)).to.equal(`same-${i}`);
+      seen.push(meta.send[0], meta.send[0].data);
+      expect(server.recvBulksNow(meta)).to.equal(0);
+    }
+    expect(seen[2], 'same Bulk').to.equal(seen[0]);
+    expect(seen[4], 'same Bulk again').to.equal(seen[0]);
+    expect(seen[3], 'same FullPtr').to.equal(seen[1]);
+    expect(own, "caller's bulk").to.deep.equal({ data: null, size: 3, flags: BULK_XFER });
+  });
+
+  it('frees the blocks of messages received and never released when the server closes', async () => {
+    const before = manager.stats()[0].blocksInUse;
+    const big = new Uint8Array(4096).fill(9);
+    for (let i = 0; i < 20; i++) {
+      const m = new SeqMeta();
+      m.seq = i;
+      m.send.push(client.expose(big, big.length, BULK_XFER));
+      expect(client.sendNow(m)).to.equal(0);
+    }
+    for (let i = 0; i < 20; i++) expect(server.recvMetadataNow(new SeqMeta())).to.equal(0);
+    expect(manager.stats()[0].blocksInUse - before, 'held by unreleased messages').to.equal(20);
+    await server.close();
+    expect(manager.stats()[0].blocksInUse - before, 'after close').to.equal(0);
+  });
 });

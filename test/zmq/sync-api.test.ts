@@ -3,7 +3,7 @@
  * `recvMetadataNow` say EAGAIN and change nothing, and the async API then works as usual.
  */
 import { expect } from 'chai';
-import { BULK_XFER, EAGAIN, LbmMeta } from '@lightbeam/core';
+import { BULK_XFER, EAGAIN, EOPNOTSUPP, LbmMeta } from '@lightbeam/core';
 import type { ZeroMqClient, ZeroMqServer } from '@lightbeam/zmq-bridge';
 import { clientFor, closeAll, makeServer } from './support/zmq-pair.js';
 
@@ -30,6 +30,8 @@ describe('zeromq synchronous API', function () {
     // The message may already be readable: the synchronous call must still leave it alone.
     await new Promise((r) => setTimeout(r, 50));
     expect(server.recvMetadataNow(got)).to.equal(EAGAIN);
+    // A blocking receive would stall the thread zeromq.js delivers on: declined, nothing consumed.
+    expect(server.waitMetadataSync(got, 100)).to.equal(EOPNOTSUPP);
     expect(await server.waitMetadata(got, { timeoutMs: 5000 })).to.equal(0);
     const buf = new Uint8Array(got.send[0].size);
     got.recv.push(server.expose(buf, buf.length, BULK_XFER));

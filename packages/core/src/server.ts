@@ -198,7 +198,29 @@ export abstract class Server {
    * @param opts - `timeoutMs` (resolves `ETIMEDOUT`) and `signal` (resolves `ECANCELED`)
    * @returns `0`, `-1`, `ETIMEDOUT`, `ECANCELED`, `ESHUTDOWN`, or another errno
    */
-  async waitMetadata(meta: LbmMeta, opts?: WaitOptions): Promise<number> {
+  waitMetadata(meta: LbmMeta, opts?: WaitOptions): Promise<number> {
+    if (this.closing === null && this.waiters === 0 && !this.receiving && this.receivesSynchronously) {
+      // Nobody is waiting and the transport answers at once: a message already there is taken
+      // without the queue's promises (a busy pipeline's common case).
+      const t = opts?.timeoutMs;
+      if (t !== undefined && !(t >= 0)) return Promise.reject(new RangeError(`timeoutMs must be a non-negative number, got ${t}`));
+      if (opts?.signal?.aborted === true) return Promise.resolve(ECANCELED);
+      this.receiving = true;
+      let got: IncomingMessage | number;
+      try {
+        got = this.receive(NO_WAIT) as IncomingMessage | number;
+      } catch (err) {
+        return Promise.reject(err);
+      } finally {
+        this.receiving = false;
+      }
+      if (typeof got !== 'number') return Promise.resolve(this.accept(got, meta));
+      if (got !== EAGAIN) return Promise.resolve(got);
+    }
+    return this.waitMetadataQueued(meta, opts);
+  }
+
+  private async waitMetadataQueued(meta: LbmMeta, opts?: WaitOptions): Promise<number> {
     const got = await this.waitRaw(opts);
     return typeof got === 'number' ? got : this.accept(got, meta);
   }

@@ -39,6 +39,12 @@ export class ShmIncoming implements IncomingMessage {
   live = false;
   /** Staged views by entry index, reused while the same bytes are asked for again. */
   private readonly views: Uint8Array[] = [];
+  /** What each cached view was cut from, and where: the bytes, the offset, the size. */
+  private readonly viewSrc: Uint8Array[] = [];
+  private readonly viewAt: number[] = [];
+  private readonly viewSize: number[] = [];
+  /** This message's place in its server's list of outstanding messages (-1: not listed). */
+  listed = -1;
   /** Where the last `data(i)` lookup stopped: recvBulks asks for 0, 1, 2... in order. */
   private lastData = -1;
   private lastEntry = -1;
@@ -119,7 +125,9 @@ export class ShmIncoming implements IncomingMessage {
     const m = meta as WithReceived;
     const own = (m[RECEIVED] ??= { send: [], recv: [] });
     const send = Array.isArray(meta.send) ? meta.send : (meta.send = []);
-    if (send.length > ns) send.length = ns;
+    // pop, not `length =`: V8 drops the backing store when a length is set to 0, and the
+    // caller's next push would allocate a new one.
+    while (send.length > ns) send.pop();
     for (let i = 0; i < ns; i++) {
       const b = (own.send[i] ??= { data: null, size: 0, flags: 0 });
       b.size = entrySize(dv, env, i);
@@ -128,7 +136,7 @@ export class ShmIncoming implements IncomingMessage {
       send[i] = b;
     }
     const recv = Array.isArray(meta.recv) ? meta.recv : (meta.recv = []);
-    if (recv.length > nr) recv.length = nr;
+    while (recv.length > nr) recv.pop();
     for (let i = 0; i < nr; i++) {
       const r = env.recvAt(i);
       const b = (own.recv[i] ??= { data: null, size: 0, flags: 0 });
@@ -171,10 +179,15 @@ export class ShmIncoming implements IncomingMessage {
   /** A view of `size` bytes at `at` of this message's bytes, cached per entry. */
   private stagedView(i: number, at: number, size: number): Uint8Array {
     const u8 = this.u8;
-    const v = this.views[i];
-    if (v !== undefined && v.buffer === u8.buffer && v.byteOffset === u8.byteOffset + at && v.byteLength === size) return v;
+    // Compared by what the view was made from, not by its getters (which cost more than this).
+    if (this.viewSrc[i] === u8 && this.viewAt[i] === at && this.viewSize[i] === size) return this.views[i];
     const fresh = u8.subarray(at, at + size);
-    if (i < 8) this.views[i] = fresh;
+    if (i < 8) {
+      this.views[i] = fresh;
+      this.viewSrc[i] = u8;
+      this.viewAt[i] = at;
+      this.viewSize[i] = size;
+    }
     return fresh;
   }
 

@@ -99,25 +99,53 @@ export class ShmServer extends Server {
   private readonly heartbeat: NodeJS.Timeout;
   /** True while `park` waits on the data bell. */
   private parked = false;
-  /** Set by the deadline timer of the current park. */
+  /** Set by the deadline timer when the current park's deadline passed. */
   private deadlineHit = false;
+  /** The deadline (`performance.now()` scale) of the current park; Infinity when none. */
+  private parkDeadline = Infinity;
+  /**
+   * One timer for every park's deadline, armed for the earliest deadline it must catch and
+   * re-armed only when it fires early or a park needs an earlier one: a stream of parks with
+   * `timeoutMs` costs a timer every timeout period, not one per message.
+   */
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  /** When the armed timer fires (`performance.now()` scale); Infinity when not armed. */
+  private timerAt = Infinity;
   /** The caller's signal we listen to (kept between parks: the bridge passes the same one each time). */
   private watched: AbortSignal | null = null;
   private readonly interrupt = (): void => {
     this.ring.interruptConsumer();
   };
   private readonly onDeadline = (): void => {
+    this.deadlineTimer = null;
+    this.timerAt = Infinity;
+    if (!this.parked || this.parkDeadline === Infinity) return;
+    const left = this.parkDeadline - performance.now();
+    if (left > 0) {
+      this.armDeadline(left);
+      return;
+    }
     this.deadlineHit = true;
     this.ring.interruptConsumer();
   };
   /** Released messages ready for reuse. */
   private readonly pool: ShmIncoming[] = [];
-  /** Messages handed out and not released yet; close releases them. */
-  private readonly outstanding = new Set<ShmIncoming>();
+  /**
+   * Messages handed out and not released yet, which close releases; each knows its index
+   * (`listed`), so removal is a swap with the last, with no hashing per message.
+   */
+  private readonly outstanding: ShmIncoming[] = [];
   /** Told by each message when it is released: stop tracking it, keep it for reuse. */
   private readonly owner: IncomingOwner = {
     released: (msg) => {
-      this.outstanding.delete(msg);
+      const list = this.outstanding;
+      const i = msg.listed;
+      const last = list.pop() as ShmIncoming;
+      if (last !== msg) {
+        list[i] = last;
+        last.listed = i;
+      }
+      msg.listed = -1;
       if (this.pool.length < POOL_LIMIT) this.pool.push(msg);
     },
   };
@@ -256,8 +284,8 @@ export class ShmServer extends Server {
     // the loop below sees why it woke.
     const signal = spec.signal;
     if (signal !== undefined && signal !== this.watched) this.watch(signal);
-    let timer: NodeJS.Timeout | undefined;
     this.deadlineHit = false;
+    this.parkDeadline = spec.deadline;
     // A pending Atomics.waitAsync does not keep the event loop alive: hold the heartbeat timer
     // ref'd while parked, so a thread whose only work is waiting for a message stays up.
     this.heartbeat.ref();
@@ -272,10 +300,11 @@ export class ShmServer extends Server {
         if (signal?.aborted) return ECANCELED;
         if (this.skipAbandonedSlot()) continue;
         if (this.deadlineHit) return ETIMEDOUT;
-        if (spec.deadline !== Infinity && timer === undefined) {
+        if (spec.deadline !== Infinity) {
           const left = remainingMs(spec);
           if (left === 0) return ETIMEDOUT;
-          timer = setTimeout(this.onDeadline, left);
+          // Arm only when no armed timer fires by our deadline; a later one would miss it.
+          if (this.timerAt > spec.deadline) this.armDeadline(left);
         }
         this.parked = true;
         await this.ring.waitForData(this.stuckHead >= 0 ? STUCK_RECHECK_MS : Infinity);
@@ -283,9 +312,17 @@ export class ShmServer extends Server {
       }
     } finally {
       this.parked = false;
-      if (timer !== undefined) clearTimeout(timer);
+      this.parkDeadline = Infinity;
       this.heartbeat.unref();
     }
+  }
+
+  private armDeadline(ms: number): void {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.timerAt = performance.now() + ms;
+    this.deadlineTimer = setTimeout(this.onDeadline, ms);
+    // The heartbeat keeps a parked thread alive; this timer must not keep an idle one up.
+    this.deadlineTimer.unref();
   }
 
   /** Makes `signal`'s abort wake a park; replaces the signal watched before. */
@@ -341,7 +378,7 @@ export class ShmServer extends Server {
       return LBM_MALFORMED;
     }
     msg.refill(msg.copy, msg.copyDv, null);
-    this.outstanding.add(msg);
+    this.list(msg);
     return msg;
   }
 
@@ -381,8 +418,13 @@ export class ShmServer extends Server {
       return LBM_MALFORMED;
     }
     msg.refill(u8, bdv, block);
-    this.outstanding.add(msg);
+    this.list(msg);
     return msg;
+  }
+
+  private list(msg: ShmIncoming): void {
+    msg.listed = this.outstanding.length;
+    this.outstanding.push(msg);
   }
 
 
@@ -448,13 +490,14 @@ export class ShmServer extends Server {
 
   protected async shutdown(): Promise<void> {
     clearInterval(this.heartbeat);
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     this.watched?.removeEventListener('abort', this.interrupt);
     this.watched = null;
     this.ring.release(this.generation);
     this.drain();
     // Messages received but never released (no recvBulks, in-place views kept): free their
     // blocks now; their views are invalid from here on.
-    for (const m of this.outstanding) m.release();
+    while (this.outstanding.length > 0) (this.outstanding[this.outstanding.length - 1] as ShmIncoming).release();
   }
 
   /**
