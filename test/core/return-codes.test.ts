@@ -15,6 +15,7 @@ describe('return codes and strerror', () => {
       EINVAL: 22,
       EMSGSIZE: 90,
       EOPNOTSUPP: 95,
+      ENOBUFS: 105,
       EADDRINUSE: 98,
       ECONNRESET: 104,
       ESHUTDOWN: 108,

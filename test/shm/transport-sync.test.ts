@@ -4,9 +4,9 @@
  * say EAGAIN rather than wait.
  */
 import { expect } from 'chai';
-import { BULK_XFER, EAGAIN, ESHUTDOWN, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
+import { BULK_XFER, EAGAIN, ENOBUFS, ESHUTDOWN, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
 import type { Client, Server } from '@lightbeam/core';
-import { MemoryManager } from '@lightbeam/shm';
+import { MemoryManager, ShmServer } from '@lightbeam/shm';
 import { SeqMeta } from '../support/metas.js';
 import type { Peer } from './support/peer.js';
 import { startPeer } from './support/peer.js';
@@ -131,5 +131,30 @@ describe('shm transport synchronous API', function () {
     expect(manager.stats()[0].blocksInUse - before, 'held by unreleased messages').to.equal(20);
     await server.close();
     expect(manager.stats()[0].blocksInUse - before, 'after close').to.equal(0);
+  });
+  it('bounds the messages a receiver holds unreleased: ENOBUFS without consuming, counted, until it releases', async () => {
+    const bounded = await TransportFactory.getServer(`${name}-bounded`, Transport.kShm, undefined, undefined, { maxUnreleased: 3 });
+    const c = await TransportFactory.getClient(`${name}-bounded`, Transport.kShm);
+    for (let i = 0; i < 5; i++) {
+      const m = new SeqMeta();
+      m.seq = i;
+      const body = enc.encode(`held-${i}`);
+      m.send.push(c.expose(body, body.length, BULK_XFER));
+      expect(c.sendNow(m)).to.equal(0);
+    }
+    const held = [new SeqMeta(), new SeqMeta(), new SeqMeta()];
+    for (const m of held) expect(bounded.recvMetadataNow(m)).to.equal(0);
+    expect(bounded.recvMetadataNow(new SeqMeta())).to.equal(ENOBUFS);
+    expect(await bounded.waitMetadata(new SeqMeta(), { timeoutMs: 1000 })).to.equal(ENOBUFS);
+    expect((bounded as ShmServer).stats()).to.include({ unreleased: 3, refusedUnreleased: 2, depth: 2 });
+    bounded.release(held[0]);
+    // Receiving into a meta that holds a message frees that one first: no refusal.
+    expect(bounded.recvMetadataNow(held[1])).to.equal(0);
+    expect(held[1].seq).to.equal(3);
+    expect(bounded.recvMetadataNow(held[0])).to.equal(0);
+    expect(held[0].seq).to.equal(4);
+    await c.close();
+    await bounded.close();
+    expect((bounded as ShmServer).stats().unreleased, 'close releases all').to.equal(0);
   });
 });

@@ -19,6 +19,15 @@ export interface Bulk {
   size: number;
   /** `BULK_EXPOSE`, `BULK_XFER`, or both; from a peer, any bits as they arrived. */
   flags: number;
+  /**
+   * Send side, BULK_XFER only: hand the bytes over instead of copying them. `data` must be the
+   * start of a shared-memory block (from `MemoryManager.allocate`). Once `send` resolves `0` the
+   * block is no longer the sender's: over shared memory the receiver gets it without a copy and
+   * it is freed when the receiver releases the message (or kept by `Server.take`); a transport
+   * that cannot move (ZeroMQ) sends a copy and frees the block. On any other result the sender
+   * still owns it. Never on the wire.
+   */
+  move?: boolean;
   /** Reserved for RDMA memory registration descriptors. */
   desc?: unknown;
   /** Reserved for RDMA memory region handles. */

@@ -3,7 +3,9 @@
  * transport (DESIGN.md section 1).
  */
 import type { Bulk, ExposeSource } from './bulk.js';
-import { BULK_FLAGS_MASK, expose, isXfer } from './bulk.js';
+import { BULK_FLAGS_MASK, BULK_XFER, expose, isXfer } from './bulk.js';
+import type { FullPtr, Pointer } from './pointer.js';
+import { getPointerResolver, isNullPointer } from './pointer.js';
 import type { LbmMeta } from './lbm-meta.js';
 import { LightbeamError } from './lightbeam-error.js';
 import type { OutgoingMessage } from './message.js';
@@ -40,6 +42,19 @@ export abstract class Client {
   }
 
   /**
+   * Builds a BULK_XFER descriptor that moves a shared-memory block instead of copying it (see
+   * {@link Bulk.move}): after a successful send the block is no longer the caller's.
+   *
+   * @param data - the start of a block from `MemoryManager.allocate`, as a `Pointer` or `FullPtr`
+   * @param size - bytes to send, at most the block's size
+   */
+  exposeMove(data: Pointer | FullPtr, size: number): Bulk {
+    const b = expose(data, size, BULK_XFER);
+    b.move = true;
+    return b;
+  }
+
+  /**
    * Sends `meta`: its whole metadata, then the data of each XFER bulk of `meta.send` in order.
    * Concurrent calls are queued in call order.
    *
@@ -51,7 +66,7 @@ export abstract class Client {
    *   `ERR_LBM_INVALID_ARGUMENT` for an XFER bulk without enough data (rejected before anything is sent)
    */
   send(meta: LbmMeta, opts?: SendOptions): Promise<number> {
-    let out: OutgoingMessage;
+    let out: Prepared;
     try {
       if (this.writesMetaDirectly && this.pending === 0 && this.closing === null) {
         // Idle, and the transport writes the meta itself: no encoding, no message object. Only a
@@ -60,11 +75,14 @@ export abstract class Client {
         const rc = this.transmitMeta(meta);
         if (rc !== EAGAIN || opts === undefined) return Promise.resolve(rc);
       }
-      out = prepare(meta);
+      out = prepare(meta, !this.movesBlocks);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.sendRaw(out, opts);
+    const sent = this.sendRaw(out, opts);
+    // A transport that cannot move sent a copy of each moved block (made by prepare): the
+    // blocks are freed once the send succeeded, as a move would have given them away.
+    return out.moved ? sent.then((rc) => (rc === 0 ? freeMoved(out.bulks, rc) : rc)) : sent;
   }
 
   /**
@@ -84,10 +102,11 @@ export abstract class Client {
       if (this.pending !== 0) return EAGAIN;
       return this.transmitMeta(meta);
     }
-    const out = prepare(meta);
+    const out = prepare(meta, !this.movesBlocks);
     if (this.closing !== null) return ESHUTDOWN;
     if (this.pending !== 0 || !this.transmitsSynchronously) return EAGAIN;
-    return this.transmit(out, NO_WAIT) as number;
+    const rc = this.transmit(out, NO_WAIT) as number;
+    return out.moved && rc === 0 ? freeMoved(out.bulks, rc) : rc;
   }
 
   /**
@@ -95,6 +114,14 @@ export abstract class Client {
    * without the archive frame (shared memory).
    */
   protected get writesMetaDirectly(): boolean {
+    return false;
+  }
+
+  /**
+   * True when the transport hands moved bulks ({@link Bulk.move}) over itself (shared memory);
+   * otherwise the client sends a copy of each moved block and frees the block after the send.
+   */
+  protected get movesBlocks(): boolean {
     return false;
   }
 
@@ -199,6 +226,7 @@ function validate(meta: LbmMeta): void {
     checkSize(b, i, 'send');
     checkFlags(b, i);
     if (isXfer(b.flags)) xferView(b, i);
+    else if (b.move === true) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `send bulk #${i} moves its bytes but is not BULK_XFER`);
   }
   const recv = meta.recv;
   for (let i = 0; i < recv.length; i++) checkSize(recv[i], i, 'recv');
@@ -214,6 +242,9 @@ function checkFlags(b: Bulk, i: number): void {
 /** The bytes of XFER bulk `b` (its view, at least `size` long). */
 function xferView(b: Bulk, i: number): Uint8Array {
   const view = b.data?.ptr;
+  if (b.move === true && (b.data === null || b.data === undefined || b.data.shm === undefined || isNullPointer(b.data.shm))) {
+    throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `send bulk #${i} moves its bytes but they are not a shared-memory block`);
+  }
   if (view === undefined || view.byteLength < b.size) {
     throw new LightbeamError(
       'ERR_LBM_INVALID_ARGUMENT',
@@ -223,20 +254,42 @@ function xferView(b: Bulk, i: number): Uint8Array {
   return view;
 }
 
-function prepare(meta: LbmMeta): OutgoingMessage {
+/** An encoded message, and whether it has moved bulks that the transport gets copies of. */
+type Prepared = OutgoingMessage & { moved: boolean };
+
+/** Frees the blocks of the moved bulks of a message sent by copy; passes `rc` through. */
+function freeMoved(bulks: readonly Bulk[], rc: number): number {
+  const r = getPointerResolver();
+  for (const b of bulks) if (b.move === true && b.data !== null) r?.free?.(b.data.shm);
+  return rc;
+}
+
+/**
+ * Validates and encodes `meta`.
+ *
+ * @param copyMoved - copy the bytes of moved bulks (for a transport that does not move blocks;
+ *   the caller frees the blocks after a successful send)
+ */
+function prepare(meta: LbmMeta, copyMoved = false): Prepared {
   const bulks = meta.send;
   if (!Array.isArray(bulks)) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', 'send meta.send must be an array of Bulk');
   const xfer: Uint8Array[] = [];
+  let moved = false;
   for (let i = 0; i < bulks.length; i++) {
     const b = bulks[i];
     checkSize(b, i, 'send');
     checkFlags(b, i);
-    if (!isXfer(b.flags)) continue;
+    if (!isXfer(b.flags)) {
+      if (b.move === true) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `send bulk #${i} moves its bytes but is not BULK_XFER`);
+      continue;
+    }
     const view = xferView(b, i);
-    xfer.push(view.byteLength === b.size ? view : view.subarray(0, b.size));
+    const bytes = view.byteLength === b.size ? view : view.subarray(0, b.size);
+    if (b.move === true) moved = true;
+    xfer.push(b.move === true && copyMoved ? bytes.slice() : bytes);
   }
   for (let i = 0; i < meta.recv.length; i++) checkSize(meta.recv[i], i, 'recv');
-  return { meta: encodeMeta(meta), xfer, bulks };
+  return { meta: encodeMeta(meta), xfer, bulks, moved: moved && copyMoved };
 }
 
 function checkSize(b: Bulk, i: number, vector: string): void {

@@ -5,6 +5,7 @@
 import type { Bulk } from './bulk.js';
 import type { ArchiveLimits } from './archive-limits.js';
 import type { LbmMeta } from './lbm-meta.js';
+import type { FullPtr } from './pointer.js';
 
 /** What `Client.send` hands a transport after validation and encoding. */
 export interface OutgoingMessage {
@@ -41,6 +42,14 @@ export interface IncomingMessage {
    * @returns `0` or `-1`
    */
   decodeInto?(meta: LbmMeta, limits: ArchiveLimits): number;
+  /**
+   * For transports that move blocks (shared memory): detaches the moved block of `send` bulk
+   * `index` from the message, so `release()` does not free it, and returns it; the caller owns it.
+   *
+   * @param index - index into the send vector
+   * @returns the block, or `null` when that bulk was not moved (or was taken already)
+   */
+  take?(index: number): FullPtr | null;
   /** Called once, when the message is consumed or dropped; frees whatever the transport held. */
   release(): void;
 }

@@ -97,6 +97,8 @@ export interface PointerResolver {
   toView(p: Pointer, size: number): Uint8Array | null;
   /** The pointer of the region containing `view`, or {@link NULL_POINTER}. */
   fromView(view: Uint8Array): Pointer;
+  /** Frees the block starting at `p` (a moved bulk a transport sent by copy). */
+  free?(p: Pointer): void;
 }
 
 let resolver: PointerResolver | null = null;

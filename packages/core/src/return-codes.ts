@@ -31,6 +31,8 @@ export const ECONNRESET = errno.ECONNRESET ?? 104;
 export const EINVAL = errno.EINVAL ?? 22;
 /** Address already in use (bind). Linux errno 98. */
 export const EADDRINUSE = errno.EADDRINUSE ?? 98;
+/** A receiver holds as many unreleased messages as it may (shared memory's `maxUnreleased`). Linux errno 105. */
+export const ENOBUFS = errno.ENOBUFS ?? 105;
 /** The transport cannot do this (a blocking receive over ZeroMQ). Linux errno 95. */
 export const EOPNOTSUPP = errno.EOPNOTSUPP ?? 95;
 /**

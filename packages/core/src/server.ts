@@ -9,6 +9,7 @@ import { resolveLimits } from './archive-limits.js';
 import { LbmMeta } from './lbm-meta.js';
 import type { IncomingMessage } from './message.js';
 import { decodeMeta } from './meta-codec.js';
+import type { FullPtr } from './pointer.js';
 import { NULL_POINTER } from './pointer.js';
 import { EAGAIN, ECANCELED, EOPNOTSUPP, ESHUTDOWN, LBM_MALFORMED, LBM_OK } from './return-codes.js';
 import type { WaitOptions, WaitSpec } from './wait.js';
@@ -84,23 +85,29 @@ export abstract class Server {
   }
 
   /**
-   * Receives one message's metadata without waiting. On success `meta.send` and `meta.recv` are
-   * replaced with the vectors from the wire and the custom fields are filled; push your own
-   * `recv` entries, then call `recvBulks(meta)`.
+   * Receives one message's metadata without waiting. On success the contents of `meta.send` and
+   * `meta.recv` are replaced with the vectors from the wire and the custom fields are filled;
+   * push your own `recv` entries, then call `recvBulks(meta)`. A transport may refill the same
+   * arrays and reuse the `Bulk` objects it filled last time (shared memory does, so a receive
+   * loop allocates nothing): copy what you keep beyond the next receive into `meta`. A receive
+   * into `meta` first releases what `meta` still holds of its previous message.
    *
    * Over shared memory, `meta.send[i].data` is filled too: for a BULK_EXPOSE bulk in the slab, a
    * live `FullPtr` to the sender's bytes (zero copy, owned by the application); for a BULK_XFER
-   * bulk, a read-only view of the staged bytes, valid until `recvBulks(meta)` (or the next
-   * receive into `meta`) releases the message. Over ZeroMQ it stays `null`.
+   * bulk, a read-only view of the staged (or moved) bytes, valid until the message is released
+   * (`recvBulks`, {@link Server.release}, the next receive into `meta`, close). Over ZeroMQ it
+   * stays `null`.
    *
    * @returns `0`, `EAGAIN` when no message is ready (or another caller is waiting for one),
    *   `-1` when the metadata cannot be decoded (the rest of that message is dropped),
-   *   `ESHUTDOWN` after close, or another errno
+   *   `ESHUTDOWN` after close, `ENOBUFS` when the server holds its bound of unreleased messages
+   *   (shared memory), or another errno
    */
   recvMetadata(meta: LbmMeta): Promise<number> {
     if (this.closing !== null) return Promise.resolve(ESHUTDOWN);
     // Someone is already receiving: any ready message is theirs, so there is none for us.
     if (this.receiving) return Promise.resolve(EAGAIN);
+    this.releaseHeld(meta);
     this.receiving = true;
     let got: IncomingMessage | number | Promise<IncomingMessage | number>;
     try {
@@ -142,6 +149,7 @@ export abstract class Server {
   recvMetadataNow(meta: LbmMeta): number {
     if (this.closing !== null) return ESHUTDOWN;
     if (this.receiving || !this.receivesSynchronously) return EAGAIN;
+    this.releaseHeld(meta);
     const got = this.receive(NO_WAIT) as IncomingMessage | number;
     return typeof got === 'number' ? got : this.accept(got, meta);
   }
@@ -162,6 +170,7 @@ export abstract class Server {
     if (this.closing !== null) return ESHUTDOWN;
     if (!(timeoutMs >= 0)) throw new RangeError(`waitMetadataSync timeoutMs must be a non-negative number, got ${timeoutMs}`);
     if (this.receiving || this.waiters !== 0) return EAGAIN;
+    this.releaseHeld(meta);
     this.receiving = true;
     let got: IncomingMessage | number;
     try {
@@ -205,6 +214,7 @@ export abstract class Server {
       const t = opts?.timeoutMs;
       if (t !== undefined && !(t >= 0)) return Promise.reject(new RangeError(`timeoutMs must be a non-negative number, got ${t}`));
       if (opts?.signal?.aborted === true) return Promise.resolve(ECANCELED);
+      this.releaseHeld(meta);
       this.receiving = true;
       let got: IncomingMessage | number;
       try {
@@ -221,6 +231,7 @@ export abstract class Server {
   }
 
   private async waitMetadataQueued(meta: LbmMeta, opts?: WaitOptions): Promise<number> {
+    this.releaseHeld(meta);
     const got = await this.waitRaw(opts);
     return typeof got === 'number' ? got : this.accept(got, meta);
   }
@@ -335,6 +346,23 @@ export abstract class Server {
   }
 
   /**
+   * Takes ownership of a block the sender moved (`exposeMove`): the block of `meta.send[index]`
+   * is detached from the message, so releasing the message no longer frees it; free it with the
+   * memory manager or move it on with another send. Call it after `recvMetadata` and before
+   * the message is released (`recvBulks` without in-place entries releases it).
+   *
+   * @param meta - a meta filled by this server
+   * @param index - index into `meta.send`
+   * @returns the block (`ptr` over its `size` bytes, `shm` its pointer), or `null` when that bulk
+   *   was not moved, was taken already, or the message was released
+   */
+  take(meta: LbmMeta, index: number): FullPtr | null {
+    const m = meta as WithPending;
+    const msg = m[PENDING] ?? m[HELD];
+    return msg?.take?.(index) ?? null;
+  }
+
+  /**
    * Releases what `meta` holds of its last message: the data not yet received and the bytes its
    * in-place `recv` views show (those views are invalid afterwards). The next receive into
    * `meta` does this too; call it to free shared memory early. Idempotent.
@@ -401,11 +429,19 @@ export abstract class Server {
   /** Releases the transport's resources; called once by `close()`. */
   protected abstract shutdown(): Promise<void>;
 
-  private accept(msg: IncomingMessage, meta: LbmMeta): number {
-    // The caller never asked for the previous message's data, or is done with its in-place
-    // views: drop it, do not leak it.
+  /**
+   * A receive into `meta` starts: the caller never asked for the previous message's data, or is
+   * done with its in-place views. Drop it, do not leak it (and free its room before receiving).
+   */
+  private releaseHeld(meta: LbmMeta): void {
     const m = meta as WithPending;
     if (m[PENDING] !== undefined || m[HELD] !== undefined) this.release(meta);
+  }
+
+  private accept(msg: IncomingMessage, meta: LbmMeta): number {
+    const m = meta as WithPending;
+    // Another caller may have received into the same meta while this one waited.
+    this.releaseHeld(meta);
     const rc = msg.decodeInto !== undefined ? msg.decodeInto(meta, this.limits) : decodeMeta(msg.meta, meta, this.limits);
     if (rc !== LBM_OK) {
       msg.release();

@@ -23,7 +23,10 @@
  *
  * Entry kinds: `ENTRY_NONE` (private memory: only the descriptor travels), `ENTRY_SHARED`
  * (a pointer into a registered region: the receiver gets a live `FullPtr`, zero copy),
- * `ENTRY_STAGED` (XFER data copied into this envelope at byte `off`, `size` bytes).
+ * `ENTRY_STAGED` (XFER data copied into this envelope at byte `off`, `size` bytes),
+ * `ENTRY_MOVED` (XFER data in a slab block the sender gave away: the message owns the block,
+ * freed when the message is released unless the receiver takes it). Staged and moved entries
+ * are the message's data entries, in order.
  * Writers are the sending thread only; the receiver reads after the ring's acquire.
  */
 import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, Pointer } from '@lightbeam/core';
@@ -41,6 +44,8 @@ export const ENTRY_NONE = 0;
 export const ENTRY_SHARED = 1;
 /** The bulk's bytes were copied into the envelope (XFER). */
 export const ENTRY_STAGED = 2;
+/** The bulk's slab block was handed over (XFER sent by move): `major`, `minor`, `off` name it. */
+export const ENTRY_MOVED = 3;
 /** Descriptors in the entries, custom fields as metadata bytes. */
 export const FORM_DESCRIPTORS = 1;
 /** A whole cereal metadata frame as metadata bytes (forwarded verbatim). */
@@ -63,7 +68,7 @@ function xferBytes(b: Bulk): Uint8Array {
 export function metaEnvelopeBytes(meta: LbmMeta, fieldBytes: number): number {
   const send = meta.send;
   let n = ENVELOPE_HEADER_BYTES + send.length * ENVELOPE_ENTRY_BYTES + meta.recv.length * RECV_ENTRY_BYTES + pad8(fieldBytes);
-  for (let i = 0; i < send.length; i++) if (isXfer(send[i].flags)) n += pad8(send[i].size);
+  for (let i = 0; i < send.length; i++) if (isXfer(send[i].flags) && send[i].move !== true) n += pad8(send[i].size);
   return n;
 }
 
@@ -95,7 +100,9 @@ export function writeMetaEnvelope(u8: Uint8Array, dv: DataView, at: number, meta
   for (let i = 0; i < ns; i++) {
     const b = send[i];
     const e = at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
-    if (isXfer(b.flags)) {
+    if (b.move === true) {
+      writeMovedEntry(dv, e, b, b.size);
+    } else if (isXfer(b.flags)) {
       u8.set(xferBytes(b), cursor);
       writeEntry(dv, e, ENTRY_STAGED, 0, 0, b.flags, cursor - at, b.size);
       cursor += pad8(b.size);
@@ -123,7 +130,12 @@ function copyFields(u8: Uint8Array, at: number, fields: EncodedFields): void {
  */
 export function frameEnvelopeBytes(msg: OutgoingMessage): number {
   let n = ENVELOPE_HEADER_BYTES + msg.bulks.length * ENVELOPE_ENTRY_BYTES + pad8(msg.meta.byteLength);
-  for (let i = 0; i < msg.xfer.length; i++) n += pad8(msg.xfer[i].byteLength);
+  for (let i = 0, k = 0; i < msg.bulks.length; i++) {
+    const b = msg.bulks[i];
+    if (!isXfer(b.flags)) continue;
+    if (b.move !== true) n += pad8(msg.xfer[k].byteLength);
+    k++;
+  }
   return n;
 }
 
@@ -148,7 +160,9 @@ export function writeFrameEnvelope(u8: Uint8Array, dv: DataView, at: number, msg
   for (let i = 0; i < n; i++) {
     const b = bulks[i];
     const e = at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
-    if (isXfer(b.flags)) {
+    if (b.move === true) {
+      writeMovedEntry(dv, e, b, msg.xfer[k++].byteLength);
+    } else if (isXfer(b.flags)) {
       const data = msg.xfer[k++];
       u8.set(data, cursor);
       writeEntry(dv, e, ENTRY_STAGED, 0, 0, b.flags, cursor - at, data.byteLength);
@@ -175,6 +189,11 @@ function writeSharedOrNone(dv: DataView, e: number, b: Bulk): void {
   const shm = sharedPointer(b);
   if (shm === null) writeEntry(dv, e, ENTRY_NONE, 0, 0, b.flags, 0, b.size);
   else writeEntry(dv, e, ENTRY_SHARED, shm.allocId.major, shm.allocId.minor, b.flags, shm.off, b.size);
+}
+
+function writeMovedEntry(dv: DataView, e: number, b: Bulk, size: number): void {
+  const shm = (b.data as NonNullable<Bulk['data']>).shm;
+  writeEntry(dv, e, ENTRY_MOVED, shm.allocId.major, shm.allocId.minor, b.flags, shm.off, size);
 }
 
 function sharedPointer(b: Bulk): Pointer | null {
@@ -212,8 +231,10 @@ export class EnvelopeView {
   form = 0;
   /** Sending thread. */
   senderThreadId = 0;
-  /** Number of staged (XFER) entries. */
-  stagedCount = 0;
+  /** Number of data entries (staged or moved). */
+  dataCount = 0;
+  /** Number of moved entries. */
+  movedCount = 0;
 
   /**
    * Validates the envelope at `at` against the `avail` bytes that may belong to it.
@@ -233,7 +254,8 @@ export class EnvelopeView {
     if (sendCount > room / ENVELOPE_ENTRY_BYTES || recvCount > room / RECV_ENTRY_BYTES) return false;
     const tableEnd = ENVELOPE_HEADER_BYTES + sendCount * ENVELOPE_ENTRY_BYTES + recvCount * RECV_ENTRY_BYTES;
     if (tableEnd + metaBytes > totalBytes) return false;
-    let staged = 0;
+    let data = 0;
+    let moved = 0;
     for (let i = 0; i < sendCount; i++) {
       const e = at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
       const kind = dv.getUint32(e, true);
@@ -242,7 +264,10 @@ export class EnvelopeView {
       if (!Number.isSafeInteger(off) || !Number.isSafeInteger(size) || off < 0 || size < 0) return false;
       if (kind === ENTRY_STAGED) {
         if (off < tableEnd + metaBytes || off + size > totalBytes) return false;
-        staged++;
+        data++;
+      } else if (kind === ENTRY_MOVED) {
+        data++;
+        moved++;
       } else if (kind !== ENTRY_NONE && kind !== ENTRY_SHARED) {
         return false;
       }
@@ -259,7 +284,8 @@ export class EnvelopeView {
     this.recvCount = recvCount;
     this.form = form;
     this.senderThreadId = dv.getInt32(at + 12, true);
-    this.stagedCount = staged;
+    this.dataCount = data;
+    this.movedCount = moved;
     return true;
   }
 

@@ -212,6 +212,17 @@ export class MemoryManager implements PointerResolver, ShmMemory {
   }
 
   /**
+   * The usable bytes of the live block `p` points to the start of, or -1 when it is no such block
+   * (unknown region, a free block, the middle of one).
+   *
+   * @param p - a pointer from `allocate`
+   */
+  blockBytes(p: Pointer): number {
+    const a = p === null || typeof p !== 'object' ? null : this.allocator(p.allocId);
+    return a === null ? -1 : a.blockBytes(p.off);
+  }
+
+  /**
    * Resolves a pointer to a live view of `size` bytes in this thread.
    *
    * @throws LightbeamError `ERR_LBM_BAD_POINTER` for an unknown region or a span outside it

@@ -3,8 +3,8 @@
  * or into a slab block the slot points to, and rings the server's doorbell once per burst.
  */
 import { threadId } from 'node:worker_threads';
-import type { EncodedFields, LbmMeta, OutgoingMessage, WaitSpec } from '@lightbeam/core';
-import { Client, EAGAIN, ECONNRESET, ENOMEM, ETIMEDOUT, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
+import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, WaitSpec } from '@lightbeam/core';
+import { Client, EAGAIN, ECONNRESET, ENOMEM, ETIMEDOUT, LightbeamError, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
 import type { Pointer } from '@lightbeam/core';
 import { ChannelDirectory } from './channel-directory.js';
 import { frameEnvelopeBytes, metaEnvelopeBytes, writeFrameEnvelope, writeMetaEnvelope } from './envelope.js';
@@ -124,6 +124,7 @@ export class ShmClient extends Client {
 
   /** Publishes `msg` (encoded) if a slot is free: 0, `EAGAIN` when full, `ENOMEM` when no block for a large envelope. */
   private tryPublish(ring: Ring, msg: OutgoingMessage): number {
+    if (hasMoved(msg.bulks)) this.checkMoved(msg.bulks);
     const size = frameEnvelopeBytes(msg);
     const at = this.place(ring, size);
     if (at < 0) return -at;
@@ -137,6 +138,7 @@ export class ShmClient extends Client {
     if (ring === null) return EAGAIN;
     const state = ring.state;
     if (state !== RING_OPEN) return state === RING_DEAD ? ECONNRESET : EAGAIN;
+    if (hasMoved(meta.send)) this.checkMoved(meta.send);
     const fields: EncodedFields | null = hasCustomFields(meta) ? encodeCustomFields(meta) : null;
     const size = metaEnvelopeBytes(meta, fields === null ? 0 : fields.length);
     const at = this.place(ring, size);
@@ -147,6 +149,26 @@ export class ShmClient extends Client {
 
   protected override get writesMetaDirectly(): boolean {
     return true;
+  }
+
+  protected override get movesBlocks(): boolean {
+    return true;
+  }
+
+  /** A moved bulk must be a live block of this memory, large enough: anything else would be freed wrongly later. */
+  private checkMoved(bulks: readonly Bulk[]): void {
+    for (let i = 0; i < bulks.length; i++) {
+      const b = bulks[i];
+      if (b.move !== true) continue;
+      const shm = (b.data as NonNullable<Bulk['data']>).shm;
+      const have = this.memory.blockBytes(shm);
+      if (have < b.size) {
+        throw new LightbeamError(
+          'ERR_LBM_INVALID_ARGUMENT',
+          `send bulk #${i} moves ${b.size} bytes at {major: ${shm.allocId.major}, minor: ${shm.allocId.minor}, off: ${shm.off}}, ${have < 0 ? 'which is not the start of a live block' : `a ${have}-byte block`}`,
+        );
+      }
+    }
   }
 
   // Where the envelope being sent goes: set by place(), used by the writer and commit().
@@ -207,6 +229,11 @@ export class ShmClient extends Client {
   }
 
   protected async shutdown(): Promise<void> {}
+}
+
+function hasMoved(bulks: readonly Bulk[]): boolean {
+  for (let i = 0; i < bulks.length; i++) if (bulks[i].move === true) return true;
+  return false;
 }
 
 function writeBlockRef(dv: DataView, off: number, block: Pointer, length: number): void {

@@ -6,7 +6,7 @@
  */
 import type { ArchiveLimits, Bulk, FullPtr, IncomingMessage, LbmMeta, Pointer } from '@lightbeam/core';
 import { NULL_POINTER, decodeCustomFields, decodeMeta, hasCustomFields, makePointer } from '@lightbeam/core';
-import { ENTRY_NONE, ENTRY_SHARED, ENTRY_STAGED, EnvelopeView, FORM_FRAME, entryFlags, entryKind, entrySize, entryStagedAt } from './envelope.js';
+import { ENTRY_MOVED, ENTRY_NONE, ENTRY_SHARED, ENTRY_STAGED, EnvelopeView, FORM_FRAME, entryFlags, entryKind, entryPointer, entrySize, entryStagedAt } from './envelope.js';
 import type { ShmMemory } from './shm-memory.js';
 
 /** Where a meta keeps the `Bulk` objects the transport filled last time, to fill them again. */
@@ -45,6 +45,8 @@ export class ShmIncoming implements IncomingMessage {
   private readonly viewSize: number[] = [];
   /** This message's place in its server's list of outstanding messages (-1: not listed). */
   listed = -1;
+  /** Moved entries whose block the receiver took (by entry index); release frees the others. */
+  private readonly taken: boolean[] = [];
   /** Where the last `data(i)` lookup stopped: recvBulks asks for 0, 1, 2... in order. */
   private lastData = -1;
   private lastEntry = -1;
@@ -71,11 +73,12 @@ export class ShmIncoming implements IncomingMessage {
     this.block = block;
     this.lastData = -1;
     this.lastEntry = -1;
+    if (this.env.movedCount > 0) this.taken.fill(false);
     this.live = true;
   }
 
   get dataCount(): number {
-    return this.env.stagedCount;
+    return this.env.dataCount;
   }
 
   /**
@@ -167,7 +170,7 @@ export class ShmIncoming implements IncomingMessage {
       const shm = block === null ? NULL_POINTER : makePointer(block.allocId.major, block.allocId.minor, block.off + (view.byteOffset - this.u8.byteOffset - env.at));
       return { ptr: view, shm };
     }
-    if (kind !== ENTRY_SHARED) return null;
+    if (kind !== ENTRY_SHARED && kind !== ENTRY_MOVED) return null;
     const e = env.entryAt(i);
     const major = dv.getInt32(e + 4, true);
     const minor = dv.getInt32(e + 8, true);
@@ -192,7 +195,7 @@ export class ShmIncoming implements IncomingMessage {
   }
 
   data(i: number): Uint8Array {
-    // Find the i-th staged entry, continuing from the previous lookup when asked in order.
+    // Find the i-th data entry, continuing from the previous lookup when asked in order.
     let k = this.lastEntry;
     let seen = this.lastData;
     if (i <= seen) {
@@ -200,17 +203,34 @@ export class ShmIncoming implements IncomingMessage {
       seen = -1;
     }
     const count = this.env.sendCount;
+    let kind = ENTRY_NONE;
     while (seen < i) {
       // Another thread may have rewritten a block envelope since it was validated: stay in bounds.
       if (++k >= count) return EMPTY;
-      if (entryKind(this.dv, this.env, k) === ENTRY_STAGED) seen++;
+      kind = entryKind(this.dv, this.env, k);
+      if (kind === ENTRY_STAGED || kind === ENTRY_MOVED) seen++;
     }
     this.lastEntry = k;
     this.lastData = seen;
-    const at = entryStagedAt(this.dv, this.env, k);
     const size = entrySize(this.dv, this.env, k);
+    if (kind === ENTRY_MOVED) return this.dataOf(k, null)?.ptr ?? EMPTY;
+    const at = entryStagedAt(this.dv, this.env, k);
     if (at < 0 || at + size > this.u8.byteLength) return EMPTY;
     return this.stagedView(k, at, size);
+  }
+
+  /**
+   * Detaches the moved block of send entry `index` (see `IncomingMessage.take`).
+   *
+   * @param index - index into the send vector
+   */
+  take(index: number): FullPtr | null {
+    const env = this.env;
+    if (!this.live || !Number.isInteger(index) || index < 0 || index >= env.sendCount || this.taken[index] === true) return null;
+    if (entryKind(this.dv, env, index) !== ENTRY_MOVED) return null;
+    const full = this.dataOf(index, null);
+    if (full !== null) this.taken[index] = true;
+    return full;
   }
 
   release(): void {
@@ -219,9 +239,23 @@ export class ShmIncoming implements IncomingMessage {
     const block = this.block;
     this.block = null;
     try {
+      if (this.env.movedCount > 0) this.freeMoved();
       if (block !== null) this.memory.free(block);
     } finally {
       this.owner.released(this);
+    }
+  }
+
+  /** Frees the moved blocks nobody took: the message owned them. */
+  private freeMoved(): void {
+    const env = this.env;
+    for (let i = 0; i < env.sendCount; i++) {
+      if (this.taken[i] === true || entryKind(this.dv, env, i) !== ENTRY_MOVED) continue;
+      try {
+        this.memory.free(entryPointer(this.dv, env, i));
+      } catch {
+        // A corrupted entry names no live block; the allocator refused it without harm.
+      }
     }
   }
 }

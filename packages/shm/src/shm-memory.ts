@@ -10,6 +10,8 @@ export interface ShmMemory {
   allocate(size: number): Pointer | null;
   /** Frees a block returned by `allocate` (in any thread). */
   free(p: Pointer): void;
+  /** Usable bytes of the live block starting at `p`, or -1 when none starts there. */
+  blockBytes(p: Pointer): number;
   /** The SharedArrayBuffer of a region, or `null` when this thread does not know it. */
   regionBuffer(id: AllocatorId): SharedArrayBuffer | null;
   /** A live view of `size` bytes at `p`, or `null` for an unknown region or an out-of-range span. */

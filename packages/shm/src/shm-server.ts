@@ -4,10 +4,9 @@
  */
 import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
-import { EAGAIN, ECANCELED, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, remainingMs } from '@lightbeam/core';
+import { EAGAIN, ECANCELED, ECONNRESET, ENOBUFS, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from './channel-directory.js';
-import type { EnvelopeView } from './envelope.js';
-import { ENTRY_SHARED, entryKind } from './envelope.js';
+import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind, entryPointer } from './envelope.js';
 import { RING_DEAD, RING_HEADER_BYTES, RING_OPEN, Ring } from './ring.js';
 import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
 import type { IncomingOwner } from './shm-incoming.js';
@@ -45,6 +44,13 @@ export interface ShmServerOptions extends ServerOptions {
    * @defaultValue 2000
    */
   stuckSlotMs?: number;
+  /**
+   * Most messages received and not yet released (no `recvBulks`, in-place views kept, blocks
+   * not taken). At the bound, receives answer `ENOBUFS` without consuming anything until the
+   * application releases some: a receiver that never releases cannot exhaust shared memory.
+   * @defaultValue 4096
+   */
+  maxUnreleased?: number;
 }
 
 /** How often a park re-checks a head slot that a producer claimed but has not published yet. */
@@ -67,6 +73,10 @@ export interface ShmServerStats {
   capacity: number;
   /** `RING_OPEN`, `RING_CLOSED` or `RING_DEAD`. */
   state: number;
+  /** Messages received and not released yet. */
+  unreleased: number;
+  /** Receives answered `ENOBUFS` because `maxUnreleased` messages were held. */
+  refusedUnreleased: number;
 }
 
 /**
@@ -135,6 +145,8 @@ export class ShmServer extends Server {
    * (`listed`), so removal is a swap with the last, with no hashing per message.
    */
   private readonly outstanding: ShmIncoming[] = [];
+  private readonly maxUnreleased: number;
+  private refusedUnreleased = 0;
   /** Told by each message when it is released: stop tracking it, keep it for reuse. */
   private readonly owner: IncomingOwner = {
     released: (msg) => {
@@ -160,6 +172,7 @@ export class ShmServer extends Server {
     this.stuckSlotMs = options.stuckSlotMs ?? 2000;
     this.generation = ring.bind(threadId);
     this.heartbeatMs = options.heartbeatMs ?? 200;
+    this.maxUnreleased = options.maxUnreleased ?? 4096;
     this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs);
     this.heartbeat.unref();
     this.closeController.signal.addEventListener('abort', this.interrupt, { once: true });
@@ -211,21 +224,22 @@ export class ShmServer extends Server {
 
   /** Messages waiting in the ring. */
   stats(): ShmServerStats {
-    return { depth: this.ring.depth(), capacity: this.ring.capacity, state: this.ring.state };
+    return { depth: this.ring.depth(), capacity: this.ring.capacity, state: this.ring.state, unreleased: this.outstanding.length, refusedUnreleased: this.refusedUnreleased };
   }
 
   protected receive(spec: WaitSpec): IncomingMessage | number | Promise<IncomingMessage | number> {
+    if (this.outstanding.length >= this.maxUnreleased) return this.refuseUnreleased();
     const off = this.ring.peek();
     if (off >= 0) {
       this.idleSpins = 0;
-      return this.taken(this.take(off), spec);
+      return this.taken(this.takeSlot(off), spec);
     }
     if (spec.deadline === 0) {
       if (--this.pollsToStuckCheck > 0) return EAGAIN;
       this.pollsToStuckCheck = POLLS_PER_STUCK_CHECK;
       if (!this.skipAbandonedSlot()) return EAGAIN;
       const next = this.ring.peek();
-      return next >= 0 ? this.taken(this.take(next), spec) : EAGAIN;
+      return next >= 0 ? this.taken(this.takeSlot(next), spec) : EAGAIN;
     }
     if (this.spinNs > 0n && this.idleSpins < IDLE_SPINS_BEFORE_PARKING) {
       const until = process.hrtime.bigint() + this.spinNs;
@@ -234,7 +248,7 @@ export class ShmServer extends Server {
         if (at >= 0) {
           // The spin paid off: traffic is flowing, so keep spinning next time.
           this.idleSpins = 0;
-          return this.taken(this.take(at), spec);
+          return this.taken(this.takeSlot(at), spec);
         }
       }
       this.idleSpins++;
@@ -243,13 +257,14 @@ export class ShmServer extends Server {
   }
 
   protected override receiveBlocking(timeoutMs: number): IncomingMessage | number {
+    if (this.outstanding.length >= this.maxUnreleased) return this.refuseUnreleased();
     const ring = this.ring;
     const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
     let spun = this.spinNs === 0n;
     for (;;) {
       const off = ring.peek();
       if (off >= 0) {
-        const r = this.take(off);
+        const r = this.takeSlot(off);
         return r === REGION_PENDING ? this.regionNotYet() : r;
       }
       if (this.closed) return ESHUTDOWN;
@@ -268,6 +283,12 @@ export class ShmServer extends Server {
       ring.beat();
       ring.waitForDataSync(Math.min(left, this.stuckHead >= 0 ? STUCK_RECHECK_MS : this.heartbeatMs));
     }
+  }
+
+  /** The receiver holds `maxUnreleased` messages: no more until it releases some. */
+  private refuseUnreleased(): number {
+    this.refusedUnreleased++;
+    return ENOBUFS;
   }
 
   /** Passes a taken message on, or deals with one whose region has not arrived yet. */
@@ -292,7 +313,7 @@ export class ShmServer extends Server {
     try {
       for (;;) {
         const off = this.ring.peek();
-        if (off >= 0) return this.taken(this.take(off), spec);
+        if (off >= 0) return this.taken(this.takeSlot(off), spec);
         if (this.closed) return ESHUTDOWN;
         // The channel was taken over by a newer server, or a watcher marked it dead: this server
         // no longer receives from it.
@@ -353,7 +374,7 @@ export class ShmServer extends Server {
    * Consumes the slot at payload offset `off` and wraps its envelope; or, when the message refers
    * to a region this thread has not received yet, consumes nothing and returns `REGION_PENDING`.
    */
-  private take(off: number): IncomingMessage | number {
+  private takeSlot(off: number): IncomingMessage | number {
     const ring = this.ring;
     const len = ring.lengthAt(off);
     const tag = len >= SLOT_PREFIX_BYTES && len <= ring.payloadBytes ? this.dv.getUint32(off, true) : 0;
@@ -476,7 +497,7 @@ export class ShmServer extends Server {
   /** Drops every message still in the ring, freeing their blocks. */
   private drain(): void {
     for (let off = this.ring.peek(); off >= 0; off = this.ring.peek()) {
-      const m = this.take(off);
+      const m = this.takeSlot(off);
       if (typeof m !== 'number') m.release();
       // Closing: a message for a region that never reached this thread is dropped unread.
       else if (m === REGION_PENDING) this.ring.advance();
@@ -508,17 +529,38 @@ export class ShmServer extends Server {
    */
   static reap(memory: ShmMemory, ring: Ring): void {
     ring.setState(RING_DEAD);
+    const dv = new DataView(ring.buffer);
+    const env = new EnvelopeView();
     for (let off = ring.peek(); off >= 0; off = ring.peek()) {
-      const dv = new DataView(ring.buffer);
       const len = ring.lengthAt(off);
-      if (len >= SLOT_PREFIX_BYTES && dv.getUint32(off, true) === TAG_BLOCK) {
-        try {
-          memory.free(makePointer(dv.getInt32(off + 8, true), dv.getInt32(off + 12, true), dv.getFloat64(off + 16, true)));
-        } catch {
-          // Already freed or corrupt: nothing to reclaim.
+      const tag = len >= SLOT_PREFIX_BYTES ? dv.getUint32(off, true) : 0;
+      try {
+        if (tag === TAG_INLINE && env.parse(dv, off + SLOT_PREFIX_BYTES, len - SLOT_PREFIX_BYTES)) freeMovedOf(memory, dv, env);
+        if (tag === TAG_BLOCK) {
+          const block = makePointer(dv.getInt32(off + 8, true), dv.getInt32(off + 12, true), dv.getFloat64(off + 16, true));
+          const region = memory.regionBuffer(block.allocId);
+          if (region !== null) {
+            const bdv = region === ring.buffer ? dv : new DataView(region);
+            if (env.parse(bdv, block.off, dv.getUint32(off + 24, true))) freeMovedOf(memory, bdv, env);
+          }
+          memory.free(block);
         }
+      } catch {
+        // Already freed or corrupt: nothing to reclaim.
       }
       ring.advance();
+    }
+  }
+}
+
+/** Frees the blocks the moved entries of a message nobody will receive own. */
+function freeMovedOf(memory: ShmMemory, dv: DataView, env: EnvelopeView): void {
+  for (let i = 0; i < env.sendCount && env.movedCount > 0; i++) {
+    if (entryKind(dv, env, i) !== ENTRY_MOVED) continue;
+    try {
+      memory.free(entryPointer(dv, env, i));
+    } catch {
+      // A corrupted entry names no live block.
     }
   }
 }

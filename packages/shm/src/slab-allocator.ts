@@ -218,6 +218,26 @@ export class SlabAllocator {
     return 0;
   }
 
+  /**
+   * The usable bytes of the live block starting at `off`, or -1 when no allocated block starts
+   * there (a free block, the middle of one, outside the data area). A racy snapshot: a block
+   * freed meanwhile by another thread may still answer its size.
+   *
+   * @param off - a block's offset
+   */
+  blockBytes(off: number): number {
+    const rel = off - this.dataStart;
+    if (!(rel >= 0 && off < this.end && (off | 0) === off && (rel & (MIN_BLOCK_BYTES - 1)) === 0)) return -1;
+    // Acquire the block's state byte, published by allocate.
+    if (Atomics.load(this.u8, this.stateOff + (rel >>> MIN_BLOCK_SHIFT)) !== STATE_ALLOCATED) return -1;
+    // Acquire the page's kind, published when the span was carved or the large run handed out.
+    const e = Atomics.load(this.i32, this.pageMapWord + (rel >>> this.pageShift));
+    const kind = e & 31;
+    if (kind >= 1 && kind <= CLASS_COUNT) return MIN_BLOCK_BYTES << (kind - 1);
+    if (kind !== KIND_LARGE || rel !== (e >>> 5) * this.pageBytes) return -1;
+    return Atomics.load(this.i32, this.largeWord + (e >>> 5)) * this.pageBytes;
+  }
+
   /** Returns every block in this thread's caches to the shared lists (other threads can then use them). */
   flushCaches(): void {
     for (let c = 0; c < CLASS_COUNT; c++) {
