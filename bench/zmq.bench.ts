@@ -1,25 +1,31 @@
 /**
  * Lightbeam over ZeroMQ against raw zeromq.js, side by side in one run: one metadata frame + one
- * bulk per message, tcp loopback, sender and receiver in separate processes (the sender is
+ * bulk per message, tcp loopback, sender and receiver in separate processes (the senders are
  * `bench/zmq/sender.mjs`, this process receives), the same socket options on both sides
- * (HWM 1000, linger 1000). Lightbeam runs plain (wire-compatible with C++) and batched.
+ * (HWM 1000, linger 1000). Lightbeam receives three ways: copying each bulk into its own buffer
+ * (the C++ two-phase path), in place (a `recv` entry without a buffer: a view of the frame), and
+ * batched (TypeScript peers only). Every case runs once per round, round-robin, for
+ * `LBM_BENCH_ROUNDS` rounds (default 7); figures are medians with their min-max.
  *
- * Run: `npx tsx bench/zmq.bench.ts` (after `pnpm run build`). Goals: plain >= 1.0x raw at 64 KiB
- * and 1 MiB; batched >= 3x raw at 64 B and >= 1.4x at 4 KiB.
+ * Run: `npx tsx bench/zmq.bench.ts` (after `pnpm run build`). Goals: in place >= 1.0x raw and
+ * copying >= 0.9x raw at 64 KiB and 1 MiB; batched >= 3x raw at 64 B and >= 1.4x at 4 KiB.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { Bench } from 'tinybench';
-import { EAGAIN, LbmMeta } from '@lightbeam/core';
+import { BULK_XFER, EAGAIN, LbmMeta } from '@lightbeam/core';
+import type { Bulk } from '@lightbeam/core';
 import { ZeroMqServer } from '@lightbeam/zmq-bridge';
 import { Pull } from 'zeromq';
-import { printRatioTable } from './support/ratio-table.js';
-import type { RatioRow, TaskShape } from './support/ratio-table.js';
+import { human } from './support/ratio-table.js';
+import type { BenchRowInput } from './support/report-format.js';
+import { writeBenchResult } from './support/report-format.js';
+import { fmtRange, interleave, summary } from './support/rounds.js';
 
 const HWM = 1000;
 const LINGER = 1000;
+const ROUNDS = Number(process.env.LBM_BENCH_ROUNDS ?? 7);
 /** Message sizes and how many messages one timed sample moves. */
 const SIZES: Array<[label: string, bytes: number, count: number]> = [
   ['64B', 64, 20_000],
@@ -27,14 +33,17 @@ const SIZES: Array<[label: string, bytes: number, count: number]> = [
   ['64KiB', 65536, 2_000],
   ['1MiB', 1 << 20, 200],
 ];
-const MODES = ['raw', 'lbm', 'lbm-batch'] as const;
-type Mode = (typeof MODES)[number];
+type SenderMode = 'raw' | 'lbm' | 'lbm-batch';
+const CASES = ['raw', 'copy', 'in place', 'batched'] as const;
+type Case = (typeof CASES)[number];
+const senderOf: Record<Case, SenderMode> = { raw: 'raw', copy: 'lbm', 'in place': 'lbm', batched: 'lbm-batch' };
+const implOf: Record<Case, string> = { raw: 'raw zeromq.js', copy: 'lightbeam zmq (copy)', 'in place': 'lightbeam zmq (in place)', batched: 'lightbeam zmq (batched)' };
 
 /** A sender process connected to one of our receiving sockets. */
 class Sender {
   private constructor(private readonly proc: ChildProcess) {}
 
-  static async start(mode: Mode, port: number): Promise<Sender> {
+  static async start(mode: SenderMode, port: number): Promise<Sender> {
     const script = fileURLToPath(new URL('./zmq/sender.mjs', import.meta.url));
     const proc = fork(script, [mode, String(port)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const [msg] = (await once(proc, 'message')) as [{ ready?: boolean }];
@@ -56,23 +65,35 @@ class Sender {
   }
 }
 
-/** Receives `count` messages with Lightbeam: metadata, then the bulk into our own buffer. */
-async function receiveLightbeam(server: ZeroMqServer, buf: Uint8Array, count: number): Promise<void> {
+/**
+ * Receives `count` messages with Lightbeam into one reused meta: metadata, then the bulk into our
+ * own buffer (copy) or as a view of the received frame (in place). Checks one byte of each.
+ */
+async function receiveLightbeam(server: ZeroMqServer, buf: Uint8Array, count: number, inPlace: boolean): Promise<void> {
+  const meta = new LbmMeta();
+  const entry: Bulk = { data: null, size: 0, flags: BULK_XFER };
+  const copyInto: Bulk = { data: { ptr: buf, shm: { allocId: { major: 0, minor: 0 }, off: 0 } }, size: 0, flags: BULK_XFER };
   for (let i = 0; i < count; i++) {
-    const meta = new LbmMeta();
     let rc = await server.recvMetadata(meta);
     if (rc === EAGAIN) rc = await server.waitMetadata(meta, { timeoutMs: 60_000 });
     if (rc !== 0) throw new Error(`receive failed: ${rc}`);
-    meta.recv.push(server.expose(buf, meta.send[0].size, meta.send[0].flags));
+    const size = meta.send[0].size;
+    const b = inPlace ? entry : copyInto;
+    b.size = size;
+    if (inPlace) b.data = null;
+    meta.recv.push(b);
     if (server.recvBulksNow(meta) !== 0) throw new Error('recvBulks failed');
+    const got = (b.data as NonNullable<Bulk['data']>).ptr;
+    if (got[size - 1] !== 0x5a) throw new Error('wrong payload');
   }
+  server.release(meta);
 }
 
-/** Receives `count` raw 2-frame messages. */
+/** Receives `count` raw 2-frame messages, checking one byte of each. */
 async function receiveRaw(pull: Pull, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const frames = await pull.receive();
-    if (frames.length !== 2) throw new Error('raw message without 2 frames');
+    if (frames.length !== 2 || frames[1][frames[1].length - 1] !== 0x5a) throw new Error('raw message without 2 frames');
   }
 }
 
@@ -83,42 +104,57 @@ const servers = {
   'lbm-batch': await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { highWaterMark: HWM, linger: LINGER }),
 };
 const rawPort = Number((pull.lastEndpoint as string).split(':').pop());
-const senders: Record<Mode, Sender> = {
+const senders: Record<SenderMode, Sender> = {
   raw: await Sender.start('raw', rawPort),
   lbm: await Sender.start('lbm', servers.lbm.port as number),
   'lbm-batch': await Sender.start('lbm-batch', servers['lbm-batch'].port as number),
 };
 const buf = new Uint8Array(1 << 20);
 
-const bench = new Bench({ name: 'zmq', time: 300, iterations: 6, warmupIterations: 1, warmupTime: 0 });
-const shapes: Record<string, TaskShape> = {};
-const rows: RatioRow[] = [];
-const taskName = (mode: Mode, label: string): string => `${mode === 'raw' ? 'raw zeromq.js 2-frame' : mode === 'lbm' ? 'lightbeam send/recv' : 'lightbeam batched'} size=${label}`;
-for (const [label, size, count] of SIZES) {
-  for (const mode of MODES) {
-    const name = taskName(mode, label);
-    shapes[name] = { batch: count, bytesPerOp: size };
-    bench.add(name, async () => {
-      const sent = senders[mode].request(size, count);
-      if (mode === 'raw') await receiveRaw(pull, count);
-      else await receiveLightbeam(servers[mode], buf, count);
-      await sent;
-    });
-  }
-  rows.push({ label: `plain vs raw ${label}`, subject: taskName('lbm', label), peer: taskName('raw', label) });
-  rows.push({ label: `batched vs raw ${label}`, subject: taskName('lbm-batch', label), peer: taskName('raw', label) });
+/** One timed sample: messages per second of `count` messages of `size` bytes. */
+async function sample(c: Case, size: number, count: number): Promise<number> {
+  const mode = senderOf[c];
+  const t0 = performance.now();
+  const sent = senders[mode].request(size, count);
+  if (mode === 'raw') await receiveRaw(pull, count);
+  else await receiveLightbeam(servers[mode], buf, count, c === 'in place');
+  await sent;
+  return (count / (performance.now() - t0)) * 1000;
 }
 
-await bench.run();
-console.log(`${bench.name}: tcp loopback, separate sender process, HWM ${HWM}, Node ${process.version}`);
-const ratios = printRatioTable(bench, rows, shapes);
-const goals: Array<[string, number]> = [
-  ['plain vs raw 64KiB', 1.0],
-  ['plain vs raw 1MiB', 1.0],
-  ['batched vs raw 64B', 3.0],
-  ['batched vs raw 4KiB', 1.4],
-];
-for (const [label, goal] of goals) console.log(`${label}: ${ratios[label].toFixed(2)}x (goal >= ${goal}x: ${ratios[label] >= goal ? 'met' : 'NOT met'})`);
+console.log(`zmq: tcp loopback, separate sender processes, HWM ${HWM}, Node ${process.version}, ${ROUNDS} interleaved rounds, median (min-max)`);
+const results: BenchRowInput[] = [];
+const goals: Array<{ goal: string; measured: string; result: string }> = [];
+const GOALS: Partial<Record<string, Partial<Record<Case, number>>>> = {
+  '64B': { batched: 3 },
+  '4KiB': { batched: 1.4 },
+  '64KiB': { 'in place': 1, copy: 0.9 },
+  '1MiB': { 'in place': 1, copy: 0.9 },
+};
+for (const [label, size, count] of SIZES) {
+  // One warm-up sample per case, not recorded.
+  for (const c of CASES) await sample(c, size, Math.max(1, count >> 2));
+  const cases = Object.fromEntries(CASES.map((c) => [c, () => sample(c, size, count)])) as Record<Case, () => Promise<number>>;
+  const rates = await interleave(ROUNDS, cases);
+  const raw = summary(rates.raw);
+  const table = CASES.map((c) => {
+    const s = summary(rates[c]);
+    // Ratio per round (same round, same noise), then its median: ours / raw, above 1 = ours faster.
+    const ratio = summary(rates[c].map((r, i) => r / rates.raw[i]));
+    if (c !== 'raw') {
+      const goal = GOALS[label]?.[c];
+      if (goal !== undefined) goals.push({ goal: `${c} vs raw ${label} >= ${goal}x`, measured: fmtRange(ratio, 'x'), result: ratio.median >= goal ? 'met' : 'NOT met' });
+      results.push({ task: `recv ${c} transport=zmq size=${label}`, side: 'ours', impl: implOf[c], messageBytes: size, opsPerSec: s.median, bytesPerSec: s.median * size });
+    }
+    return { task: `${implOf[c]} size=${label}`, 'msgs/s': `${human(s.median)} (${human(s.min)}-${human(s.max)})`, 'bytes/s': human(s.median * size, 'B'), 'vs raw': c === 'raw' ? '' : fmtRange(ratio, 'x') };
+  });
+  results.push({ task: `raw zeromq.js 2-frame size=${label}`, side: 'peer', impl: implOf.raw, messageBytes: size, opsPerSec: raw.median, bytesPerSec: raw.median * size, ratio: summary(rates['in place'].map((r, i) => r / rates.raw[i])).median });
+  console.log(`\n${label}`);
+  console.table(table);
+}
+console.log('\ngoals (ratio above 1: Lightbeam faster):');
+console.table(goals);
+await writeBenchResult('zmq', results);
 
 for (const s of Object.values(senders)) s.stop();
 pull.close();

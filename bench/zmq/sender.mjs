@@ -28,9 +28,10 @@ if (mode === 'raw') {
   const wait = { timeoutMs: 60_000 };
   sendBatch = async (size, count) => {
     const payload = Buffer.alloc(size, 0x5a);
+    // One meta for the whole batch, as the raw sender reuses its header frame.
+    const meta = new LbmMeta();
+    meta.send.push(client.expose(payload, size, BULK_XFER));
     for (let i = 0; i < count; i++) {
-      const meta = new LbmMeta();
-      meta.send.push(client.expose(payload, size, BULK_XFER));
       const rc = await client.send(meta, wait);
       if (rc !== 0) throw new Error(`send failed: ${rc}`);
     }
