@@ -182,6 +182,15 @@ export abstract class Server {
   }
 
   /**
+   * Supplies a message that is ready now, or `EAGAIN`, synchronously; only called when
+   * {@link Server.receivesSynchronously} is true. A transport may wait briefly without yielding
+   * (spin) before it answers `EAGAIN`. The default is `receive` without waiting.
+   */
+  protected receiveSoon(): IncomingMessage | number {
+    return this.receive(NO_WAIT) as IncomingMessage | number;
+  }
+
+  /**
    * Supplies the next message, blocking the thread up to `timeoutMs`; transports that cannot
    * block keep this default.
    *
@@ -218,7 +227,7 @@ export abstract class Server {
       this.receiving = true;
       let got: IncomingMessage | number;
       try {
-        got = this.receive(NO_WAIT) as IncomingMessage | number;
+        got = this.receiveSoon();
       } catch (err) {
         return Promise.reject(err);
       } finally {

@@ -15,6 +15,9 @@ import type { ShmMemory } from './shm-memory.js';
 import type { Pointer } from '@lightbeam/core';
 import { makePointer } from '@lightbeam/core';
 
+/** A receive that must not wait. */
+const NO_WAIT: WaitSpec = Object.freeze({ deadline: 0, signal: undefined });
+
 /** Options of a shared-memory server. */
 export interface ShmServerOptions extends ServerOptions {
   /**
@@ -57,6 +60,8 @@ export interface ShmServerOptions extends ServerOptions {
 const STUCK_RECHECK_MS = 50;
 /** Spins that found nothing before the adaptive spin switches itself off. */
 const IDLE_SPINS_BEFORE_PARKING = 3;
+/** A park that a message ends within this many ms switches the adaptive spin back on. */
+const REWARM_PARK_MS = 1;
 /**
  * Empty no-wait polls between two checks for an abandoned head slot: the check reads the tail,
  * a line every producer writes, so a poll loop must not pay it on every miss.
@@ -94,7 +99,12 @@ export class ShmServer extends Server {
   private readonly memory: ShmMemory;
   private readonly u8: Uint8Array;
   private readonly dv: DataView;
-  private readonly spinNs: bigint;
+  /** How long a receive spins on an empty ring before parking, in ms (0: never). */
+  private readonly spinMs: number;
+  /** Set by a spin that found nothing, so the park that follows does not spin again. */
+  private spunAlready = false;
+  /** When this server last bumped its heartbeat from a blocking receive (`performance.now()`). */
+  private lastBeat = 0;
   private readonly heartbeatMs: number;
   private idleSpins = 0;
   /** Empty no-wait polls left before the next abandoned-slot check. */
@@ -168,7 +178,7 @@ export class ShmServer extends Server {
     this.ring = ring;
     this.u8 = new Uint8Array(ring.buffer);
     this.dv = new DataView(ring.buffer);
-    this.spinNs = BigInt(Math.round((options.spinUs ?? 20) * 1000));
+    this.spinMs = Math.max(0, (options.spinUs ?? 20) / 1000);
     this.stuckSlotMs = options.stuckSlotMs ?? 2000;
     this.generation = ring.bind(threadId);
     this.heartbeatMs = options.heartbeatMs ?? 200;
@@ -241,47 +251,79 @@ export class ShmServer extends Server {
       const next = this.ring.peek();
       return next >= 0 ? this.taken(this.takeSlot(next), spec) : EAGAIN;
     }
-    if (this.spinNs > 0n && this.idleSpins < IDLE_SPINS_BEFORE_PARKING) {
-      const until = process.hrtime.bigint() + this.spinNs;
-      while (process.hrtime.bigint() < until) {
-        const at = this.ring.peek();
-        if (at >= 0) {
-          // The spin paid off: traffic is flowing, so keep spinning next time.
-          this.idleSpins = 0;
-          return this.taken(this.takeSlot(at), spec);
-        }
-      }
-      this.idleSpins++;
+    if (!this.spunAlready) {
+      const at = this.spin();
+      if (at >= 0) return this.taken(this.takeSlot(at), spec);
     }
+    this.spunAlready = false;
     return this.park(spec);
+  }
+
+  /**
+   * A message ready now or after a short spin, without a promise: lets `waitMetadata` answer a
+   * busy pipeline synchronously. A spin that found nothing makes the park that follows skip its
+   * own.
+   */
+  protected override receiveSoon(): IncomingMessage | number {
+    const r = this.receive(NO_WAIT) as IncomingMessage | number;
+    if (r !== EAGAIN) return r;
+    const at = this.spin();
+    if (at < 0) {
+      this.spunAlready = true;
+      return EAGAIN;
+    }
+    const got = this.takeSlot(at);
+    return got === REGION_PENDING ? this.regionNotYet() : got;
+  }
+
+  /**
+   * Spins on an empty ring for up to `spinUs` and returns the payload offset of a message that
+   * arrived, or -1. Adaptive: after a few spins that found nothing it stops spinning until a
+   * message is seen again; a spin that finds one keeps it on.
+   */
+  private spin(): number {
+    if (this.spinMs === 0 || this.idleSpins >= IDLE_SPINS_BEFORE_PARKING) return -1;
+    const ring = this.ring;
+    const until = performance.now() + this.spinMs;
+    for (let i = 1; ; i++) {
+      const at = ring.peek();
+      if (at >= 0) {
+        this.idleSpins = 0;
+        return at;
+      }
+      // The clock only every 32 polls: reading it costs more than a poll.
+      if ((i & 31) === 0 && performance.now() >= until) break;
+    }
+    this.idleSpins++;
+    return -1;
   }
 
   protected override receiveBlocking(timeoutMs: number): IncomingMessage | number {
     if (this.outstanding.length >= this.maxUnreleased) return this.refuseUnreleased();
     const ring = this.ring;
     const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
-    let spun = this.spinNs === 0n;
+    let off = ring.peek();
+    if (off < 0) off = this.spin();
     for (;;) {
-      const off = ring.peek();
       if (off >= 0) {
         const r = this.takeSlot(off);
         return r === REGION_PENDING ? this.regionNotYet() : r;
       }
       if (this.closed) return ESHUTDOWN;
       if (ring.generation !== this.generation || ring.state !== RING_OPEN) return ECONNRESET;
-      if (!spun) {
-        spun = true;
-        const until = process.hrtime.bigint() + this.spinNs;
-        while (process.hrtime.bigint() < until) if (ring.peek() >= 0) break;
-        continue;
-      }
-      if (this.skipAbandonedSlot()) continue;
-      const left = deadline - performance.now();
+      const now = performance.now();
+      const left = deadline - now;
       if (left <= 0) return ETIMEDOUT;
-      // This thread's timers cannot run while it blocks: prove it alive here, and wake at least
-      // once per heartbeat to do it again (and to re-check a claimed-but-unpublished head slot).
-      ring.beat();
+      // This thread's timers cannot run while it blocks: prove it alive here (at most twice per
+      // period), and wake at least once per heartbeat to do it again.
+      if (now - this.lastBeat >= this.heartbeatMs / 2) {
+        ring.beat();
+        this.lastBeat = now;
+      }
       ring.waitForDataSync(Math.min(left, this.stuckHead >= 0 ? STUCK_RECHECK_MS : this.heartbeatMs));
+      off = ring.peek();
+      // Woken without a message (timeout, state change): a claimed slot may have been abandoned.
+      if (off < 0 && this.skipAbandonedSlot()) off = ring.peek();
     }
   }
 
@@ -307,19 +349,28 @@ export class ShmServer extends Server {
     if (signal !== undefined && signal !== this.watched) this.watch(signal);
     this.deadlineHit = false;
     this.parkDeadline = spec.deadline;
+    let woken = false;
+    let parkedAt = 0;
     // A pending Atomics.waitAsync does not keep the event loop alive: hold the heartbeat timer
     // ref'd while parked, so a thread whose only work is waiting for a message stays up.
     this.heartbeat.ref();
     try {
       for (;;) {
         const off = this.ring.peek();
-        if (off >= 0) return this.taken(this.takeSlot(off), spec);
+        if (off >= 0) {
+          // Woken by a message soon after parking: traffic flows again, so spin again next time
+          // (the spin had been switched off by misses while the stream paused).
+          if (woken && performance.now() - parkedAt < REWARM_PARK_MS) this.idleSpins = 0;
+          return this.taken(this.takeSlot(off), spec);
+        }
         if (this.closed) return ESHUTDOWN;
         // The channel was taken over by a newer server, or a watcher marked it dead: this server
         // no longer receives from it.
         if (this.ring.generation !== this.generation || this.ring.state !== RING_OPEN) return ECONNRESET;
         if (signal?.aborted) return ECANCELED;
-        if (this.skipAbandonedSlot()) continue;
+        // Only after a wake that brought no message: before the first park the heartbeat watches
+        // for an abandoned slot (it interrupts the park when it sees one).
+        if (woken && this.skipAbandonedSlot()) continue;
         if (this.deadlineHit) return ETIMEDOUT;
         if (spec.deadline !== Infinity) {
           const left = remainingMs(spec);
@@ -328,8 +379,10 @@ export class ShmServer extends Server {
           if (this.timerAt > spec.deadline) this.armDeadline(left);
         }
         this.parked = true;
+        if (!woken) parkedAt = performance.now();
         await this.ring.waitForData(this.stuckHead >= 0 ? STUCK_RECHECK_MS : Infinity);
         this.parked = false;
+        woken = true;
       }
     } finally {
       this.parked = false;
@@ -386,7 +439,7 @@ export class ShmServer extends Server {
     const msg = this.pool.pop() ?? new ShmIncoming(this.memory, this.owner, ring.payloadBytes);
     // Copy out so the slot is free for producers while the caller still holds the message; the
     // whole payload in one memcpy from a view made once per slot.
-    msg.copy.set(this.slotView(off));
+    msg.copy.set(this.slotView(off, len));
     const env = msg.env;
     const ok = env.parse(msg.copyDv, SLOT_PREFIX_BYTES, len - SLOT_PREFIX_BYTES);
     if (ok && this.refersToPendingRegion(msg.copyDv, env)) {
@@ -403,12 +456,15 @@ export class ShmServer extends Server {
     return msg;
   }
 
-  /** The payload of the slot whose payload starts at `off`, as a view made once. */
-  private slotView(off: number): Uint8Array {
+  /**
+   * The first `len` payload bytes of the slot whose payload starts at `off`, as a view kept per
+   * slot while messages there keep that length (a stream's messages usually do).
+   */
+  private slotView(off: number, len: number): Uint8Array {
     const index = ((off - this.ring.base - RING_HEADER_BYTES) / this.ring.slotBytes) | 0;
-    let v = this.slotViews[index];
-    if (v === undefined) this.slotViews[index] = v = new Uint8Array(this.ring.buffer, off, this.ring.payloadBytes);
-    return v;
+    const v = this.slotViews[index];
+    if (v !== undefined && v.byteLength === len) return v;
+    return (this.slotViews[index] = new Uint8Array(this.ring.buffer, off, len));
   }
 
   private takeBlock(off: number): IncomingMessage | number {
