@@ -110,7 +110,9 @@ export class FileReceiver {
     const t = this.transfer(meta);
     const problem = checkMessage(meta, this.maxMessageBytes);
     if (problem !== null) {
-      // No recv entries: the server drops the message's data without reading it.
+      // The recv vector still holds the wire's entries, which a hostile sender may mark BULK_XFER
+      // with no buffer behind them: clear it, so the server drops the data without reading it.
+      meta.recv = [];
       await this.server.recvBulks(meta);
       this.refuse(t, { path: '(message)', reason: problem });
       return meta.final ? this.finish(t) : null;
