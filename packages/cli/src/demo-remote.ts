@@ -70,7 +70,13 @@ export async function runDemoRemote(opts: DemoRemoteOptions): Promise<void> {
       throw new CliError(`demo-remote: cannot bind the bridge: ${(err as Error).message}`);
     }
     const hello = { bridgePort: bridge.port as number, baselinePort: portOf(pull.lastEndpoint), pid: process.pid };
-    opts.log(`lightbeam demo-remote ready: control port ${controlPort}, bridge port ${hello.bridgePort}, baseline port ${hello.baselinePort}`);
+    opts.log(
+      `lightbeam demo-remote ready: control port ${controlPort}, bridge port ${hello.bridgePort}, baseline port ${hello.baselinePort} ` +
+        `(bound ${control.lastEndpoint}, ${bridge.endpoint}, ${pull.lastEndpoint})`,
+    );
+    if (!isLoopback(opts.host)) {
+      opts.log(`warning: listening beyond loopback on ${opts.host} without authentication: any host that reaches these ports can send to them`);
+    }
     const stop = new AbortController();
     opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
     const loops = [shmLoop(results, runs, stop.signal), baselineLoop(pull, runs, stop.signal)];
@@ -141,6 +147,9 @@ async function shmLoop(server: Server, runs: Partial<Record<RunName, Verifier>>,
     const now = sharedNowMs();
     // The staged XFER bytes, read in place in this process's slab; recvBulks then releases them.
     runs.shm?.check(meta.seq, meta.key, meta.checksum, meta.send[0]?.data?.ptr ?? null, now - meta.sentAt);
+    // Nothing is copied out (the check read the staged bytes in place): drop the recv entries the
+    // sender put on the wire, which may claim BULK_XFER with no buffer here, and release the message.
+    meta.recv.length = 0;
     await server.recvBulks(meta);
   }
 }
@@ -158,6 +167,11 @@ async function baselineLoop(pull: Pull, runs: Partial<Record<RunName, Verifier>>
     if (h === null) continue;
     runs.baseline?.check(h.seq, h.key, h.checksum, frames[1], now - h.sentAt);
   }
+}
+
+/** True for addresses only this host can reach (127.0.0.0/8, ::1, localhost). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 async function bindOrThrow(socket: Reply | Pull, url: string, what: string): Promise<void> {
