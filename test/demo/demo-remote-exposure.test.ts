@@ -1,8 +1,9 @@
 /**
  * Issue #13 item 6: `lightbeam demo-remote` without `--listen` binds loopback only (it used to bind
  * 0.0.0.0 on ports 9700-9702, with no authentication); a wider bind is asked for and warned about.
- * And what reaches its bridge port from outside cannot stop it: a message whose recv vector claims
- * BULK_XFER is dropped and the next demo run still verifies everything.
+ * And what reaches its ports from outside cannot stop it: a message whose recv vector claims
+ * BULK_XFER is dropped and the next demo run still verifies everything; a frame larger than a port
+ * ever needs is dropped by ZeroMQ before it is read (item 2).
  */
 import { connect } from 'node:net';
 import { createServer } from 'node:net';
@@ -11,7 +12,8 @@ import { expect } from 'chai';
 import { BULK_XFER, encodeMeta } from '@lightbeam/core';
 import { DemoMeta, RESULTS_CHANNEL } from '@lightbeam/cli';
 import { encodeRoute } from '@lightbeam/zmq-bridge';
-import { Push } from 'zeromq';
+import { Dealer, Push } from 'zeromq';
+import { sendAndSeeDropped } from '../zmq/support/dropped.js';
 import { CliProcess, freePort, runCli } from '../cli/support/run-cli.js';
 
 const DEFAULT_PORTS = [9700, 9701, 9702];
@@ -73,6 +75,17 @@ describe('lightbeam demo-remote exposure (issue #13 item 6)', function () {
     procs.push(remote);
     await remote.waitForStdout(/ready: control port/);
     await remote.waitForStdout(/^warning: listening beyond loopback on 0\.0\.0\.0 without authentication/);
+  });
+
+  it('has ZeroMQ drop frames larger than each port needs, before reading them (issue #13 item 2)', async () => {
+    const remote = new CliProcess(['demo-remote', '--listen', '127.0.0.1:0', '--once']);
+    procs.push(remote);
+    const ready = await remote.waitForStdout(/ready: control port/);
+    const [control, bridge, baseline] = /control port (\d+), bridge port (\d+), baseline port (\d+)/.exec(ready)!.slice(1).map(Number);
+    const big = new Uint8Array(9 * 1024 * 1024);
+    expect(await sendAndSeeDropped(new Dealer({ linger: 0 }), `tcp://127.0.0.1:${control}`, [new Uint8Array(0), big]), 'control').to.equal(true);
+    expect(await sendAndSeeDropped(new Push({ linger: 0 }), `tcp://127.0.0.1:${bridge}`, [encodeRoute(RESULTS_CHANNEL), big]), 'bridge').to.equal(true);
+    expect(await sendAndSeeDropped(new Push({ linger: 0 }), `tcp://127.0.0.1:${baseline}`, [new Uint8Array(20), big]), 'baseline').to.equal(true);
   });
 
   it('drops a message to its bridge whose recv vector claims BULK_XFER, and verifies the next run', async () => {

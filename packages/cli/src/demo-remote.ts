@@ -16,8 +16,9 @@ import { MemoryManager } from '@lightbeam/shm';
 import { Bridge } from '@lightbeam/zmq-bridge';
 import { Pull, Reply } from 'zeromq';
 import { CliError } from './cli-error.js';
+import { CONTROL_MAX_MESSAGE_BYTES } from './demo-control.js';
 import type { ControlReply, ControlRequest, RunName } from './demo-control.js';
-import { DemoMeta, decodeBaselineHeader, sharedNowMs } from './demo-payload.js';
+import { DemoMeta, MAX_DEMO_SIZE, decodeBaselineHeader, sharedNowMs } from './demo-payload.js';
 import { Verifier } from './demo-verifier.js';
 
 /** The shm channel the bridge delivers into on this side. */
@@ -51,8 +52,9 @@ const tcp = (host: string, port: number): string => `tcp://${host.includes(':') 
 export async function runDemoRemote(opts: DemoRemoteOptions): Promise<void> {
   const manager = MemoryManager.current() ?? MemoryManager.create({ regionBytes: opts.regionBytes });
   const runs: Partial<Record<RunName, Verifier>> = {};
-  const control = new Reply({ linger: 0 });
-  const pull = new Pull({ linger: 0 });
+  // Every receiving socket bounds its frames: ZeroMQ drops a larger one before reading it.
+  const control = new Reply({ linger: 0, maxMessageSize: CONTROL_MAX_MESSAGE_BYTES });
+  const pull = new Pull({ linger: 0, maxMessageSize: MAX_DEMO_SIZE });
   let bridge: Bridge | null = null;
   let results: Server | null = null;
   try {
@@ -64,6 +66,7 @@ export async function runDemoRemote(opts: DemoRemoteOptions): Promise<void> {
       bridge = await Bridge.create({
         listen: tcp(opts.host, opts.port === 0 ? 0 : opts.port + 1),
         acceptChannels: [RESULTS_CHANNEL],
+        maxMessageBytes: MAX_DEMO_SIZE,
         onUndelivered: (r) => opts.log(`bridge could not deliver a message: ${r.reason}`),
       });
     } catch (err) {

@@ -10,9 +10,25 @@ import '@lightbeam/zmq-bridge';
 import { CliError } from './cli-error.js';
 import { FileBatchMeta } from './file-meta.js';
 import type { TransferReport } from './file-receiver.js';
-import { FileReceiver } from './file-receiver.js';
+import { DEFAULT_RECV_MESSAGE_BYTES, FileReceiver } from './file-receiver.js';
 import type { Progress } from './progress.js';
 import { formatBytes } from './progress.js';
+
+/**
+ * Room for the metadata frame of a `lightbeam send` message (at most 256 pieces, each with a path
+ * of up to 4096 bytes and 56 bytes of fixed fields, plus the bulk descriptors), rounded up.
+ */
+const METADATA_FRAME_BYTES = 2 * 1024 * 1024;
+
+/**
+ * `ZMQ_MAXMSGSIZE` of the receiving socket. ZeroMQ bounds each frame (not a message's sum) and
+ * disconnects a peer whose frame header announces more, before allocating anything for it, so a
+ * frame beyond the data bound never reaches memory; what a message carries in total is checked
+ * by the receiver once its metadata is in, before any data is read.
+ */
+function frameLimit(maxMessageBytes: number): number {
+  return Math.max(maxMessageBytes, METADATA_FRAME_BYTES);
+}
 
 /** Options of {@link receiveFiles}. */
 export interface ReceiveFilesOptions {
@@ -26,7 +42,11 @@ export interface ReceiveFilesOptions {
   count?: number;
   /** Stop after this long without a message. */
   timeoutMs?: number;
-  /** Refuse messages carrying more data than this. */
+  /**
+   * Refuse messages carrying more data than this; ZeroMQ drops any single frame above it (or
+   * above 2 MiB, the room kept for metadata) before reading it.
+   * @defaultValue 268435456 (256 MiB)
+   */
   maxMessageBytes?: number;
   /** Print each finished transfer as one JSON line. */
   json: boolean;
@@ -49,7 +69,9 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
   const where = `${opts.host}:${opts.port}`;
   let server: Server;
   try {
-    server = await TransportFactory.getServer(opts.host, Transport.kZeroMq, 'tcp', opts.port);
+    server = await TransportFactory.getServer(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
+      maxMessageSize: frameLimit(opts.maxMessageBytes ?? DEFAULT_RECV_MESSAGE_BYTES),
+    });
   } catch (err) {
     if (err instanceof LightbeamError && err.code === 'ERR_LBM_BIND') {
       const reason = err.errno === EADDRINUSE || /in use/i.test(err.message) ? 'address already in use' : err.message;

@@ -81,6 +81,15 @@ export interface BridgeOptions {
    * @defaultValue 1000
    */
   drainMs?: number;
+  /**
+   * `ZMQ_MAXMSGSIZE` of the ingress: a peer that sends a frame larger than this is disconnected
+   * by ZeroMQ while reading its header, before any memory is allocated for it (the message never
+   * reaches the bridge). The bound applies to each frame of a multipart message; -1 lifts it.
+   * A legitimate message with a larger XFER bulk is lost the same way, so keep it above the
+   * largest bulk your workers send.
+   * @defaultValue 268435456 (256 MiB)
+   */
+  maxMessageBytes?: number;
   /** `ZMQ_RECONNECT_IVL` of the egress, in ms. @defaultValue 100 */
   reconnectInterval?: number;
   /** Decoding limits for incoming metadata frames. */

@@ -34,6 +34,8 @@ import { MAX_ROUTE_NAME_BYTES } from './bridge-route.js';
 export const DEFAULT_BRIDGE_TIMEOUT_MS = 5000;
 /** Default {@link BridgeOptions.drainMs}. */
 export const DEFAULT_BRIDGE_DRAIN_MS = 1000;
+/** Default {@link BridgeOptions.maxMessageBytes}: 256 MiB per frame. */
+export const DEFAULT_BRIDGE_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 /**
  * A bridge between this host's shared memory and a peer's, with an egress (`peer` and
@@ -89,6 +91,7 @@ export class Bridge {
     const sendTimeoutMs = intOption('sendTimeoutMs', options.sendTimeoutMs, DEFAULT_BRIDGE_TIMEOUT_MS, 0);
     const deliverTimeoutMs = intOption('deliverTimeoutMs', options.deliverTimeoutMs, DEFAULT_BRIDGE_TIMEOUT_MS, 0);
     const reconnectInterval = intOption('reconnectInterval', options.reconnectInterval, DEFAULT_RECONNECT_INTERVAL_MS, -1);
+    const maxMessageSize = intOption('maxMessageBytes', options.maxMessageBytes, DEFAULT_BRIDGE_MAX_MESSAGE_BYTES, -1);
     let bridge: Bridge | null = null;
     const report = (r: UndeliveredReport): void => bridge?.record(r);
     const ingress =
@@ -99,6 +102,7 @@ export class Bridge {
             server: {
               highWaterMark: hwm,
               linger: drainMs,
+              maxMessageSize,
               limits: options.limits,
               context: options.context,
               curve: options.curve === undefined ? undefined : { secretKey: options.curve.secretKey, publicKey: options.curve.publicKey },

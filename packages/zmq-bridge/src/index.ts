@@ -20,7 +20,7 @@ export {
 } from './zmq-options.js';
 export { SEND_SLICE_MS } from './socket-sender.js';
 export { registerZeroMq, zeroMqProvider } from './register.js';
-export { Bridge, DEFAULT_BRIDGE_DRAIN_MS, DEFAULT_BRIDGE_TIMEOUT_MS } from './bridge.js';
+export { Bridge, DEFAULT_BRIDGE_DRAIN_MS, DEFAULT_BRIDGE_MAX_MESSAGE_BYTES, DEFAULT_BRIDGE_TIMEOUT_MS } from './bridge.js';
 export type { BridgeCurve, BridgeEndpoint, ChannelRoute, BridgeOptions, UndeliveredReport } from './bridge-options.js';
 export { parseEndpoint } from './bridge-options.js';
 export type { BridgeStats, EgressStats, IngressStats } from './bridge-stats.js';

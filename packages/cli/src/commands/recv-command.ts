@@ -35,7 +35,11 @@ export const recvCommand: SubcommandModule = {
       .requiredOption('--out <dir>', 'output folder (created if missing)')
       .option('--count <n>', 'exit after this many transfers (one per "lightbeam send" run)')
       .option('--timeout-ms <ms>', 'give up after this long without a message')
-      .option('--max-message-bytes <n>', 'refuse messages carrying more data than this', String(DEFAULT_RECV_MESSAGE_BYTES))
+      .option(
+        '--max-message-bytes <n>',
+        'refuse messages carrying more data than this; a larger single frame is dropped by ZeroMQ before it is read',
+        String(DEFAULT_RECV_MESSAGE_BYTES),
+      )
       .option('--json', 'print one JSON line per finished transfer instead of the text summary')
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (opts: RecvOpts) => {
