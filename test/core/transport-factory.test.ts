@@ -89,6 +89,12 @@ describe('TransportFactory', () => {
     await server.close();
   });
 
+  it('passes port 0 through to the provider (an ephemeral port), not the default 8192', async () => {
+    const server = await TransportFactory.getServer('127.0.0.1', TEST_ID, 'tcp', 0);
+    expect(seen).to.deep.equal([['server', { addr: '127.0.0.1', protocol: 'tcp', port: 0, options: {} }]]);
+    await server.close();
+  });
+
   it('passes an explicit protocol, port and options through unchanged', async () => {
     const server = await TransportFactory.getServer('lb', TEST_ID, 'ipc', 65535, { hwm: 5 });
     expect(seen).to.deep.equal([['server', { addr: 'lb', protocol: 'ipc', port: 65535, options: { hwm: 5 } }]]);

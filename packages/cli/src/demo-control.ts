@@ -7,6 +7,12 @@ import { Request } from 'zeromq';
 import { CliError } from './cli-error.js';
 import type { RunExpectation, RunVerdict } from './demo-verifier.js';
 
+/**
+ * `ZMQ_MAXMSGSIZE` of both ends of the control link: its JSON messages are a few hundred bytes,
+ * so anything far larger is no control message and is dropped by ZeroMQ unread.
+ */
+export const CONTROL_MAX_MESSAGE_BYTES = 64 * 1024;
+
 /** The two workloads of a demo run. */
 export type RunName = 'shm' | 'baseline';
 
@@ -45,7 +51,7 @@ export class ControlClient {
     private readonly timeoutMs: number,
   ) {
     // linger 0: a control request nobody answers must not hold the process at exit.
-    this.socket = new Request({ linger: 0, sendTimeout: timeoutMs });
+    this.socket = new Request({ linger: 0, sendTimeout: timeoutMs, maxMessageSize: CONTROL_MAX_MESSAGE_BYTES });
     this.socket.connect(`tcp://${host.includes(':') ? `[${host}]` : host}:${port}`);
   }
 

@@ -44,6 +44,9 @@ export class DemoMeta extends LbmMeta {
   }
 }
 
+/** Largest `--size`: the far side's default shared memory holds its ring of payloads this big. */
+export const MAX_DEMO_SIZE = 8 << 20;
+
 /** Bytes of the header frame of a baseline (raw zeromq.js) message. */
 export const BASELINE_HEADER_BYTES = 20;
 

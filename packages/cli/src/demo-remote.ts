@@ -16,8 +16,9 @@ import { MemoryManager } from '@lightbeam/shm';
 import { Bridge } from '@lightbeam/zmq-bridge';
 import { Pull, Reply } from 'zeromq';
 import { CliError } from './cli-error.js';
+import { CONTROL_MAX_MESSAGE_BYTES } from './demo-control.js';
 import type { ControlReply, ControlRequest, RunName } from './demo-control.js';
-import { DemoMeta, decodeBaselineHeader, sharedNowMs } from './demo-payload.js';
+import { DemoMeta, MAX_DEMO_SIZE, decodeBaselineHeader, sharedNowMs } from './demo-payload.js';
 import { Verifier } from './demo-verifier.js';
 
 /** The shm channel the bridge delivers into on this side. */
@@ -51,8 +52,9 @@ const tcp = (host: string, port: number): string => `tcp://${host.includes(':') 
 export async function runDemoRemote(opts: DemoRemoteOptions): Promise<void> {
   const manager = MemoryManager.current() ?? MemoryManager.create({ regionBytes: opts.regionBytes });
   const runs: Partial<Record<RunName, Verifier>> = {};
-  const control = new Reply({ linger: 0 });
-  const pull = new Pull({ linger: 0 });
+  // Every receiving socket bounds its frames: ZeroMQ drops a larger one before reading it.
+  const control = new Reply({ linger: 0, maxMessageSize: CONTROL_MAX_MESSAGE_BYTES });
+  const pull = new Pull({ linger: 0, maxMessageSize: MAX_DEMO_SIZE });
   let bridge: Bridge | null = null;
   let results: Server | null = null;
   try {
@@ -64,13 +66,20 @@ export async function runDemoRemote(opts: DemoRemoteOptions): Promise<void> {
       bridge = await Bridge.create({
         listen: tcp(opts.host, opts.port === 0 ? 0 : opts.port + 1),
         acceptChannels: [RESULTS_CHANNEL],
+        maxMessageBytes: MAX_DEMO_SIZE,
         onUndelivered: (r) => opts.log(`bridge could not deliver a message: ${r.reason}`),
       });
     } catch (err) {
       throw new CliError(`demo-remote: cannot bind the bridge: ${(err as Error).message}`);
     }
     const hello = { bridgePort: bridge.port as number, baselinePort: portOf(pull.lastEndpoint), pid: process.pid };
-    opts.log(`lightbeam demo-remote ready: control port ${controlPort}, bridge port ${hello.bridgePort}, baseline port ${hello.baselinePort}`);
+    opts.log(
+      `lightbeam demo-remote ready: control port ${controlPort}, bridge port ${hello.bridgePort}, baseline port ${hello.baselinePort} ` +
+        `(bound ${control.lastEndpoint}, ${bridge.endpoint}, ${pull.lastEndpoint})`,
+    );
+    if (!isLoopback(opts.host)) {
+      opts.log(`warning: listening beyond loopback on ${opts.host} without authentication: any host that reaches these ports can send to them`);
+    }
     const stop = new AbortController();
     opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
     const loops = [shmLoop(results, runs, stop.signal), baselineLoop(pull, runs, stop.signal)];
@@ -141,6 +150,9 @@ async function shmLoop(server: Server, runs: Partial<Record<RunName, Verifier>>,
     const now = sharedNowMs();
     // The staged XFER bytes, read in place in this process's slab; recvBulks then releases them.
     runs.shm?.check(meta.seq, meta.key, meta.checksum, meta.send[0]?.data?.ptr ?? null, now - meta.sentAt);
+    // Nothing is copied out (the check read the staged bytes in place): drop the recv entries the
+    // sender put on the wire, which may claim BULK_XFER with no buffer here, and release the message.
+    meta.recv.length = 0;
     await server.recvBulks(meta);
   }
 }
@@ -158,6 +170,11 @@ async function baselineLoop(pull: Pull, runs: Partial<Record<RunName, Verifier>>
     if (h === null) continue;
     runs.baseline?.check(h.seq, h.key, h.checksum, frames[1], now - h.sentAt);
   }
+}
+
+/** True for addresses only this host can reach (127.0.0.0/8, ::1, localhost). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 async function bindOrThrow(socket: Reply | Pull, url: string, what: string): Promise<void> {

@@ -3,6 +3,12 @@
  * anything, receives the pieces, writes each file through a temporary name, verifies its
  * SHA-256, and only then gives it its real name. A refused file or message is reported and
  * skipped; the receiver stays up for the next message.
+ *
+ * What a sender can make it hold is bounded (receiver-limits.ts): a file is opened only when its
+ * data is in hand, so a file whose pieces all come in one message holds a handle only while it is
+ * written; files left unfinished between messages, and transfers in progress, are capped (the
+ * transfer silent the longest gives way) and expire when silent, and whatever a transfer leaves
+ * behind (handles, `.lbpart` files) is closed and removed when it is abandoned.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Hash } from 'node:crypto';
@@ -14,10 +20,9 @@ import { isXfer, strerror } from '@lightbeam/core';
 import { toHex } from './file-hash.js';
 import type { FileBatchMeta, FileEntry } from './file-meta.js';
 import { SHA256_BYTES } from './file-meta.js';
+import type { ReceiverLimits } from './receiver-limits.js';
+import { MAX_REFUSALS_KEPT, resolveReceiverLimits } from './receiver-limits.js';
 import { UnsafePathError, prepareTarget } from './safe-path.js';
-
-/** Default bound of the data one message may carry before it is refused unread. */
-export const DEFAULT_RECV_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 /** A file received and verified. */
 export interface ReceivedFile {
@@ -49,6 +54,10 @@ export interface TransferReport {
   refused: RefusedFile[];
   /** Bytes written. */
   bytes: number;
+  /** Refusals beyond the ones kept in `refused` (reported, but not kept). */
+  refusedNotKept?: number;
+  /** Why the transfer ended before its final message, if it did (idle, limits, shutdown). */
+  abandoned?: string;
 }
 
 /** Callbacks of a {@link FileReceiver}. */
@@ -59,13 +68,16 @@ export interface ReceiverEvents {
   onRefused(file: RefusedFile): void;
   /** Data arrived: bytes received so far in this transfer, and the announced total. */
   onBytes(transferId: string, bytes: number, total: number): void;
+  /** A transfer ended before its final message (`report.abandoned` says why). */
+  onAbandoned(report: TransferReport): void;
 }
 
 interface OpenFile {
   entry: FileEntry;
   target: string;
   temp: string;
-  handle: FileHandle;
+  /** Opened when the first piece's data is in hand; `null` before (and after close). */
+  handle: FileHandle | null;
   hash: Hash;
   written: number;
 }
@@ -75,6 +87,9 @@ interface Transfer {
   announced: number;
   total: number;
   bytes: number;
+  /** `performance.now()` of its last message. */
+  lastActive: number;
+  /** Files started and not finished, by path. */
   open: Map<string, OpenFile>;
   /** Paths refused in this transfer: their later pieces are discarded without another report. */
   refusedPaths: Set<string>;
@@ -86,20 +101,37 @@ type Slot = { kind: 'file'; file: OpenFile } | { kind: 'discard' };
 
 /** Receives file-transfer messages from a server into one output folder. */
 export class FileReceiver {
+  /** Transfers in progress, least recently active first (a message moves its transfer to the end). */
   private readonly transfers = new Map<string, Transfer>();
+  private readonly limits: ReceiverLimits;
+  /** File handles open now, over every transfer. */
+  private handles = 0;
 
   /**
    * @param server - where messages come from
    * @param root - output folder, already created and resolved with `realpath`
    * @param events - reports
-   * @param maxMessageBytes - larger messages are refused without reading their data
+   * @param limits - bounds on messages, open files, transfers and silence (see {@link ReceiverLimits})
+   * @throws RangeError for a limit that is not a positive integer
    */
   constructor(
     private readonly server: Server,
     private readonly root: string,
     private readonly events: ReceiverEvents,
-    private readonly maxMessageBytes = DEFAULT_RECV_MESSAGE_BYTES,
-  ) {}
+    limits: Partial<ReceiverLimits> = {},
+  ) {
+    this.limits = resolveReceiverLimits(limits);
+  }
+
+  /** Transfers in progress. */
+  get transfersInProgress(): number {
+    return this.transfers.size;
+  }
+
+  /** File handles open now (files started and not finished). */
+  get openFiles(): number {
+    return this.handles;
+  }
 
   /**
    * Handles one message whose metadata was just received into `meta`.
@@ -107,10 +139,12 @@ export class FileReceiver {
    * @returns the transfer's report when this was its final message, else `null`
    */
   async handle(meta: FileBatchMeta): Promise<TransferReport | null> {
-    const t = this.transfer(meta);
-    const problem = checkMessage(meta, this.maxMessageBytes);
+    const t = await this.transfer(meta);
+    const problem = checkMessage(meta, this.limits.maxMessageBytes);
     if (problem !== null) {
-      // No recv entries: the server drops the message's data without reading it.
+      // The recv vector still holds the wire's entries, which a hostile sender may mark BULK_XFER
+      // with no buffer behind them: clear it, so the server drops the data without reading it.
+      meta.recv = [];
       await this.server.recvBulks(meta);
       this.refuse(t, { path: '(message)', reason: problem });
       return meta.final ? this.finish(t) : null;
@@ -144,21 +178,72 @@ export class FileReceiver {
     return out;
   }
 
-  private transfer(meta: FileBatchMeta): Transfer {
-    let t = this.transfers.get(meta.transferId);
-    if (t === undefined) {
-      t = {
-        id: meta.transferId,
-        announced: meta.fileCount,
-        total: meta.totalBytes,
-        bytes: 0,
-        open: new Map(),
-        refusedPaths: new Set(),
-        report: { transferId: meta.transferId, announced: meta.fileCount, received: [], refused: [], bytes: 0 },
-      };
-      this.transfers.set(meta.transferId, t);
+  /**
+   * Abandons every transfer silent for longer than the idle limit: its partial files are closed
+   * and removed, and `onAbandoned` reports it.
+   *
+   * @param now - the current `performance.now()`
+   */
+  async expireIdle(now = performance.now()): Promise<void> {
+    for (const t of [...this.transfers.values()]) {
+      // Least recently active first: the first one still fresh ends the sweep.
+      if (now - t.lastActive <= this.limits.idleMs) break;
+      await this.abandon(t, `no message for ${this.limits.idleMs} ms`);
     }
+  }
+
+  private async transfer(meta: FileBatchMeta): Promise<Transfer> {
+    let t = this.transfers.get(meta.transferId);
+    if (t !== undefined) {
+      // Move it to the end: the map stays ordered from least to most recently active.
+      this.transfers.delete(t.id);
+      this.transfers.set(t.id, t);
+      t.lastActive = performance.now();
+      return t;
+    }
+    while (this.transfers.size >= this.limits.maxTransfers) {
+      const oldest = this.transfers.values().next().value as Transfer;
+      await this.abandon(oldest, `${this.limits.maxTransfers} transfers were in progress and a new one began (see --max-transfers)`);
+    }
+    t = {
+      id: meta.transferId,
+      announced: meta.fileCount,
+      total: meta.totalBytes,
+      bytes: 0,
+      lastActive: performance.now(),
+      open: new Map(),
+      refusedPaths: new Set(),
+      report: { transferId: meta.transferId, announced: meta.fileCount, received: [], refused: [], bytes: 0 },
+    };
+    this.transfers.set(meta.transferId, t);
     return t;
+  }
+
+  private async abandon(t: Transfer, why: string): Promise<void> {
+    t.report.abandoned = why;
+    const report = await this.finish(t);
+    this.events.onAbandoned(report);
+  }
+
+  /**
+   * Finds room for one more open file: abandons the transfers silent the longest (other than
+   * `t`) that hold open files until one is free.
+   *
+   * @returns false when `t` itself holds every open file allowed
+   */
+  private async roomForFile(t: Transfer): Promise<boolean> {
+    while (this.handles >= this.limits.maxOpenFiles) {
+      let victim: Transfer | undefined;
+      for (const other of this.transfers.values()) {
+        if (other !== t && [...other.open.values()].some((f) => f.handle !== null)) {
+          victim = other;
+          break;
+        }
+      }
+      if (victim === undefined) return false;
+      await this.abandon(victim, `${this.limits.maxOpenFiles} files were being written at once and another transfer needed one (see --max-open-files)`);
+    }
+    return true;
   }
 
   private async slotFor(t: Transfer, e: FileEntry, bulk: Bulk): Promise<Slot> {
@@ -174,7 +259,7 @@ export class FileReceiver {
     const open0 = t.open.get(e.path);
     if (e.offset === 0 && open0 === undefined) {
       try {
-        const file = await this.openFile(e);
+        const file = await this.planFile(e);
         t.open.set(e.path, file);
         return { kind: 'file', file };
       } catch (err) {
@@ -189,21 +274,34 @@ export class FileReceiver {
     return { kind: 'file', file: open0 };
   }
 
-  private async openFile(e: FileEntry): Promise<OpenFile> {
+  /** Checks the name and prepares the folders; the file itself is opened by {@link FileReceiver.write}. */
+  private async planFile(e: FileEntry): Promise<OpenFile> {
     const target = await prepareTarget(this.root, e.path);
-    // The temporary name is ours alone ('wx'): nothing planted in the folder can be followed.
     const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.lbpart`);
-    const handle = await open(temp, 'wx', 0o644);
-    const f: OpenFile = { entry: e, target, temp, handle, hash: createHash('sha256'), written: 0 };
-    return f;
+    return { entry: e, target, temp, handle: null, hash: createHash('sha256'), written: 0 };
   }
 
   private async write(t: Transfer, f: OpenFile, data: Uint8Array): Promise<void> {
     const key = f.entry.path;
+    if (f.handle === null) {
+      if (!(await this.roomForFile(t))) {
+        await this.fail(t, f, `refused: this transfer already writes ${this.limits.maxOpenFiles} files at once (see --max-open-files)`);
+        return;
+      }
+      try {
+        // The temporary name is ours alone ('wx'): nothing planted in the folder can be followed.
+        f.handle = await open(f.temp, 'wx', 0o644);
+        this.handles++;
+      } catch (err) {
+        await this.fail(t, f, `cannot create it: ${(err as Error).message}`);
+        return;
+      }
+    }
+    const handle = f.handle;
     try {
       let done = 0;
       while (done < data.byteLength) {
-        const { bytesWritten } = await f.handle.write(data, done, data.byteLength - done, f.written + done);
+        const { bytesWritten } = await handle.write(data, done, data.byteLength - done, f.written + done);
         done += bytesWritten;
       }
     } catch (err) {
@@ -216,7 +314,7 @@ export class FileReceiver {
     this.events.onBytes(t.id, t.bytes, t.total);
     if (f.written < f.entry.size) return;
     t.open.delete(key);
-    await f.handle.close();
+    await this.closeHandle(f);
     const got = new Uint8Array(f.hash.digest());
     const want = f.entry.sha256;
     if (toHex(got) !== toHex(want)) {
@@ -233,14 +331,28 @@ export class FileReceiver {
 
   private async fail(t: Transfer, f: OpenFile, reason: string): Promise<void> {
     t.open.delete(f.entry.path);
-    await f.handle.close().catch(() => {});
-    await unlink(f.temp).catch(() => {});
+    const opened = f.handle !== null;
+    await this.closeHandle(f);
+    if (opened) await unlink(f.temp).catch(() => {});
     this.refuse(t, { path: printable(f.entry.path), reason }, f.entry.path);
   }
 
+  private async closeHandle(f: OpenFile): Promise<void> {
+    const h = f.handle;
+    if (h === null) return;
+    f.handle = null;
+    this.handles--;
+    await h.close().catch(() => {});
+  }
+
   private refuse(t: Transfer, r: RefusedFile, key?: string): void {
-    if (key !== undefined) t.refusedPaths.add(key);
-    t.report.refused.push(r);
+    // Kept up to a bound: a sender must not grow the receiver's memory by being refused.
+    if (t.report.refused.length < MAX_REFUSALS_KEPT) {
+      if (key !== undefined) t.refusedPaths.add(key);
+      t.report.refused.push(r);
+    } else {
+      t.report.refusedNotKept = (t.report.refusedNotKept ?? 0) + 1;
+    }
     this.events.onRefused(r);
   }
 

@@ -4,7 +4,16 @@ export { CliError, EXIT_FAILURE, EXIT_USAGE, UsageError, oneLine, parseIntOption
 export type { SubcommandModule } from './commands/subcommand.js';
 export { sha256File, toHex } from './file-hash.js';
 export { FileBatchMeta, FileEntry, SHA256_BYTES } from './file-meta.js';
-export { DEFAULT_RECV_MESSAGE_BYTES, FileReceiver } from './file-receiver.js';
+export { FileReceiver } from './file-receiver.js';
+export {
+  DEFAULT_MAX_OPEN_FILES,
+  DEFAULT_MAX_TRANSFERS,
+  DEFAULT_RECV_MESSAGE_BYTES,
+  DEFAULT_TRANSFER_IDLE_MS,
+  MAX_REFUSALS_KEPT,
+  resolveReceiverLimits,
+} from './receiver-limits.js';
+export type { ReceiverLimits } from './receiver-limits.js';
 export type { ReceivedFile, ReceiverEvents, RefusedFile, TransferReport } from './file-receiver.js';
 export { walkSources } from './file-walk.js';
 export type { WalkedSources } from './file-walk.js';

@@ -11,11 +11,29 @@ import { CliError } from './cli-error.js';
 import { FileBatchMeta } from './file-meta.js';
 import type { TransferReport } from './file-receiver.js';
 import { FileReceiver } from './file-receiver.js';
+import type { ReceiverLimits } from './receiver-limits.js';
+import { resolveReceiverLimits } from './receiver-limits.js';
 import type { Progress } from './progress.js';
 import { formatBytes } from './progress.js';
 
-/** Options of {@link receiveFiles}. */
-export interface ReceiveFilesOptions {
+/**
+ * Room for the metadata frame of a `lightbeam send` message (at most 256 pieces, each with a path
+ * of up to 4096 bytes and 56 bytes of fixed fields, plus the bulk descriptors), rounded up.
+ */
+const METADATA_FRAME_BYTES = 2 * 1024 * 1024;
+
+/**
+ * `ZMQ_MAXMSGSIZE` of the receiving socket. ZeroMQ bounds each frame (not a message's sum) and
+ * disconnects a peer whose frame header announces more, before allocating anything for it, so a
+ * frame beyond the data bound never reaches memory; what a message carries in total is checked
+ * by the receiver once its metadata is in, before any data is read.
+ */
+function frameLimit(maxMessageBytes: number): number {
+  return Math.max(maxMessageBytes, METADATA_FRAME_BYTES);
+}
+
+/** Options of {@link receiveFiles}; the receiver's bounds are those of {@link ReceiverLimits}. */
+export interface ReceiveFilesOptions extends Partial<ReceiverLimits> {
   /** Address to bind. */
   host: string;
   /** TCP port to bind. */
@@ -26,12 +44,15 @@ export interface ReceiveFilesOptions {
   count?: number;
   /** Stop after this long without a message. */
   timeoutMs?: number;
-  /** Refuse messages carrying more data than this. */
-  maxMessageBytes?: number;
   /** Print each finished transfer as one JSON line. */
   json: boolean;
   /** Progress and per-file lines. */
   progress: Progress;
+}
+
+/** A sender's transfer id as it may be printed (JSON-quoted unless plain). */
+function printableId(id: string): string {
+  return /^[\w.-]{1,64}$/.test(id) ? id : JSON.stringify(id.slice(0, 64));
 }
 
 /**
@@ -46,10 +67,18 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     throw new CliError(`cannot create the output folder ${outDir}: ${err.message}`);
   });
   const root = await realpath(outDir);
+  const limits = resolveReceiverLimits({
+    maxMessageBytes: opts.maxMessageBytes,
+    maxOpenFiles: opts.maxOpenFiles,
+    maxTransfers: opts.maxTransfers,
+    idleMs: opts.idleMs,
+  });
   const where = `${opts.host}:${opts.port}`;
   let server: Server;
   try {
-    server = await TransportFactory.getServer(opts.host, Transport.kZeroMq, 'tcp', opts.port);
+    server = await TransportFactory.getServer(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
+      maxMessageSize: frameLimit(limits.maxMessageBytes),
+    });
   } catch (err) {
     if (err instanceof LightbeamError && err.code === 'ERR_LBM_BIND') {
       const reason = err.errno === EADDRINUSE || /in use/i.test(err.message) ? 'address already in use' : err.message;
@@ -63,6 +92,8 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  // Silent transfers are swept between messages (never while one is being handled), at least this often.
+  const sweepMs = Math.max(50, Math.min(1000, Math.floor(limits.idleMs / 4)));
   let clean = true;
   let progressFor = '';
   const receiver = new FileReceiver(
@@ -82,10 +113,14 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
         }
         progress.update(bytes);
       },
+      onAbandoned: (r) => {
+        process.stderr.write(`lightbeam recv: transfer ${printableId(r.transferId)} abandoned after ${r.received.length} of ${r.announced} files: ${r.abandoned}\n`);
+        report(r);
+      },
     },
-    opts.maxMessageBytes,
+    limits,
   );
-  const report = (r: TransferReport): void => {
+  function report(r: TransferReport): void {
     progress.stop();
     progressFor = '';
     if (r.received.length !== r.announced) clean = false;
@@ -95,15 +130,20 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     }
     const verdict = r.refused.length === 0 && r.received.length === r.announced ? 'all SHA-256 verified' : `${r.refused.length} refused or failed`;
     progress.log(`transfer ${r.transferId}: ${r.received.length} of ${r.announced} files, ${formatBytes(r.bytes)}, ${verdict}`);
-  };
+  }
 
   if (!opts.json) progress.log(`listening on tcp://${where}, writing to ${root}`);
   else process.stdout.write(`${JSON.stringify({ event: 'listening', address: where, out: root })}\n`);
   let done = 0;
+  let lastMessage = performance.now();
   try {
     while (opts.count === undefined || done < opts.count) {
+      const left = opts.timeoutMs === undefined ? Infinity : opts.timeoutMs - (performance.now() - lastMessage);
       const meta = new FileBatchMeta();
-      const rc = await server.waitMetadata(meta, { timeoutMs: opts.timeoutMs, signal: stop.signal });
+      const rc = left <= 0 ? ETIMEDOUT : await server.waitMetadata(meta, { timeoutMs: Math.min(sweepMs, left), signal: stop.signal });
+      await receiver.expireIdle();
+      if (rc === ETIMEDOUT && left > sweepMs) continue;
+      if (rc !== ETIMEDOUT) lastMessage = performance.now();
       if (rc === 0) {
         const r = await receiver.handle(meta);
         if (r !== null) {

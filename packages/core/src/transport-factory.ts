@@ -64,7 +64,8 @@ function spec(addr: string, protocol: string | undefined, port: number | undefin
   if (typeof addr !== 'string' || addr.length === 0) {
     throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `addr must be a non-empty string, got ${JSON.stringify(addr)}`);
   }
-  const p = port === undefined || port === 0 ? DEFAULT_PORT : port;
+  // Only a missing port takes the default: 0 is passed on, and means an ephemeral port to a server.
+  const p = port === undefined ? DEFAULT_PORT : port;
   if (!Number.isInteger(p) || p < 0 || p > 65535) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `port must be an integer in [0, 65535], got ${port}`);
   return { addr, protocol: protocol === undefined || protocol === '' ? DEFAULT_PROTOCOL : protocol, port: p, options: options ?? {} };
 }
@@ -101,12 +102,14 @@ export const TransportFactory = {
   },
 
   /**
-   * A bound server.
+   * A bound server. With `port` 0 a tcp server binds an ephemeral port; `getAddress()` still
+   * returns `addr`, and the bound endpoint is the transport's to tell (ZeroMQ: `getEndpoint()`,
+   * e.g. `tcp://127.0.0.1:41234`, and `port`).
    *
    * @param addr - host (ZeroMQ) or channel name (shared memory)
    * @param t - transport id
    * @param protocol - default `tcp`
-   * @param port - default `8192`
+   * @param port - default `8192`; 0 for an ephemeral port
    * @param options - transport-specific options
    * @throws LightbeamError `ERR_LBM_TRANSPORT_NOT_LOADED`, or `ERR_LBM_BIND` naming the URL and reason
    */

@@ -10,17 +10,21 @@
  * staged view in `meta.send[i].data`, or `recvBulks`). Non-XFER bulks arrive as descriptors only:
  * their `data` is `null` on this host.
  *
- * Messages are delivered one at a time, in arrival order. A full ring (or a channel not bound yet)
- * is waited for up to `deliverTimeoutMs`; meanwhile nothing more is read from the socket, so
- * ZeroMQ's high-water marks and TCP push back on the sending bridge instead of memory growing here.
+ * Each local channel has its own queue and delivery loop (ingress-queue.ts): a channel that takes
+ * nothing (no server bound, a full ring) delays only its own messages. A channel with a live
+ * server whose queue is full stops the reader, so ZeroMQ's high-water marks and TCP push back on
+ * the sending bridge instead of memory growing here; for a channel without one, what does not fit
+ * its bounded queue is dropped, counted and reported at once.
  */
+import { setMaxListeners } from 'node:events';
 import type { ArchiveLimits, Bulk, IncomingMessage } from '@lightbeam/core';
-import { Archive, ECANCELED, ESHUTDOWN, LBM_MALFORMED, LBM_OK, isXfer, strerror } from '@lightbeam/core';
-import { ShmClient } from '@lightbeam/shm';
+import { Archive, ECANCELED, ESHUTDOWN, LBM_MALFORMED, isXfer } from '@lightbeam/core';
 import { decodeRoute, looksLikeRoute } from './bridge-route.js';
 import type { BridgeEndpoint, UndeliveredReport } from './bridge-options.js';
 import type { IngressStats } from './bridge-stats.js';
 import { newIngressStats } from './bridge-stats.js';
+import type { IngressQueueLimits, QueuedMessage } from './ingress-queue.js';
+import { IngressQueues } from './ingress-queue.js';
 import { ZeroMqServer } from './zmq-server.js';
 import type { ZeroMqServerOptions } from './zmq-options.js';
 
@@ -31,11 +35,11 @@ export interface IngressConfig {
   defaultChannel: string | undefined;
   acceptChannels: ReadonlySet<string> | null;
   deliverTimeoutMs: number;
+  /** On close, how long queued messages may still be delivered before the rest are given up. */
+  drainMs: number;
+  queue: IngressQueueLimits;
   report: (r: UndeliveredReport) => void;
 }
-
-/** Most shared-memory clients kept (one per channel seen); beyond it the oldest is dropped. */
-const MAX_CLIENTS = 256;
 
 /**
  * Reads the send vector of a metadata frame and checks the recv vector is whole; custom fields
@@ -60,8 +64,9 @@ export function readSendBulks(frame: Uint8Array, limits: ArchiveLimits): Bulk[] 
 export class BridgeIngress {
   /** Counters since creation. */
   readonly stats: IngressStats = newIngressStats();
-  private readonly clients = new Map<string, ShmClient>();
   private readonly stop = new AbortController();
+  private readonly abandon = new AbortController();
+  private readonly queues: IngressQueues;
   private readonly loop: Promise<void>;
   private closing: Promise<void> | null = null;
 
@@ -70,6 +75,15 @@ export class BridgeIngress {
     /** The ZeroMQ server (PULL) the ingress receives on. */
     readonly server: ZeroMqServer,
   ) {
+    // One abort listener per busy channel queue: hundreds are expected, not a leak.
+    setMaxListeners(0, this.abandon.signal);
+    this.queues = new IngressQueues({
+      limits: config.queue,
+      deliverTimeoutMs: config.deliverTimeoutMs,
+      stats: this.stats,
+      report: config.report,
+      abandon: this.abandon.signal,
+    });
     this.loop = this.run();
   }
 
@@ -84,14 +98,23 @@ export class BridgeIngress {
     return new BridgeIngress(config, server);
   }
 
-  /** Stops receiving, finishes the delivery in progress, closes the socket. Idempotent. */
+  /**
+   * Stops receiving, lets the queues deliver for up to `drainMs`, reports what is left
+   * (`ESHUTDOWN`), closes the socket. Idempotent.
+   */
   close(): Promise<void> {
     if (this.closing === null) {
       this.closing = (async () => {
         this.stop.abort();
+        let timer: NodeJS.Timeout | undefined;
+        const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.config.drainMs)));
+        await Promise.race([Promise.all([this.loop, this.queues.drained()]), limit]);
+        clearTimeout(timer);
+        // Whatever still waits (a reader waiting for room, queued messages) is given up now.
+        this.abandon.abort();
         await this.loop;
+        await this.queues.close();
         await this.server.close();
-        await Promise.all([...this.clients.values()].map((c) => c.close()));
       })();
     }
     return this.closing;
@@ -106,17 +129,23 @@ export class BridgeIngress {
         continue;
       }
       this.stats.received++;
-      // The delivery in progress is finished even when close starts: it is bounded by deliverTimeoutMs.
-      try {
-        await this.deliver(got);
-      } finally {
+      const routed = this.check(got);
+      if (routed === null) {
         got.release();
+        continue;
       }
+      // Returns at once unless the channel has a live server and a full queue (flow control).
+      await this.queues.offer(routed.channel, routed.item);
     }
   }
 
-  /** Validates and delivers one message (the caller releases it); every outcome is counted, nothing throws. */
-  private async deliver(msg: IncomingMessage): Promise<void> {
+  /**
+   * Validates one message: its route, its channel, its metadata and its data frames. Every
+   * refusal is counted and reported here; nothing throws.
+   *
+   * @returns where it goes and what to deliver, or `null` when it was refused
+   */
+  private check(msg: IncomingMessage): { channel: string; item: QueuedMessage } | null {
     const stats = this.stats;
     const f0 = msg.meta;
     let channel: string | null;
@@ -127,7 +156,7 @@ export class BridgeIngress {
       if (channel === null || msg.dataCount < 1) {
         stats.malformed++;
         this.config.report({ direction: 'ingress', channel: null, code: LBM_MALFORMED, reason: 'malformed routing frame' });
-        return;
+        return null;
       }
       meta = msg.data(0);
       first = 1;
@@ -139,13 +168,13 @@ export class BridgeIngress {
     if (channel === null || (this.config.acceptChannels !== null && !this.config.acceptChannels.has(channel))) {
       stats.unroutable++;
       this.config.report({ direction: 'ingress', channel, code: LBM_MALFORMED, reason: channel === null ? 'no routing frame and no default channel' : `channel ${JSON.stringify(channel)} is not accepted` });
-      return;
+      return null;
     }
     const bulks = readSendBulks(meta, this.server.limits);
     if (bulks === null) {
       stats.malformed++;
       this.config.report({ direction: 'ingress', channel, code: LBM_MALFORMED, reason: 'malformed metadata frame' });
-      return;
+      return null;
     }
     const frames = msg.dataCount - first;
     const xfer: Uint8Array[] = [];
@@ -164,44 +193,8 @@ export class BridgeIngress {
     if (xfer.length !== frames) {
       stats.mismatched++;
       this.config.report({ direction: 'ingress', channel, code: LBM_MALFORMED, reason: `XFER bulks do not match the ${frames} data frame(s) (count or size)` });
-      return;
-    }
-    const client = this.clientFor(channel);
-    let rc: number;
-    try {
-      rc = client === null ? LBM_MALFORMED : await client.sendRaw({ meta, xfer, bulks }, { timeoutMs: this.config.deliverTimeoutMs });
-    } catch (err) {
-      rc = ESHUTDOWN;
-      this.config.report({ direction: 'ingress', channel, code: rc, reason: `delivery failed: ${(err as Error).message}` });
-      stats.undelivered++;
-      return;
-    }
-    if (rc === LBM_OK) {
-      stats.delivered++;
-      stats.bytes += bytes;
-    } else if (client === null) {
-      stats.unroutable++;
-      this.config.report({ direction: 'ingress', channel, code: rc, reason: `channel name ${JSON.stringify(channel)} is not valid here` });
-    } else {
-      stats.undelivered++;
-      this.config.report({ direction: 'ingress', channel, code: rc, reason: `local channel ${JSON.stringify(channel)} did not take it: ${strerror(rc)}` });
-    }
-  }
-
-  private clientFor(channel: string): ShmClient | null {
-    let c = this.clients.get(channel);
-    if (c !== undefined) return c;
-    try {
-      c = new ShmClient(channel);
-    } catch {
       return null;
     }
-    if (this.clients.size >= MAX_CLIENTS) {
-      const [oldest, client] = this.clients.entries().next().value as [string, ShmClient];
-      this.clients.delete(oldest);
-      void client.close();
-    }
-    this.clients.set(channel, c);
-    return c;
+    return { channel, item: { msg, meta, xfer, bulks, bytes } };
   }
 }

@@ -70,17 +70,33 @@ export interface BridgeOptions {
    */
   sendTimeoutMs?: number;
   /**
-   * How long the ingress waits for room in a local channel (ring full, or the channel not bound
-   * yet) before it reports a message undelivered.
+   * How long a message may wait in the ingress for its local channel (ring full, or the channel
+   * not bound yet), counted from its arrival, before it is reported undelivered.
    * @defaultValue 5000
    */
   deliverTimeoutMs?: number;
+  /**
+   * Bounds of the ingress's per-channel queues. Each local channel is delivered on its own, so
+   * one that takes nothing never delays the others. When a channel's queue is full, the ingress
+   * waits if a server is bound to the channel (flow control back to the sender, as before), and
+   * drops the message (counted in `stats().ingress.dropped`, reported with `EAGAIN`) if none is.
+   */
+  ingressQueue?: BridgeIngressQueueOptions;
   /**
    * On `close()`, how long messages still queued in the served channels are forwarded before the
    * rest are reported undelivered with `ESHUTDOWN`; also the sockets' `ZMQ_LINGER`.
    * @defaultValue 1000
    */
   drainMs?: number;
+  /**
+   * `ZMQ_MAXMSGSIZE` of the ingress: a peer that sends a frame larger than this is disconnected
+   * by ZeroMQ while reading its header, before any memory is allocated for it (the message never
+   * reaches the bridge). The bound applies to each frame of a multipart message; -1 lifts it.
+   * A legitimate message with a larger XFER bulk is lost the same way, so keep it above the
+   * largest bulk your workers send.
+   * @defaultValue 268435456 (256 MiB)
+   */
+  maxMessageBytes?: number;
   /** `ZMQ_RECONNECT_IVL` of the egress, in ms. @defaultValue 100 */
   reconnectInterval?: number;
   /** Decoding limits for incoming metadata frames. */
@@ -96,6 +112,25 @@ export interface BridgeOptions {
   context?: Context;
   /** Called for every message the bridge could not deliver (also counted in `stats()`). */
   onUndelivered?: (report: UndeliveredReport) => void;
+}
+
+/** Bounds of the ingress queues; see {@link BridgeOptions.ingressQueue}. */
+export interface BridgeIngressQueueOptions {
+  /**
+   * Messages waiting per channel.
+   * @defaultValue 64
+   */
+  messages?: number;
+  /**
+   * Bytes (metadata + XFER data) waiting per channel; an empty queue still takes one larger message.
+   * @defaultValue 16777216 (16 MiB)
+   */
+  bytes?: number;
+  /**
+   * Bytes waiting for channels that have no server bound, all such channels together.
+   * @defaultValue 16777216 (16 MiB)
+   */
+  unboundBytes?: number;
 }
 
 /** A served channel and the channel it is delivered into on the peer. */

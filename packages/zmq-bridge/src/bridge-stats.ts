@@ -32,6 +32,11 @@ export interface IngressStats {
   unroutable: number;
   /** Well-formed messages the local channel did not take in time (ring full, no server, no memory). */
   undelivered: number;
+  /**
+   * Well-formed messages dropped on arrival because their channel had no live server and its
+   * queue was full (or every channel queue was busy); see `BridgeOptions.ingressQueue`.
+   */
+  dropped: number;
 }
 
 /** Everything `bridge.stats()` returns. */
@@ -51,5 +56,5 @@ export function newEgressStats(): EgressStats {
 
 /** Fresh ingress counters. */
 export function newIngressStats(): IngressStats {
-  return { received: 0, delivered: 0, bytes: 0, malformed: 0, mismatched: 0, unroutable: 0, undelivered: 0 };
+  return { received: 0, delivered: 0, bytes: 0, malformed: 0, mismatched: 0, unroutable: 0, undelivered: 0, dropped: 0 };
 }

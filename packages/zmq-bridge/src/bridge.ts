@@ -23,7 +23,7 @@
 import { LightbeamError } from '@lightbeam/core';
 import { BridgeEgress } from './bridge-egress.js';
 import { BridgeIngress } from './bridge-ingress.js';
-import type { BridgeOptions, ChannelRoute, UndeliveredReport } from './bridge-options.js';
+import type { BridgeIngressQueueOptions, BridgeOptions, ChannelRoute, UndeliveredReport } from './bridge-options.js';
 import { parseEndpoint } from './bridge-options.js';
 import type { BridgeStats } from './bridge-stats.js';
 import { newEgressStats, newIngressStats } from './bridge-stats.js';
@@ -34,6 +34,12 @@ import { MAX_ROUTE_NAME_BYTES } from './bridge-route.js';
 export const DEFAULT_BRIDGE_TIMEOUT_MS = 5000;
 /** Default {@link BridgeOptions.drainMs}. */
 export const DEFAULT_BRIDGE_DRAIN_MS = 1000;
+/** Default {@link BridgeIngressQueueOptions.messages}. */
+export const DEFAULT_INGRESS_QUEUE_MESSAGES = 64;
+/** Default {@link BridgeIngressQueueOptions.bytes} and {@link BridgeIngressQueueOptions.unboundBytes}. */
+export const DEFAULT_INGRESS_QUEUE_BYTES = 16 * 1024 * 1024;
+/** Default {@link BridgeOptions.maxMessageBytes}: 256 MiB per frame. */
+export const DEFAULT_BRIDGE_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 /**
  * A bridge between this host's shared memory and a peer's, with an egress (`peer` and
@@ -89,6 +95,13 @@ export class Bridge {
     const sendTimeoutMs = intOption('sendTimeoutMs', options.sendTimeoutMs, DEFAULT_BRIDGE_TIMEOUT_MS, 0);
     const deliverTimeoutMs = intOption('deliverTimeoutMs', options.deliverTimeoutMs, DEFAULT_BRIDGE_TIMEOUT_MS, 0);
     const reconnectInterval = intOption('reconnectInterval', options.reconnectInterval, DEFAULT_RECONNECT_INTERVAL_MS, -1);
+    const maxMessageSize = intOption('maxMessageBytes', options.maxMessageBytes, DEFAULT_BRIDGE_MAX_MESSAGE_BYTES, -1);
+    const q: BridgeIngressQueueOptions = options.ingressQueue ?? {};
+    const queue = {
+      messages: intOption('ingressQueue.messages', q.messages, DEFAULT_INGRESS_QUEUE_MESSAGES, 1),
+      bytes: intOption('ingressQueue.bytes', q.bytes, DEFAULT_INGRESS_QUEUE_BYTES, 0),
+      unboundBytes: intOption('ingressQueue.unboundBytes', q.unboundBytes, DEFAULT_INGRESS_QUEUE_BYTES, 0),
+    };
     let bridge: Bridge | null = null;
     const report = (r: UndeliveredReport): void => bridge?.record(r);
     const ingress =
@@ -99,6 +112,7 @@ export class Bridge {
             server: {
               highWaterMark: hwm,
               linger: drainMs,
+              maxMessageSize,
               limits: options.limits,
               context: options.context,
               curve: options.curve === undefined ? undefined : { secretKey: options.curve.secretKey, publicKey: options.curve.publicKey },
@@ -106,6 +120,8 @@ export class Bridge {
             defaultChannel: options.defaultChannel,
             acceptChannels: options.acceptChannels === undefined ? null : new Set(options.acceptChannels),
             deliverTimeoutMs,
+            drainMs,
+            queue,
             report,
           });
     bridge = new Bridge(ingress, null, options);
@@ -168,7 +184,8 @@ export class Bridge {
 
   /**
    * Closes the bridge: the egress forwards what its channels still hold for up to `drainMs` and
-   * reports the rest (`ESHUTDOWN`); the ingress finishes the delivery in progress. Idempotent.
+   * reports the rest (`ESHUTDOWN`); the ingress delivers what its queues hold for up to `drainMs`
+   * and reports the rest (`ESHUTDOWN`). Idempotent.
    */
   close(): Promise<void> {
     if (this.closing === null) {

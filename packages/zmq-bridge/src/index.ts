@@ -20,8 +20,15 @@ export {
 } from './zmq-options.js';
 export { SEND_SLICE_MS } from './socket-sender.js';
 export { registerZeroMq, zeroMqProvider } from './register.js';
-export { Bridge, DEFAULT_BRIDGE_DRAIN_MS, DEFAULT_BRIDGE_TIMEOUT_MS } from './bridge.js';
-export type { BridgeCurve, BridgeEndpoint, ChannelRoute, BridgeOptions, UndeliveredReport } from './bridge-options.js';
+export {
+  Bridge,
+  DEFAULT_BRIDGE_DRAIN_MS,
+  DEFAULT_BRIDGE_MAX_MESSAGE_BYTES,
+  DEFAULT_BRIDGE_TIMEOUT_MS,
+  DEFAULT_INGRESS_QUEUE_BYTES,
+  DEFAULT_INGRESS_QUEUE_MESSAGES,
+} from './bridge.js';
+export type { BridgeCurve, BridgeEndpoint, BridgeIngressQueueOptions, ChannelRoute, BridgeOptions, UndeliveredReport } from './bridge-options.js';
 export { parseEndpoint } from './bridge-options.js';
 export type { BridgeStats, EgressStats, IngressStats } from './bridge-stats.js';
 export { MAX_ROUTE_NAME_BYTES, ROUTE_HEADER_BYTES, ROUTE_MAGIC, ROUTE_VERSION, decodeRoute, encodeRoute, looksLikeRoute } from './bridge-route.js';

@@ -120,6 +120,16 @@ export class ZeroMqServer extends Server {
     return this.socket.closed ? null : this.socket.lastEndpoint;
   }
 
+  /**
+   * The endpoint actually bound, e.g. `tcp://127.0.0.1:41234` after a bind to port 0 (where
+   * `getAddress()` keeps returning the address given at construction, as in C++).
+   *
+   * @returns the bound URL, or `null` before `bind` resolved or after close
+   */
+  getEndpoint(): string | null {
+    return this.endpoint;
+  }
+
   /** The TCP port actually bound, or `null` for ipc/inproc or before `bind` resolved. */
   get port(): number | null {
     const m = /:(\d+)$/.exec(this.endpoint ?? '');

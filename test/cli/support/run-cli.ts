@@ -26,9 +26,15 @@ export class CliProcess {
   private readonly exited: Promise<CliResult>;
   private waiters: Array<() => void> = [];
 
-  constructor(args: readonly string[], cwd = REPO_ROOT) {
+  /**
+   * @param args - arguments of `lightbeam` (or of `command`)
+   * @param cwd - working directory
+   * @param command - run this instead of `node <built CLI>` (e.g. a shell that sets limits first)
+   */
+  constructor(args: readonly string[], cwd = REPO_ROOT, command?: string) {
     // No --import tsx here: the built CLI runs on plain Node, as a user runs it.
-    this.child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd, env: { ...process.env, NODE_OPTIONS: '' } });
+    const argv = command === undefined ? [process.execPath, CLI_MAIN, ...args] : [command, ...args];
+    this.child = spawn(argv[0], argv.slice(1), { cwd, env: { ...process.env, NODE_OPTIONS: '' } });
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
       this.stdout += d;
       this.poke();

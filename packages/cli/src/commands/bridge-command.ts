@@ -22,6 +22,7 @@ export interface BridgeCliOpts {
   sendTimeoutMs?: string;
   deliverTimeoutMs?: string;
   drainMs?: string;
+  maxMessageBytes?: string;
   regionMib: string;
   exitWithWorkers: boolean;
 }
@@ -58,6 +59,7 @@ export const bridgeCommand: SubcommandModule = {
       .option('--send-timeout-ms <ms>', 'how long the egress waits for room before reporting a message')
       .option('--deliver-timeout-ms <ms>', 'how long the ingress waits for a full local channel')
       .option('--drain-ms <ms>', 'on exit, how long queued messages are still forwarded')
+      .option('--max-message-bytes <n>', 'largest frame the ingress reads; ZeroMQ drops a peer sending more before reading it (default 256 MiB)')
       .option('--region-mib <n>', 'shared memory region size in MiB', '256')
       .option('--exit-with-workers', 'close the bridge and exit once every worker exited (1 if one failed)')
       .action(async (opts: BridgeCliOpts) => {

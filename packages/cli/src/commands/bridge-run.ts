@@ -39,6 +39,7 @@ export function bridgeHostOptions(opts: BridgeCliOpts): BridgeHostOptions {
     sendTimeoutMs: optionalInt('--send-timeout-ms', opts.sendTimeoutMs),
     deliverTimeoutMs: optionalInt('--deliver-timeout-ms', opts.deliverTimeoutMs),
     drainMs: optionalInt('--drain-ms', opts.drainMs),
+    maxMessageBytes: optionalInt('--max-message-bytes', opts.maxMessageBytes, 1),
     workers: opts.worker.map((w) => resolve(w)),
     memory: { regionBytes: (optionalInt('--region-mib', opts.regionMib, 1) ?? 256) * 1024 * 1024 },
     onUndelivered: (r) => process.stderr.write(`lightbeam bridge: undelivered (${r.direction}, channel ${r.channel ?? '?'}): ${r.reason}\n`),

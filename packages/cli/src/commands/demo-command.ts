@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError, parseIntOption } from '../cli-error.js';
 import { runDemo } from '../demo.js';
+import { MAX_DEMO_SIZE } from '../demo-payload.js';
 import { createProgress } from '../progress.js';
 import { parseHostPortOption } from './options.js';
 import type { SubcommandModule } from './subcommand.js';
@@ -19,8 +20,6 @@ interface DemoOpts {
   progress: boolean;
 }
 
-/** Largest `--size`: the far side's default shared memory holds its ring of payloads this big. */
-export const MAX_DEMO_SIZE = 8 << 20;
 /** Largest `--count`. */
 export const MAX_DEMO_COUNT = 10_000_000;
 /** Largest `--workers`. */

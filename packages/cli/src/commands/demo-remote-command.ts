@@ -8,6 +8,12 @@ import { runDemoRemote } from '../demo-remote.js';
 import { parseHostPortOption } from './options.js';
 import type { SubcommandModule } from './subcommand.js';
 
+/**
+ * Where `demo-remote` listens when `--listen` is not given: loopback only. The demo's ports take
+ * anything from anyone (no CURVE), so reaching them from other hosts must be asked for.
+ */
+export const DEFAULT_DEMO_REMOTE_LISTEN = '127.0.0.1:9700';
+
 interface DemoRemoteOpts {
   listen: string;
   once: boolean;
@@ -27,9 +33,11 @@ export const demoRemoteCommand: SubcommandModule = {
         'The far side of "lightbeam demo", for a run across two hosts: receives both paths of the demo and verifies every ' +
           'message. Uses three TCP ports: the control port given to --listen, the bridge ingress on the next one and the ' +
           'baseline PULL on the one after (with port 0, three ephemeral ports). Serves demo runs until Ctrl-C (or until the ' +
-          'first run ends, with --once). Then run "lightbeam demo --remote <this-host>:<port>" on the other host.',
+          'first run ends, with --once). Binds loopback unless told otherwise: across hosts, give the address explicitly ' +
+          '(e.g. --listen 0.0.0.0:9700; the ports have no authentication, so only on a network you trust). Then run ' +
+          '"lightbeam demo --remote <this-host>:<port>" on the other host.',
       )
-      .option('--listen <host:port>', 'control address to bind; the bridge and the baseline use the next two ports', '0.0.0.0:9700')
+      .option('--listen <host:port>', 'control address to bind; the bridge and the baseline use the next two ports', DEFAULT_DEMO_REMOTE_LISTEN)
       .option('--once', 'exit after one demo run')
       .option('--region-mib <n>', 'shared memory region size in MiB', '256')
       .option('--capacity <n>', 'ring slots of the channel the bridge delivers into', '16')

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { parseIntOption } from '../cli-error.js';
-import { DEFAULT_RECV_MESSAGE_BYTES } from '../file-receiver.js';
+import { DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_TRANSFERS, DEFAULT_RECV_MESSAGE_BYTES, DEFAULT_TRANSFER_IDLE_MS } from '../receiver-limits.js';
 import { createProgress } from '../progress.js';
 import { receiveFiles } from '../recv-files.js';
 import { parseHostPortOption } from './options.js';
@@ -15,6 +15,9 @@ interface RecvOpts {
   count?: string;
   timeoutMs?: string;
   maxMessageBytes: string;
+  maxOpenFiles: string;
+  maxTransfers: string;
+  idleMs: string;
   json: boolean;
   progress: boolean;
 }
@@ -35,16 +38,28 @@ export const recvCommand: SubcommandModule = {
       .requiredOption('--out <dir>', 'output folder (created if missing)')
       .option('--count <n>', 'exit after this many transfers (one per "lightbeam send" run)')
       .option('--timeout-ms <ms>', 'give up after this long without a message')
-      .option('--max-message-bytes <n>', 'refuse messages carrying more data than this', String(DEFAULT_RECV_MESSAGE_BYTES))
+      .option(
+        '--max-message-bytes <n>',
+        'refuse messages carrying more data than this; a larger single frame is dropped by ZeroMQ before it is read',
+        String(DEFAULT_RECV_MESSAGE_BYTES),
+      )
+      .option('--max-open-files <n>', 'files written at once over every transfer; at the bound the transfer silent the longest is abandoned', String(DEFAULT_MAX_OPEN_FILES))
+      .option('--max-transfers <n>', 'transfers in progress at once; a new one abandons the transfer silent the longest', String(DEFAULT_MAX_TRANSFERS))
+      .option('--idle-ms <ms>', 'abandon a transfer (closing and removing its partial files) after this long without a message', String(DEFAULT_TRANSFER_IDLE_MS))
       .option('--json', 'print one JSON line per finished transfer instead of the text summary')
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (opts: RecvOpts) => {
         const listen = parseHostPortOption('--listen', opts.listen);
         const count = opts.count === undefined ? undefined : parseIntOption('--count', opts.count, 1);
         const timeoutMs = opts.timeoutMs === undefined ? undefined : parseIntOption('--timeout-ms', opts.timeoutMs, 1);
-        const maxMessageBytes = parseIntOption('--max-message-bytes', opts.maxMessageBytes, 1);
+        const limits = {
+          maxMessageBytes: parseIntOption('--max-message-bytes', opts.maxMessageBytes, 1),
+          maxOpenFiles: parseIntOption('--max-open-files', opts.maxOpenFiles, 1),
+          maxTransfers: parseIntOption('--max-transfers', opts.maxTransfers, 1),
+          idleMs: parseIntOption('--idle-ms', opts.idleMs, 1),
+        };
         const progress = createProgress({ bytes: true, enabled: opts.progress && !opts.json });
-        const ok = await receiveFiles({ host: listen.host, port: listen.port, outDir: opts.out, count, timeoutMs, maxMessageBytes, json: opts.json, progress });
+        const ok = await receiveFiles({ host: listen.host, port: listen.port, outDir: opts.out, count, timeoutMs, ...limits, json: opts.json, progress });
         if (!ok) process.exitCode = 1;
       });
   },
