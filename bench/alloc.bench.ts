@@ -1,97 +1,189 @@
-// Allocate+free pairs per second: the shm slab allocator vs `new Uint8Array(size)` (GC) and
-// @thi.ng/malloc's MemPool (single-threaded, over an ArrayBuffer), in one thread and two threads.
-// Run: npx tsx bench/alloc.bench.ts
+/**
+ * Allocate+free pairs per second: the shm slab allocator against `new Uint8Array(size)` (the GC)
+ * and @thi.ng/malloc's MemPool (single-threaded, over an ArrayBuffer), in one thread and in two
+ * threads on one region. Every figure is the median over `LBM_BENCH_ROUNDS` (default 7)
+ * interleaved rounds with its min-max (bench/support/rounds.ts): each round runs every case once
+ * (the two-thread cases in an order that rotates, bench/support/rotated-rounds.ts), so a burst of
+ * load on this shared 2-core machine lands on all of them; the best round is never the figure.
+ *
+ * Run: `npx tsx bench/alloc.bench.ts` (after `pnpm run build`).
+ *
+ * Goals (issue 10): 64 B alloc+free at least 20 M pairs/s in one thread and 8 M in total with two
+ * threads; at 4 KiB at least 5x `new Uint8Array`.
+ */
+import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { MemPool } from '@thi.ng/malloc';
 import { MemoryManager } from '@lightbeam/shm';
-import { human, printRatioTable, runRounds, taskRate } from './support/ratio-table.js';
+import { human, taskRate } from './support/ratio-table.js';
+import type { BenchRowInput } from './support/report-format.js';
+import { writeBenchResult } from './support/report-format.js';
+import { summary } from './support/rounds.js';
+import { interleaveRotated } from './support/rotated-rounds.js';
+import type { Summary } from './support/rounds.js';
 
+const ROUNDS = Number(process.env.LBM_BENCH_ROUNDS ?? 7);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError(`LBM_BENCH_ROUNDS must be an integer >= 1, got ${process.env.LBM_BENCH_ROUNDS}`);
 const SIZES = [64, 4096, 1 << 20];
+/** Pairs per tinybench call: keeps the timer's own cost out of a sub-100 ns operation. */
 const BATCH = 256;
+/** Milliseconds each two-thread run measures. */
+const TWO_THREAD_MS = 250;
 const label = (n: number): string => (n >= 1 << 20 ? `${n >> 20}MiB` : n >= 1024 ? `${n >> 10}KiB` : `${n}B`);
+const fmtRate = (s: Summary): string => `${human(s.median)} (${human(s.min)}-${human(s.max)})`;
+const fmtRatio = (s: Summary): string => `${s.median.toFixed(2)}x (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
+/** Per-round ratios a[r] / b[r]. */
+const ratioOf = (a: readonly number[], b: readonly number[]): Summary => summary(a.map((x, i) => x / b[i]));
 
 const manager = MemoryManager.create({ regionBytes: 64 << 20 });
 const pool = new MemPool({ size: 64 << 20 });
 let sink: unknown = null;
+const results: BenchRowInput[] = [];
 
+type OneImpl = 'shm alloc+free' | 'new Uint8Array' | 'thi.ng MemPool malloc+free';
+const ONE_IMPLS: readonly OneImpl[] = ['shm alloc+free', 'new Uint8Array', 'thi.ng MemPool malloc+free'];
+const oneTask = (impl: OneImpl, size: number): string => `${impl} size=${label(size)} threads=1`;
+
+/** One round of the one-thread cases: every impl at every size, each for tinybench's short time. */
 function build(): Bench {
   const bench = new Bench({ time: 150, warmupTime: 30 });
   for (const size of SIZES) {
-    bench.add(`shm alloc+free size=${label(size)} threads=1`, () => {
+    bench.add(oneTask('shm alloc+free', size), () => {
       for (let i = 0; i < BATCH; i++) manager.free(manager.allocate(size)!);
     });
-    bench.add(`new Uint8Array size=${label(size)} threads=1`, () => {
+    bench.add(oneTask('new Uint8Array', size), () => {
       for (let i = 0; i < BATCH; i++) sink = new Uint8Array(size);
     });
-    bench.add(`thi.ng MemPool malloc+free size=${label(size)} threads=1`, () => {
+    bench.add(oneTask('thi.ng MemPool malloc+free', size), () => {
       for (let i = 0; i < BATCH; i++) pool.free(pool.malloc(size));
     });
   }
   return bench;
 }
 
-const shapes = Object.fromEntries(
-  SIZES.flatMap((s) => ['shm alloc+free', 'new Uint8Array', 'thi.ng MemPool malloc+free'].map((k) => [`${k} size=${label(s)} threads=1`, { batch: BATCH }])),
-);
-const rounds = await runRounds(3, build);
-console.log('\none thread: allocate+free pairs/s (median of 3 rounds)');
-const ratios = printRatioTable(
-  rounds,
-  SIZES.flatMap((s) => [
-    { label: `shm vs new Uint8Array size=${label(s)}`, subject: `shm alloc+free size=${label(s)} threads=1`, peer: `new Uint8Array size=${label(s)} threads=1` },
-    { label: `shm vs thi.ng MemPool size=${label(s)}`, subject: `shm alloc+free size=${label(s)} threads=1`, peer: `thi.ng MemPool malloc+free size=${label(s)} threads=1` },
-  ]),
-  shapes,
-);
+/** Pairs/s of every one-thread task in each of ROUNDS rounds (a fresh bench per round). */
+async function oneThread(): Promise<Record<string, number[]>> {
+  const perTask: Record<string, number[]> = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    const bench = build();
+    await bench.run();
+    for (const t of bench.tasks) (perTask[t.name] ??= []).push(taskRate(t, { batch: BATCH }).opsPerSec);
+  }
+  return perTask;
+}
 
 /** Live blocks per thread in the FIFO variant: 1024, capped at 8 MiB per thread. */
 const fifoDepth = (size: number): number => Math.min(1024, (8 << 20) / size);
 
+type TwoKind = 'shm' | 'shm-fifo' | 'gc';
+
 /** Total pairs/s of two worker threads running `kind` for `ms` at once. */
-async function twoThreads(kind: 'shm' | 'shm-fifo' | 'gc', size: number, ms: number): Promise<number> {
+async function twoThreads(kind: TwoKind, size: number, ms: number): Promise<number> {
   const ctl = new SharedArrayBuffer(64);
   const flags = new Int32Array(ctl);
   const url = new URL('./alloc/contend-worker.mjs', import.meta.url);
   const workers = [0, 1].map((index) => new Worker(url, { workerData: { kind, size, ctl, index, depth: fifoDepth(size), lightbeamShm: manager.handle() }, execArgv: [] }));
-  const deadline = Date.now() + 10_000;
-  while (Atomics.load(flags, 1) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  // Start both at once; the stop flag below ends the window.
-  Atomics.store(flags, 0, 1);
-  Atomics.notify(flags, 0);
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, ms));
-  // Stop; each worker publishes its count and bumps the done counter.
-  Atomics.store(flags, 0, 2);
-  const elapsed = performance.now() - t0;
-  while (Atomics.load(flags, 2) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  await Promise.all(workers.map((w) => w.terminate()));
-  return ((Atomics.load(flags, 4) + Atomics.load(flags, 5)) / elapsed) * 1000;
+  try {
+    const deadline = Date.now() + 10_000;
+    // Acquire the workers' ready count.
+    while (Atomics.load(flags, 1) < 2) {
+      if (Date.now() > deadline) throw new Error(`two-thread ${kind}: only ${Atomics.load(flags, 1)} of 2 workers became ready`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Start both at once; the stop flag below ends the window.
+    Atomics.store(flags, 0, 1);
+    Atomics.notify(flags, 0);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, ms));
+    // Stop; each worker publishes its count and bumps the done counter.
+    Atomics.store(flags, 0, 2);
+    const elapsed = performance.now() - t0;
+    while (Atomics.load(flags, 2) < 2) {
+      if (Date.now() > deadline) throw new Error(`two-thread ${kind}: only ${Atomics.load(flags, 2)} of 2 workers finished`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Acquire the counts the workers published before their done bump.
+    return ((Atomics.load(flags, 4) + Atomics.load(flags, 5)) / elapsed) * 1000;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
-console.log('\ntwo threads on one region: total allocate+free pairs/s (FIFO keeps min(1024, 8 MiB / size) blocks live per thread, so thread caches overflow and refill through the shared lists)');
-const rows = [];
-for (const size of SIZES) {
-  const shm = await twoThreads('shm', size, 400);
-  const fifo = await twoThreads('shm-fifo', size, 400);
-  const gc = await twoThreads('gc', size, 400);
-  rows.push({
-    task: `alloc+free size=${label(size)} threads=2`,
-    shm: human(shm, 'pairs/s'),
-    'shm FIFO': human(fifo, 'pairs/s'),
-    'new Uint8Array': human(gc, 'pairs/s'),
-    'ratio shm/gc': (shm / gc).toFixed(2),
-    'ratio fifo/gc': (fifo / gc).toFixed(2),
-    'thi.ng MemPool': 'n/a (single-threaded)',
-  });
-  if (size === 64) ratios['two-thread 64B total pairs/s'] = shm;
-}
-console.table(rows);
+const twoTask = (kind: TwoKind, size: number): string => `${kind === 'gc' ? 'new Uint8Array' : kind === 'shm' ? 'shm alloc+free' : 'shm alloc+free FIFO'} size=${label(size)} threads=2`;
 
-const one64 = rounds.map((b) => taskRate(b.tasks.find((t) => t.name === 'shm alloc+free size=64B threads=1')!, { batch: BATCH }).opsPerSec);
-console.log('\ngoals:');
-console.log(`  >= 20M pairs/s at 64B, one thread: ${human(Math.max(...one64), 'pairs/s')} (best round)`);
-console.log(`  >= 8M pairs/s total, two threads at 64B: ${human(ratios['two-thread 64B total pairs/s'], 'pairs/s')}`);
-console.log(`  >= 5x new Uint8Array at 4KiB: ${ratios['shm vs new Uint8Array size=4KiB'].toFixed(2)}x`);
+async function main(): Promise<void> {
+  const started = performance.now();
+  console.log(`alloc: Node ${process.version}, ${ROUNDS} interleaved rounds, load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+
+  const one = await oneThread();
+  console.log(`\none thread: allocate+free pairs/s, median over ${ROUNDS} rounds (min-max)`);
+  console.table(
+    SIZES.flatMap((size) => {
+      const shm = one[oneTask('shm alloc+free', size)];
+      return ONE_IMPLS.map((impl) => {
+        const xs = one[oneTask(impl, size)];
+        return { task: oneTask(impl, size), 'pairs/s (min-max)': fmtRate(summary(xs)), 'shm / this': fmtRatio(ratioOf(shm, xs)) };
+      });
+    }),
+  );
+  for (const size of SIZES) {
+    const shm = one[oneTask('shm alloc+free', size)];
+    for (const impl of ONE_IMPLS) {
+      const xs = one[oneTask(impl, size)];
+      const ops = summary(xs).median;
+      const ours = impl === 'shm alloc+free';
+      results.push({ task: oneTask(impl, size), side: ours ? 'ours' : 'peer', impl: ours ? 'lightbeam slab' : impl, messageBytes: size, opsPerSec: ops, bytesPerSec: ops * size, ...(ours ? {} : { ratio: ratioOf(shm, xs).median }) });
+    }
+  }
+
+  console.log(
+    `\ntwo threads on one region: total allocate+free pairs/s over ${TWO_THREAD_MS} ms, median over ${ROUNDS} rounds (min-max). FIFO keeps min(1024, 8 MiB / size) blocks live per thread, so thread caches overflow and refill through the shared lists`,
+  );
+  const kinds: readonly TwoKind[] = ['shm', 'shm-fifo', 'gc'];
+  // Rotated, with a pause before each run: the previous run's workers finish exiting first.
+  const two = await interleaveRotated(
+    ROUNDS,
+    Object.fromEntries(SIZES.flatMap((size) => kinds.map((kind) => [twoTask(kind, size), () => twoThreads(kind, size, TWO_THREAD_MS)]))),
+    20,
+  );
+  console.table(
+    SIZES.map((size) => {
+      const gc = two[twoTask('gc', size)];
+      return {
+        size: label(size),
+        shm: fmtRate(summary(two[twoTask('shm', size)])),
+        'shm FIFO': fmtRate(summary(two[twoTask('shm-fifo', size)])),
+        'new Uint8Array': fmtRate(summary(gc)),
+        'shm / gc': fmtRatio(ratioOf(two[twoTask('shm', size)], gc)),
+        'FIFO / gc': fmtRatio(ratioOf(two[twoTask('shm-fifo', size)], gc)),
+        'thi.ng MemPool': 'n/a (single-threaded)',
+      };
+    }),
+  );
+  for (const size of SIZES) {
+    const gc = two[twoTask('gc', size)];
+    for (const kind of kinds) {
+      const xs = two[twoTask(kind, size)];
+      const ops = summary(xs).median;
+      const ours = kind !== 'gc';
+      results.push({ task: twoTask(kind, size), side: ours ? 'ours' : 'peer', impl: ours ? `lightbeam slab${kind === 'shm-fifo' ? ' FIFO' : ''}` : 'new Uint8Array', messageBytes: size, opsPerSec: ops, bytesPerSec: ops * size, ...(ours ? {} : { ratio: ratioOf(two[twoTask('shm', size)], xs).median }) });
+    }
+  }
+
+  const one64 = summary(one[oneTask('shm alloc+free', 64)]);
+  const two64 = summary(two[twoTask('shm', 64)]);
+  const vsGc4k = ratioOf(one[oneTask('shm alloc+free', 4096)], one[oneTask('new Uint8Array', 4096)]);
+  console.log(`\ngoals (median over ${ROUNDS} rounds (min-max)):`);
+  console.table([
+    { goal: '64 B alloc+free, one thread >= 20 M pairs/s', measured: fmtRate(one64), met: one64.median >= 20e6 ? 'met' : 'NOT met' },
+    { goal: '64 B alloc+free, two threads total >= 8 M pairs/s', measured: fmtRate(two64), met: two64.median >= 8e6 ? 'met' : 'NOT met' },
+    { goal: '4 KiB alloc+free, one thread >= 5x new Uint8Array', measured: fmtRatio(vsGc4k), met: vsGc4k.median >= 5 ? 'met' : 'NOT met' },
+  ]);
+  console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  await writeBenchResult('alloc', results);
+}
+
+await main();
 void sink;
 manager.detach();

@@ -1,378 +1,670 @@
 /**
- * The shared-memory transport (`Transport.kShm`) against its peers, side by side in one run:
- * `MessagePort.postMessage` (copy and transfer list), piscina, a raw Atomics ping-pong between
- * the same threads, and `Uint8Array.prototype.set` (the memcpy ceiling). Each section alternates
- * rounds of ours and the peers and reports medians over rounds.
+ * The shared-memory transport (`Transport.kShm`) against its peers, every figure the median over
+ * `LBM_BENCH_ROUNDS` (default 7) interleaved rounds with its min-max: each round runs every case
+ * of a section once, ours and the peers alike, in an order that rotates from round to round, so
+ * a burst of load on this shared 2-core machine spreads over all of them instead of landing on
+ * one (bench/support/rounds.ts, bench/support/rotated-rounds.ts).
  *
- * Run: `npx tsx bench/shm.bench.ts` (after `pnpm run build`). `LBM_BENCH_ROUNDS` (default 3).
+ * Sections (`LBM_BENCH_ONLY=rt,rate,gc,xfer,expose,pipeline` selects some):
+ * - `rt`: round trip of a 64 B message, main<->worker and worker<->worker, p50 per run. Ours on
+ *   the synchronous API spinning (`sendNow` / `recvMetadataNow`; an XFER bulk, and an EXPOSE of a
+ *   slab block, the descriptor-only message a descriptor ring carries), the async API in a tight
+ *   loop (`send` + `waitMetadata`, default `spinUs`), parked on the blocking receive
+ *   (`waitMetadataSync`, `spinUs: 0`) and parked on the async API (`waitMetadata`, `spinUs: 0`).
+ *   Peers: a bare SharedArrayBuffer ring (bench/shm/bare-ring.mjs), `postMessage` with 'message'
+ *   events, `postMessage` with both ends spinning on `receiveMessageOnPort`, and raw Atomics
+ *   ping-pongs (spin, `Atomics.wait`, `Atomics.waitAsync`).
+ * - `rate`: one-way 64 B messages main -> worker: `sendNow` bursts into a draining sink, and
+ *   `await send` into a `waitMetadata` sink, against `postMessage` (transfer and copy). Every
+ *   stream has at most 32 messages in flight: ours through a 32-slot ring, the peers because the
+ *   sender waits for the sink's acknowledgements (a SharedArrayBuffer counter); a flood without
+ *   flow control would measure the port's queue, not the transport.
+ * - `gc`: young GCs per 100k messages on the synchronous path, counted on both threads over
+ *   loops that read no clock per message (Node 20's `performance.now()` allocates).
+ * - `xfer`, `expose`, `pipeline`: the bulk-data figures of issue 11 (1 MiB XFER against a
+ *   flow-controlled `postMessage` copy and a same-thread memcpy of one cache-resident buffer;
+ *   EXPOSE hand-off at 1 KiB and 1 MiB; the piscina pipeline against plain piscina). Their shm
+ *   sinks spin on `recvMetadataNow`, so the figures show the data path, not wake-ups.
  *
- * Goals (issue 5): small-message round trip with active peers p50 <= 1 us and >= 50x
- * postMessage, with parked peers <= 1.0x the raw Atomics ping-pong; batched small-message rate
- * >= 10x postMessage with a transfer list; 1 MiB BULK_XFER >= 0.8x memcpy and >= 4x postMessage
- * copy; BULK_EXPOSE handoff rate independent of bulk size (1 KiB vs 16 MiB within 10%); the
- * piscina pipeline against plain piscina.
+ * Every Lightbeam end reuses its metas and bulks and allocates nothing per message on the
+ * synchronous path (bench/shm/roles.mjs); every message carries a sequence number that the other
+ * end checks. Every loop is bounded in count and time.
+ *
+ * Run: `npx tsx bench/shm.bench.ts` (after `pnpm run build`).
+ *
+ * Goals (issue 10): active round trip <= 2x the bare ring, >= 20x faster than event-driven
+ * `postMessage`, >= 5x faster than spinning `postMessage`, stretch p50 <= 1 us; async API <= 3x
+ * the synchronous one; parked <= 1.2x raw `Atomics.wait` (blocking receive) and
+ * `Atomics.waitAsync` (async API); small-message rate >= 10x `postMessage` transfer (sync API),
+ * >= 4x (async API); <= 1 young GC per 100k messages. Issue 11: 1 MiB XFER >= 4x `postMessage`
+ * copy and >= 0.5x memcpy; EXPOSE hand-off 1 MiB within 10% of 1 KiB.
  */
+import { loadavg } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
-import { BULK_EXPOSE, BULK_XFER, LbmMeta } from '@lightbeam/core';
-import type { Client } from '@lightbeam/core';
+import { BULK_EXPOSE, BULK_XFER } from '@lightbeam/core';
 import { MemoryManager, ShmClient, createPool } from '@lightbeam/shm';
+import type { ShmServerOptions } from '@lightbeam/shm';
 import * as roles from './shm/roles.mjs';
-import { awaitCount, latency, median, newCtl, startRole, stopRoles } from './shm/threads.js';
+import type { PortStreamKind, RoundTripMode, SinkMode } from './shm/roles.mjs';
+import { bareRingPing, bareRingPingBatch, createBareRings } from './shm/bare-ring.mjs';
+import { portSpinPing } from './shm/port-spin.mjs';
+import { finishRoles, latency, newCtl, resultOf, startRole } from './shm/threads.js';
 import type { RoleWorker } from './shm/threads.js';
+import { GcCounter } from './support/gc-count.js';
 import { human } from './support/ratio-table.js';
 import type { BenchRowInput } from './support/report-format.js';
 import { writeBenchResult } from './support/report-format.js';
+import { fmtRange, summary } from './support/rounds.js';
+import { interleaveRotated } from './support/rotated-rounds.js';
+import type { RoundCase, Summary } from './support/rounds.js';
 import { PIPELINE_WORKER, ShmPipeline, makePlainJobs, makeShmJobs, processPlain, refillPlain, refillShmJobs } from '../examples/piscina-pipeline-run.js';
 
-const ROUNDS = Number(process.env.LBM_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.LBM_BENCH_ROUNDS ?? 7);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError(`LBM_BENCH_ROUNDS must be an integer >= 1, got ${process.env.LBM_BENCH_ROUNDS}`);
 const SMALL = 64;
-const manager = MemoryManager.create({ regionBytes: 128 << 20 });
+const KiB = 1024;
+const MiB = 1 << 20;
+/** Messages a flow-controlled postMessage sender lets be unacknowledged. */
+const PM_WINDOW = 32;
+/** Ring slots of the round-trip channels: a ping-pong holds one message, so a small ring will do. */
+const RT_CAPACITY = 64;
+/** Messages per GC count: the goal is per 100k. */
+const GC_N = 100_000;
+const GC_WARMUP = 20_000;
+
+// 256 MiB: 32 staged 1 MiB XFER messages in flight, plus every ring and block of the run.
+const manager = MemoryManager.create({ regionBytes: 256 << 20 });
 const results: BenchRowInput[] = [];
-const goals: Array<{ goal: string; value: string; met: boolean }> = [];
-let seq = 0;
-const unique = (what: string): string => `bench-${what}-${seq++}`;
+
+/** One line of the closing goals table. */
+interface Goal {
+  goal: string;
+  peer: string;
+  ours: string;
+  ratio: string;
+  met: boolean;
+}
+const goals: Goal[] = [];
+
+// Channels are bound again by every run (after the previous run's ends closed) instead of made
+// afresh: a channel's ring stays in the shared region for the region's life.
+const RT_PING = 'bench-rt-ping';
+const RT_ECHO = 'bench-rt-echo';
+const streamChannel = (capacity: number): string => `bench-stream-cap${capacity}`;
+
+/** Pause before each case: lets the previous case's worker threads finish exiting. */
+const SETTLE_MS = 20;
+
+/**
+ * ROUNDS rounds of every case, the order rotating each round (bench/support/rotated-rounds.ts):
+ * no case always runs right after the same other one.
+ */
+function interleave<K extends string>(cases: Readonly<Record<K, RoundCase>>): Promise<Record<K, number[]>> {
+  return interleaveRotated(ROUNDS, cases, SETTLE_MS);
+}
+
+const warmupFor = (n: number): number => Math.min(2000, n >> 2);
+const sizeLabel = (n: number): string => (n >= MiB ? `${n / MiB}MiB` : n >= KiB ? `${n / KiB}KiB` : `${n}B`);
+const fmtRate = (s: Summary, unit = ''): string => `${human(s.median)} (${human(s.min)}-${human(s.max)})${unit === '' ? '' : ` ${unit}`}`;
+
+/** Per-round ratios a[r] / b[r]: their summary (so the range shows how stable the ratio is). */
+function ratioOf(a: readonly number[], b: readonly number[]): Summary {
+  return summary(a.map((x, i) => x / b[i]));
+}
+
+/** A summary without a unit, for columns whose header names it: `0.87 (0.80-1.02)`. */
+const fmtNum = (s: Summary, digits = 2): string => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
+const fmtRatio = (s: Summary): string => `${s.median.toFixed(2)}x (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
+
+function goal(text: string, peer: string, ours: string, ratio: string, met: boolean): void {
+  goals.push({ goal: text, peer, ours, ratio, met });
+}
 
 // ---- round trips ----------------------------------------------------------------------------
 
 type Pair = 'main<->worker' | 'worker<->worker';
-type RtKind = 'shm spin' | 'shm active' | 'shm parked' | 'postMessage copy' | 'postMessage transfer' | 'atomics spin' | 'atomics wait' | 'atomics waitAsync' | 'piscina.run';
+const PAIRS: readonly Pair[] = ['main<->worker', 'worker<->worker'];
 
-/** One round trip measurement: `n` timed round trips of a 64-byte message. */
-async function roundTrip(kind: RtKind, pair: Pair, n: number): Promise<Float64Array> {
+/** Round trips of one shm end pair: ping on `pair`'s first thread, echo in a worker. */
+async function shmRoundTrip(pair: Pair, n: number, flags: number, mode: RoundTripMode, spinUs?: number): Promise<Float64Array> {
   const ctl = newCtl();
-  const warmup = Math.min(2000, n >> 2);
-  const args = { size: SMALL, n, warmup };
-  const workers: RoleWorker[] = [];
+  const warmup = warmupFor(n);
+  const serverOptions: ShmServerOptions = { capacity: RT_CAPACITY, ...(spinUs === undefined ? {} : { spinUs }) };
+  const args = { size: SMALL, flags, mode };
+  const workers: RoleWorker[] = [startRole('shm-echo', { ctl, channel: RT_ECHO, reply: RT_PING, serverOptions, args: { ...args, count: warmup + n } }, manager)];
   try {
-    if (kind === 'piscina.run') {
-      const pool = new Piscina({ filename: new URL('./shm/piscina-echo.mjs', import.meta.url).href, minThreads: 1, maxThreads: 1, execArgv: [] });
-      const times = new Float64Array(n);
-      const buf = new Uint8Array(SMALL);
-      for (let i = -warmup; i < n; i++) {
-        const t0 = performance.now();
-        await pool.run(buf);
-        if (i >= 0) times[i] = (performance.now() - t0) * 1000;
-      }
-      await pool.destroy();
-      return times;
+    if (pair === 'worker<->worker') {
+      const ping = startRole('shm-ping', { ctl, channel: RT_PING, reply: RT_ECHO, serverOptions, args: { ...args, n, warmup, peers: 2 } }, manager);
+      workers.push(ping);
+      return await resultOf(ping);
     }
-    if (kind === 'shm spin' || kind === 'shm active' || kind === 'shm parked') {
-      const mode = kind === 'shm spin' ? 'spin' : kind === 'shm active' ? 'poll' : 'wait';
-      const serverOptions = { spinUs: kind === 'shm parked' ? 0 : 20 };
-      const a = unique('rt-a');
-      const b = unique('rt-b');
-      workers.push(startRole('shm-echo', { ctl, channel: b, reply: a, serverOptions, args: { size: SMALL, mode } }, manager));
-      if (pair === 'main<->worker') {
-        const { server, client } = await roles.shmEnds(a, b, serverOptions);
-        await roles.awaitReady(ctl, 1);
-        try {
-          return await roles.shmPing({ server, client, mode, ctl, ...args });
-        } finally {
-          await client.close();
-          await server.close();
-        }
-      }
-      workers.push(startRole('shm-ping', { ctl, channel: a, reply: b, serverOptions, args: { mode, peers: 2, ...args } }, manager));
-      return (await workers[1].result) as Float64Array;
-    }
-    if (kind.startsWith('postMessage')) {
-      const transfer = kind === 'postMessage transfer';
-      const { port1, port2 } = new MessageChannel();
-      workers.push(startRole('port-echo', { ctl, port: port2, transfer }, null, [port2]));
-      if (pair === 'main<->worker') {
-        await roles.awaitReady(ctl, 1);
-        const times = await roles.portPing(port1, SMALL, transfer, n, warmup);
-        port1.close();
-        return times;
-      }
-      workers.push(startRole('port-ping', { ctl, port: port1, args: { transfer, ...args } }, null, [port1]));
-      return (await workers[1].result) as Float64Array;
-    }
-    const how = kind === 'atomics spin' ? 'spin' : kind === 'atomics wait' ? 'wait' : 'async';
-    workers.push(startRole('atomics-echo', { ctl, how }, null));
-    if (pair === 'main<->worker') {
+    const { server, client } = await roles.shmEnds(RT_PING, RT_ECHO, serverOptions);
+    const kit = roles.shmKit({ server, client, size: SMALL, flags });
+    try {
       await roles.awaitReady(ctl, 1);
-      return await roles.atomicsPing(ctl, how, n, warmup);
+      const times = new Float64Array(n);
+      if (mode === 'async') await roles.shmPingAsync(kit, n, warmup, times);
+      else roles.shmPingSync(kit, mode, n, warmup, times);
+      return times;
+    } finally {
+      await client.close();
+      await server.close();
+      kit.dispose();
     }
-    workers.push(startRole('atomics-ping', { ctl, how, args }, null));
-    return (await workers[1].result) as Float64Array;
   } finally {
-    await stopRoles(ctl, workers);
+    await finishRoles(ctl, workers);
   }
 }
 
-async function roundTrips(): Promise<void> {
-  const cases: Array<[RtKind, Pair, number]> = [];
-  for (const pair of ['main<->worker', 'worker<->worker'] as const) {
-    cases.push(['shm spin', pair, 20_000], [`shm active`, pair, 20_000], ['atomics spin', pair, 20_000], ['postMessage copy', pair, 3000], ['shm parked', pair, 3000], ['atomics waitAsync', pair, 3000], ['atomics wait', pair, 3000]);
-  }
-  cases.push(['postMessage transfer', 'main<->worker', 3000], ['piscina.run', 'main<->worker', 3000]);
-  const p50s = new Map<string, number[]>();
-  const p99s = new Map<string, number[]>();
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [kind, pair, n] of cases) {
-      const key = `${kind} ${pair}`;
-      const l = latency(await roundTrip(kind, pair, n));
-      p50s.set(key, [...(p50s.get(key) ?? []), l.p50]);
-      p99s.set(key, [...(p99s.get(key) ?? []), l.p99]);
-    }
-  }
-  const p50 = (k: RtKind, pair: Pair): number => median(p50s.get(`${k} ${pair}`) ?? [NaN]);
-  console.log(`\nsmall-message round trip (${SMALL} B), microseconds, median of ${ROUNDS} rounds`);
-  console.table(
-    [...p50s.keys()].map((key) => ({ task: `round trip ${key} size=${SMALL}B`, 'p50 us': median(p50s.get(key)!).toFixed(2), 'p99 us': median(p99s.get(key)!).toFixed(2), 'round trips/s': human(1e6 / median(p50s.get(key)!)) })),
-  );
-  const rows = [];
-  for (const pair of ['main<->worker', 'worker<->worker'] as const) {
-    // Active peers: the synchronous API spinning (sendNow / recvMetadataNow); the async API's
-    // figure is printed alongside.
-    const active = p50('shm spin', pair);
-    const activeAsync = p50('shm active', pair);
-    const parked = p50('shm parked', pair);
-    const vsPm = p50('postMessage copy', pair) / active;
-    const vsAsync = parked / p50('atomics waitAsync', pair);
-    const vsWait = parked / p50('atomics wait', pair);
-    rows.push({ comparison: `active ${pair}: postMessage p50 / shm p50`, ratio: `${vsPm.toFixed(1)}x`, goal: '>= 50x' });
-    rows.push({ comparison: `active ${pair}: shm p50 (sync API)`, ratio: `${active.toFixed(2)} us`, goal: '<= 1 us' });
-    rows.push({ comparison: `active ${pair}: shm p50 (async API, polling)`, ratio: `${activeAsync.toFixed(2)} us`, goal: '(reported)' });
-    rows.push({ comparison: `active ${pair}: shm p50 / atomics spin p50`, ratio: `${(active / p50('atomics spin', pair)).toFixed(1)}x`, goal: '(floor)' });
-    rows.push({ comparison: `parked ${pair}: shm p50 / atomics waitAsync p50`, ratio: `${vsAsync.toFixed(2)}x`, goal: '<= 1.0x' });
-    rows.push({ comparison: `parked ${pair}: shm p50 / atomics wait p50`, ratio: `${vsWait.toFixed(2)}x`, goal: '<= 1.0x' });
-    goals.push({ goal: `round trip active ${pair}: p50 <= 1 us`, value: `${active.toFixed(2)} us`, met: active <= 1 });
-    goals.push({ goal: `round trip active ${pair}: >= 50x postMessage`, value: `${vsPm.toFixed(1)}x`, met: vsPm >= 50 });
-    goals.push({ goal: `round trip parked ${pair}: <= 1.0x raw Atomics (waitAsync / blocking wait)`, value: `${vsAsync.toFixed(2)}x / ${vsWait.toFixed(2)}x`, met: vsAsync <= 1 && vsWait <= 1 });
-    for (const [k, side] of [['shm spin', 'ours'], ['shm active', 'ours'], ['shm parked', 'ours'], ['postMessage copy', 'peer'], ['atomics waitAsync', 'peer'], ['atomics wait', 'peer']] as const) {
-      const us = p50(k, pair);
-      const ratio = k === 'postMessage copy' ? vsPm : k === 'atomics waitAsync' ? 1 / vsAsync : k === 'atomics wait' ? 1 / vsWait : undefined;
-      results.push({ task: `round trip ${k} ${pair} size=${SMALL}B`, side, impl: side === 'ours' ? `lightbeam ${k}` : k, messageBytes: SMALL, opsPerSec: 1e6 / us, bytesPerSec: (2 * SMALL * 1e6) / us, ...(ratio === undefined ? {} : { ratio }) });
-    }
-  }
-  console.table(rows);
-}
-
-// ---- one-way streams: rate, bandwidth, handoff ------------------------------------------------
-
-/** Sends `count` one-bulk messages in synchronous bursts of `burst`; resolves when all are queued. */
-async function sendStream(client: Client, count: number, burst: number, bulk: () => LbmMeta): Promise<void> {
-  const wait = { timeoutMs: 30_000 };
-  for (let i = 0; i < count; ) {
-    let last: Promise<number> = Promise.resolve(0);
-    for (const end = Math.min(count, i + burst); i < end; i++) last = client.send(bulk(), wait);
-    // One await per burst: the doorbell of the whole burst rings here.
-    const rc = await last;
-    if (rc !== 0) throw new Error(`stream send failed: ${rc}`);
-  }
-}
-
-/** Bursts of synchronous sends; a full ring parks one waiting send, then bursting resumes. */
-async function sendStreamNow(client: Client, count: number, bulk: () => LbmMeta): Promise<void> {
-  for (let i = 0; i < count; ) {
-    const m = bulk();
-    if (client.sendNow(m) === 0) {
-      i++;
-      continue;
-    }
-    const rc = await client.send(m, { timeoutMs: 30_000 });
-    if (rc !== 0) throw new Error(`stream send failed: ${rc}`);
-    i++;
-  }
-}
-
-type StreamKind = 'shm' | 'shm sync' | 'postMessage copy' | 'postMessage transfer' | 'postMessage SAB view' | 'memcpy';
-
-/**
- * Messages per second of a one-way stream main -> worker sink.
- *
- * @param bytes - payload per message
- * @param flags - for shm: BULK_XFER (private bytes, staged) or BULK_EXPOSE (a slab block)
- */
-async function stream(kind: StreamKind, bytes: number, count: number, flags = BULK_XFER, burst = 256, capacity = 1024): Promise<number> {
-  if (kind === 'memcpy') {
-    const src = new Uint8Array(bytes).fill(1);
-    const dst = new Uint8Array(bytes);
-    const t0 = performance.now();
-    for (let i = 0; i < count; i++) dst.set(src);
-    return (count / (performance.now() - t0)) * 1000;
-  }
+/** Round trips of the bare ring peer. */
+async function bareRingRoundTrip(pair: Pair, n: number): Promise<Float64Array> {
   const ctl = newCtl();
-  const workers: RoleWorker[] = [];
-  let client: ShmClient | null = null;
-  let block = null;
+  const ring = createBareRings();
+  const warmup = warmupFor(n);
+  const workers: RoleWorker[] = [startRole('bare-ring-echo', { ctl, ring }, null)];
   try {
-    let send: () => Promise<void>;
-    if (kind === 'shm' || kind === 'shm sync') {
-      const channel = unique('stream');
-      const mode = kind === 'shm sync' ? 'sync' : 'wait';
-      workers.push(startRole('shm-sink', { ctl, channel, serverOptions: { capacity, spinUs: 20 }, args: { size: bytes, mode } }, manager));
-      const c = new ShmClient(channel);
-      client = c;
-      let payload: Uint8Array | ReturnType<MemoryManager['toFullPtr']>;
-      if (flags === BULK_EXPOSE) {
-        block = manager.allocateOrThrow(bytes);
-        payload = manager.toFullPtr(block, bytes);
-        payload.ptr.fill(1);
-      } else {
-        payload = new Uint8Array(bytes).fill(1);
-      }
-      const make = (): LbmMeta => {
-        const m = new LbmMeta();
-        m.send.push(c.expose(payload, bytes, flags));
-        return m;
-      };
-      send = kind === 'shm sync' ? () => sendStreamNow(c, count, make) : () => sendStream(c, count, burst, make);
-    } else {
-      const { port1, port2 } = new MessageChannel();
-      workers.push(startRole('port-sink', { ctl, port: port2 }, null, [port2]));
-      const sab = new SharedArrayBuffer(bytes);
-      const src = new Uint8Array(bytes).fill(1);
-      send = async () => {
-        for (let i = 0; i < count; i++) {
-          if (kind === 'postMessage copy') port1.postMessage(src);
-          else if (kind === 'postMessage SAB view') port1.postMessage(new Uint8Array(sab, 0, bytes));
-          else {
-            const b = new Uint8Array(bytes);
-            b[0] = 1;
-            port1.postMessage(b, [b.buffer]);
-          }
-        }
-      };
+    if (pair === 'worker<->worker') {
+      const ping = startRole('bare-ring-ping', { ctl, ring, args: { n, warmup } }, null);
+      workers.push(ping);
+      return await resultOf(ping);
     }
     await roles.awaitReady(ctl, 1);
-    const t0 = performance.now();
-    await send();
-    await awaitCount(ctl, roles.RECEIVED, count);
-    return (count / (performance.now() - t0)) * 1000;
+    return bareRingPing(ring, n, warmup);
   } finally {
-    await stopRoles(ctl, workers);
-    await client?.close();
-    if (block !== null) manager.free(block);
+    await finishRoles(ctl, workers);
   }
 }
 
-/** Runs `cases` for ROUNDS alternating rounds; returns the median msgs/s of each. */
-async function alternate(cases: Record<string, () => Promise<number>>): Promise<Record<string, number>> {
-  const all: Record<string, number[]> = {};
-  for (let r = 0; r < ROUNDS; r++) for (const [k, f] of Object.entries(cases)) (all[k] ??= []).push(await f());
-  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, median(v)]));
+/** Round trips of `postMessage` with 'message' events (`spin: false`) or spinning ends. */
+async function portRoundTrip(pair: Pair, n: number, spin: boolean): Promise<Float64Array> {
+  const ctl = newCtl();
+  const warmup = warmupFor(n);
+  const { port1, port2 } = new MessageChannel();
+  const workers: RoleWorker[] = [startRole(spin ? 'port-spin-echo' : 'port-echo', { ctl, port: port2, transfer: false }, null, [port2])];
+  try {
+    if (pair === 'worker<->worker') {
+      const ping = startRole(spin ? 'port-spin-ping' : 'port-ping', { ctl, port: port1, args: { size: SMALL, transfer: false, n, warmup } }, null, [port1]);
+      workers.push(ping);
+      return await resultOf(ping);
+    }
+    await roles.awaitReady(ctl, 1);
+    const times = spin ? portSpinPing(port1, SMALL, n, warmup) : await roles.portPing(port1, SMALL, false, n, warmup);
+    // The event echo closes its port on 'stop'; the spinning one ends on ctl[STOP].
+    if (!spin) port1.postMessage('stop');
+    port1.close();
+    return times;
+  } finally {
+    await finishRoles(ctl, workers);
+  }
 }
 
-function streamTable(title: string, rates: Record<string, number>, bytes: Record<string, number>): void {
-  console.log(`\n${title} (median of ${ROUNDS} rounds)`);
-  console.table(Object.entries(rates).map(([task, r]) => ({ task, 'msgs/s': human(r), 'bytes/s': human(r * bytes[task], 'B') })));
+/** Round trips of the raw Atomics ping-pong. */
+async function atomicsRoundTrip(pair: Pair, n: number, how: 'spin' | 'wait' | 'async'): Promise<Float64Array> {
+  const ctl = newCtl();
+  const warmup = warmupFor(n);
+  const workers: RoleWorker[] = [startRole('atomics-echo', { ctl, how }, null)];
+  try {
+    if (pair === 'worker<->worker') {
+      const ping = startRole('atomics-ping', { ctl, how, args: { n, warmup } }, null);
+      workers.push(ping);
+      return await resultOf(ping);
+    }
+    await roles.awaitReady(ctl, 1);
+    return await roles.atomicsPing(ctl, how, n, warmup);
+  } finally {
+    await finishRoles(ctl, workers);
+  }
 }
 
-function record(task: string, side: 'ours' | 'peer', impl: string, bytes: number, rate: number, ratio?: number): void {
+/** One round-trip case: what it is and how to run it once. */
+interface RtKind {
+  /** Short key used in tables and goals. */
+  key: string;
+  /** Task name, carrying its parameters. */
+  task: string;
+  side: 'ours' | 'peer';
+  /** Timed round trips per run. */
+  n: number;
+  run: (pair: Pair, n: number) => Promise<Float64Array>;
+}
+
+const RT_KINDS: readonly RtKind[] = [
+  { key: 'ours sync XFER', task: `sendNow/recvMetadataNow spinning XFER size=${SMALL}B`, side: 'ours', n: 20_000, run: (p, n) => shmRoundTrip(p, n, BULK_XFER, 'spin') },
+  { key: 'ours sync EXPOSE', task: `sendNow/recvMetadataNow spinning EXPOSE slab block size=${SMALL}B`, side: 'ours', n: 20_000, run: (p, n) => shmRoundTrip(p, n, BULK_EXPOSE, 'spin') },
+  { key: 'ours async', task: `send/waitMetadata tight loop spinUs=20 XFER size=${SMALL}B`, side: 'ours', n: 10_000, run: (p, n) => shmRoundTrip(p, n, BULK_XFER, 'async') },
+  { key: 'ours parked blocking', task: `sendNow/waitMetadataSync spinUs=0 XFER size=${SMALL}B`, side: 'ours', n: 3000, run: (p, n) => shmRoundTrip(p, n, BULK_XFER, 'block', 0) },
+  { key: 'ours parked async', task: `send/waitMetadata spinUs=0 XFER size=${SMALL}B`, side: 'ours', n: 3000, run: (p, n) => shmRoundTrip(p, n, BULK_XFER, 'async', 0) },
+  { key: 'bare ring', task: 'bare SharedArrayBuffer ring spinning descriptor=16B', side: 'peer', n: 20_000, run: (p, n) => bareRingRoundTrip(p, n) },
+  { key: 'postMessage event', task: `postMessage 'message' events copy size=${SMALL}B`, side: 'peer', n: 3000, run: (p, n) => portRoundTrip(p, n, false) },
+  { key: 'postMessage spin', task: `postMessage receiveMessageOnPort spinning copy size=${SMALL}B`, side: 'peer', n: 5000, run: (p, n) => portRoundTrip(p, n, true) },
+  { key: 'atomics spin', task: 'raw Atomics.load spin ping-pong', side: 'peer', n: 20_000, run: (p, n) => atomicsRoundTrip(p, n, 'spin') },
+  { key: 'atomics wait', task: 'raw Atomics.wait ping-pong', side: 'peer', n: 3000, run: (p, n) => atomicsRoundTrip(p, n, 'wait') },
+  { key: 'atomics waitAsync', task: 'raw Atomics.waitAsync ping-pong', side: 'peer', n: 3000, run: (p, n) => atomicsRoundTrip(p, n, 'async') },
+];
+
+/** Which of ours a peer row's `ratio` in the result file compares with. */
+const RT_OURS_FOR: Readonly<Record<string, string>> = {
+  'bare ring': 'ours sync XFER',
+  'postMessage event': 'ours sync XFER',
+  'postMessage spin': 'ours sync XFER',
+  'atomics spin': 'ours sync XFER',
+  'atomics wait': 'ours parked blocking',
+  'atomics waitAsync': 'ours parked async',
+};
+
+async function roundTrips(): Promise<void> {
+  const cases: Record<string, RoundCase> = {};
+  const p99s = new Map<string, number[]>();
+  const name = (k: RtKind, pair: Pair): string => `${k.key} ${pair}`;
+  for (const pair of PAIRS) {
+    for (const k of RT_KINDS) {
+      const key = name(k, pair);
+      p99s.set(key, []);
+      cases[key] = async () => {
+        const l = latency(await k.run(pair, k.n));
+        p99s.get(key)!.push(l.p99);
+        return l.p50;
+      };
+    }
+  }
+  const p50s = await interleave(cases);
+  const p50 = (key: string, pair: Pair): number[] => p50s[`${key} ${pair}`];
+  const med = (key: string, pair: Pair): number => summary(p50(key, pair)).median;
+  for (const pair of PAIRS) {
+    console.log(`\nround trip of one ${SMALL} B message ${pair}: p50 per run in microseconds, median over ${ROUNDS} rounds (min-max)`);
+    const bare = med('bare ring', pair);
+    console.table(
+      RT_KINDS.map((k) => {
+        const s = summary(p50(k.key, pair));
+        return {
+          case: k.key,
+          task: `${k.task} n=${k.n}`,
+          'p50 us (min-max)': fmtNum(s),
+          'p99 us': summary(p99s.get(name(k, pair))!).median.toFixed(2),
+          'x bare ring': `${(s.median / bare).toFixed(2)}x`,
+          'round trips/s': human(1e6 / s.median),
+        };
+      }),
+    );
+    for (const k of RT_KINDS) {
+      const us = med(k.key, pair);
+      const oursKey = RT_OURS_FOR[k.key];
+      const ratio = oursKey === undefined ? undefined : med(k.key, pair) / med(oursKey, pair);
+      const bytes = 2 * SMALL;
+      results.push({ task: `round trip ${k.task} ${pair}`, side: k.side, impl: k.side === 'ours' ? `lightbeam shm ${k.key.slice(5)}` : k.key, messageBytes: SMALL, opsPerSec: 1e6 / us, bytesPerSec: (bytes * 1e6) / us, ...(ratio === undefined ? {} : { ratio }) });
+    }
+    const sync = p50('ours sync XFER', pair);
+    const fmtUs = (key: string): string => fmtRange(summary(p50(key, pair)), 'us');
+    const within = (oursKey: string, peerKey: string, limit: number, what: string): void => {
+      const r = ratioOf(p50(oursKey, pair), p50(peerKey, pair));
+      goal(`${pair}: ${what} <= ${limit}x ${peerKey}`, `${peerKey} ${fmtUs(peerKey)}`, `${oursKey} ${fmtUs(oursKey)}`, `ours/peer ${fmtRatio(r)}`, r.median <= limit);
+    };
+    const faster = (peerKey: string, limit: number): void => {
+      const r = ratioOf(p50(peerKey, pair), sync);
+      goal(`${pair}: active >= ${limit}x faster than ${peerKey}`, `${peerKey} ${fmtUs(peerKey)}`, `ours sync XFER ${fmtUs('ours sync XFER')}`, `peer/ours ${fmtRatio(r)}`, r.median >= limit);
+    };
+    within('ours sync XFER', 'bare ring', 2, 'active (sync, XFER)');
+    within('ours sync EXPOSE', 'bare ring', 2, 'active (sync, EXPOSE descriptor)');
+    faster('postMessage event', 20);
+    faster('postMessage spin', 5);
+    const s = summary(sync);
+    goal(`${pair}: stretch, active p50 <= 1 us`, '-', `ours sync XFER ${fmtRange(s, 'us')}`, '-', s.median <= 1);
+    within('ours async', 'ours sync XFER', 3, 'async API tight loop');
+    within('ours parked blocking', 'atomics wait', 1.2, 'parked blocking receive');
+    within('ours parked async', 'atomics waitAsync', 1.2, 'parked async receive');
+  }
+}
+
+// ---- one-way streams: rate, bandwidth, hand-off ---------------------------------------------------
+
+/** How the main thread sends a stream over shm: `sendNow` bursts, or `await send` per message. */
+type ShmSendMode = 'sync' | 'async';
+
+/**
+ * Messages per second of a one-way stream main -> worker sink over shm. `warmup` messages go
+ * first and are not timed (the sink's thread is new and cold); the clock stops when the sink has
+ * counted the last message.
+ */
+async function shmStream(size: number, flags: number, n: number, send: ShmSendMode, sink: SinkMode, capacity: number): Promise<number> {
+  const ctl = newCtl();
+  const warmup = Math.min(5000, n >> 2);
+  const channel = streamChannel(capacity);
+  const workers = [startRole('shm-sink', { ctl, channel, serverOptions: { capacity }, args: { size, flags, mode: sink, count: warmup + n } }, manager)];
+  const client = new ShmClient(channel);
+  const kit = roles.shmKit({ server: null, client, size, flags });
+  try {
+    await roles.awaitReady(ctl, 1);
+    const run = async (count: number): Promise<void> => {
+      if (send === 'sync') roles.shmStreamSync(kit, count);
+      else await roles.shmStreamAsync(kit, count);
+    };
+    await run(warmup);
+    roles.spinUntilReceived(ctl, warmup);
+    const t0 = performance.now();
+    await run(n);
+    roles.spinUntilReceived(ctl, warmup + n);
+    return (n / (performance.now() - t0)) * 1000;
+  } finally {
+    await client.close();
+    await finishRoles(ctl, workers);
+    kit.dispose();
+  }
+}
+
+/** Messages per second of a flow-controlled `postMessage` stream main -> worker sink. */
+async function portStream(kind: PortStreamKind, size: number, n: number): Promise<number> {
+  const ctl = newCtl();
+  const warmup = Math.min(2000, n >> 2);
+  const { port1, port2 } = new MessageChannel();
+  const workers = [startRole('port-sink', { ctl, port: port2 }, null, [port2])];
+  try {
+    await roles.awaitReady(ctl, 1);
+    roles.portStream(port1, ctl, kind, size, warmup, PM_WINDOW);
+    roles.spinUntilReceived(ctl, warmup);
+    const t0 = performance.now();
+    // The sink's count runs on from the warm-up: the window is measured against it.
+    Atomics.sub(ctl, roles.RECEIVED, warmup);
+    roles.portStream(port1, ctl, kind, size, n, PM_WINDOW);
+    roles.spinUntilReceived(ctl, n);
+    return (n / (performance.now() - t0)) * 1000;
+  } finally {
+    port1.postMessage('stop');
+    port1.close();
+    await finishRoles(ctl, workers);
+  }
+}
+
+/** Same-thread copies per second of `size` bytes (`Uint8Array.prototype.set`, the memcpy ceiling). */
+function memcpyRate(size: number, n: number): number {
+  const src = new Uint8Array(size).fill(1);
+  const dst = new Uint8Array(size);
+  for (let i = 0; i < 16; i++) dst.set(src);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) dst.set(src);
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+/** One case of a rate table. */
+interface RateCase {
+  /** Task name, carrying its parameters. */
+  task: string;
+  /** Short name for the ratio column. */
+  short: string;
+  /** Payload bytes per message. */
+  bytes: number;
+  /** One run: messages per second. */
+  run: RoundCase;
+  /** False for descriptor-only hand-offs: no bytes/s, nothing was moved. */
+  bytesMoved?: boolean;
+}
+
+/** Runs `cases` interleaved and prints one table of msgs/s (and bytes/s), each against the first case. */
+async function rateTable(title: string, cases: readonly RateCase[]): Promise<Record<string, number[]>> {
+  const rounds = await interleave(Object.fromEntries(cases.map((c) => [c.task, c.run])));
+  console.log(`\n${title}: median over ${ROUNDS} rounds (min-max)`);
+  const first = rounds[cases[0].task];
+  console.table(
+    cases.map((c) => {
+      const s = summary(rounds[c.task]);
+      return {
+        task: c.task,
+        'msgs/s (min-max)': fmtRate(s),
+        'bytes/s': c.bytesMoved === false ? '(descriptor only)' : human(s.median * c.bytes, 'B'),
+        [`${cases[0].short} / this`]: fmtRatio(ratioOf(first, rounds[c.task])),
+      };
+    }),
+  );
+  return rounds;
+}
+
+function record(task: string, side: 'ours' | 'peer', impl: string, bytes: number, rates: readonly number[], ratio?: number): void {
+  const rate = summary(rates).median;
   results.push({ task, side, impl, messageBytes: bytes, opsPerSec: rate, bytesPerSec: rate * bytes, ...(ratio === undefined ? {} : { ratio }) });
 }
 
 async function smallRate(): Promise<void> {
-  const asyncApi = `send transport=shm size=${SMALL}B burst=256`;
-  const ours = `sendNow/recvMetadataNow transport=shm size=${SMALL}B`;
-  const r = await alternate({
-    [asyncApi]: () => stream('shm', SMALL, 100_000),
-    [ours]: () => stream('shm sync', SMALL, 100_000),
-    [`postMessage transfer size=${SMALL}B`]: () => stream('postMessage transfer', SMALL, 20_000),
-    [`postMessage copy size=${SMALL}B`]: () => stream('postMessage copy', SMALL, 20_000),
-  });
-  streamTable('small-message rate main -> worker, batched (one doorbell per burst)', r, Object.fromEntries(Object.keys(r).map((k) => [k, SMALL])));
-  const vs = r[ours] / r[`postMessage transfer size=${SMALL}B`];
-  console.log(`shm (sync API) / postMessage transfer: ${vs.toFixed(1)}x (goal >= 10x); shm (async API): ${(r[asyncApi] / r[`postMessage transfer size=${SMALL}B`]).toFixed(1)}x; shm (sync API) / postMessage copy: ${(r[ours] / r[`postMessage copy size=${SMALL}B`]).toFixed(1)}x`);
-  goals.push({ goal: 'batched small-message rate >= 10x postMessage transfer', value: `${vs.toFixed(1)}x`, met: vs >= 10 });
-  record(ours, 'ours', 'lightbeam shm', SMALL, r[ours]);
-  record(asyncApi, 'ours', 'lightbeam shm (async API)', SMALL, r[asyncApi]);
-  record(`postMessage transfer size=${SMALL}B`, 'peer', 'postMessage transfer', SMALL, r[`postMessage transfer size=${SMALL}B`], vs);
-  record(`postMessage copy size=${SMALL}B`, 'peer', 'postMessage copy', SMALL, r[`postMessage copy size=${SMALL}B`], r[ours] / r[`postMessage copy size=${SMALL}B`]);
+  // Ours gets the peer's window: a ring of PM_WINDOW slots holds at most that many in flight.
+  const sync = `sendNow bursts -> recvMetadataNow/waitMetadataSync sink transport=shm XFER size=${SMALL}B capacity=${PM_WINDOW}`;
+  const async_ = `await send -> waitMetadata sink transport=shm XFER size=${SMALL}B capacity=${PM_WINDOW}`;
+  const transfer = `postMessage transfer size=${SMALL}B window=${PM_WINDOW}`;
+  const copy = `postMessage copy size=${SMALL}B window=${PM_WINDOW}`;
+  const r = await rateTable(`small-message rate main -> worker (${SMALL} B)`, [
+    { task: sync, short: 'shm sync', bytes: SMALL, run: () => shmStream(SMALL, BULK_XFER, 500_000, 'sync', 'sync', PM_WINDOW) },
+    { task: async_, short: 'shm async', bytes: SMALL, run: () => shmStream(SMALL, BULK_XFER, 200_000, 'async', 'async', PM_WINDOW) },
+    { task: transfer, short: 'postMessage transfer', bytes: SMALL, run: () => portStream('transfer', SMALL, 50_000) },
+    { task: copy, short: 'postMessage copy', bytes: SMALL, run: () => portStream('copy', SMALL, 50_000) },
+  ]);
+  const vsSync = ratioOf(r[sync], r[transfer]);
+  const vsAsync = ratioOf(r[async_], r[transfer]);
+  goal('small-message rate, sync API >= 10x postMessage transfer', `${fmtRate(summary(r[transfer]), 'msg/s')}`, fmtRate(summary(r[sync]), 'msg/s'), `ours/peer ${fmtRatio(vsSync)}`, vsSync.median >= 10);
+  goal('small-message rate, async API >= 4x postMessage transfer', `${fmtRate(summary(r[transfer]), 'msg/s')}`, fmtRate(summary(r[async_]), 'msg/s'), `ours/peer ${fmtRatio(vsAsync)}`, vsAsync.median >= 4);
+  record(`rate ${sync}`, 'ours', 'lightbeam shm sync API', SMALL, r[sync]);
+  record(`rate ${async_}`, 'ours', 'lightbeam shm async API', SMALL, r[async_]);
+  record(`rate ${transfer}`, 'peer', 'postMessage transfer', SMALL, r[transfer], vsSync.median);
+  record(`rate ${copy}`, 'peer', 'postMessage copy', SMALL, r[copy], ratioOf(r[sync], r[copy]).median);
 }
 
+// ---- young GCs on the synchronous path --------------------------------------------------------------
+
+/** GC counts of one run: young GCs on each thread over GC_N messages, and the mean time per message. */
+interface GcRun {
+  /** Young GCs on the main thread (the pinger or sender). */
+  main: number;
+  /** Young GCs on the worker (the echo or sink); NaN when not counted. */
+  worker: number;
+  /** Microseconds per message (round trip, or one-way send) on the main thread. */
+  us: number;
+}
+
+/** Unclocked sync round trips main<->worker: GC_N per thread, counted on both. */
+async function gcRoundTrip(flags: number): Promise<GcRun> {
+  const ctl = newCtl();
+  const serverOptions: ShmServerOptions = { capacity: RT_CAPACITY };
+  const echo = startRole('shm-echo', { ctl, channel: RT_ECHO, reply: RT_PING, serverOptions, args: { size: SMALL, flags, mode: 'spin', count: GC_WARMUP + GC_N, gcWarmup: GC_WARMUP } }, manager);
+  try {
+    const { server, client } = await roles.shmEnds(RT_PING, RT_ECHO, serverOptions);
+    const kit = roles.shmKit({ server, client, size: SMALL, flags });
+    try {
+      await roles.awaitReady(ctl, 1);
+      const [us, main] = await roles.countGcs((k) => roles.shmPingSync(kit, 'spin', k, 0, null), GC_N, GC_WARMUP);
+      // The run is over: the stop flag lets an EXPOSE echo free its block and report.
+      await finishRoles(ctl, [echo]);
+      const [, worker] = await resultOf(echo);
+      return { main, worker, us: us / GC_N };
+    } finally {
+      await client.close();
+      await server.close();
+      kit.dispose();
+    }
+  } finally {
+    await finishRoles(ctl, [echo]);
+  }
+}
+
+/** An unclocked sync stream main -> worker (`sendNow` bursts, a spinning sink): counted on both. */
+async function gcStream(): Promise<GcRun> {
+  const ctl = newCtl();
+  const channel = streamChannel(PM_WINDOW);
+  const sink = startRole('shm-sink', { ctl, channel, serverOptions: { capacity: PM_WINDOW }, args: { size: SMALL, flags: BULK_XFER, mode: 'spin', count: GC_WARMUP + GC_N, gcWarmup: GC_WARMUP } }, manager);
+  const client = new ShmClient(channel);
+  const kit = roles.shmKit({ server: null, client, size: SMALL, flags: BULK_XFER });
+  try {
+    await roles.awaitReady(ctl, 1);
+    const [us, main] = await roles.countGcs((k) => roles.shmStreamSync(kit, k), GC_N, GC_WARMUP);
+    const [, worker] = await resultOf(sink);
+    return { main, worker, us: us / GC_N };
+  } finally {
+    await client.close();
+    await finishRoles(ctl, [sink]);
+  }
+}
+
+/** The bare ring's pinger on the main thread, unclocked: what a path that allocates nothing shows. */
+async function gcBareRing(): Promise<GcRun> {
+  const ctl = newCtl();
+  const ring = createBareRings();
+  const echo = startRole('bare-ring-echo', { ctl, ring }, null);
+  try {
+    await roles.awaitReady(ctl, 1);
+    bareRingPingBatch(ring, GC_WARMUP);
+    const gc = new GcCounter();
+    gc.start();
+    const us = bareRingPingBatch(ring, GC_N);
+    const { young } = await gc.stop();
+    return { main: young, worker: NaN, us: us / GC_N };
+  } finally {
+    await finishRoles(ctl, [echo]);
+  }
+}
+
+async function youngGcs(): Promise<void> {
+  const cases: Array<{ task: string; run: () => Promise<GcRun>; main: string; worker: string; judged: boolean }> = [
+    { task: `round trip sendNow/recvMetadataNow XFER size=${SMALL}B main<->worker`, run: () => gcRoundTrip(BULK_XFER), main: 'pinger', worker: 'echo', judged: true },
+    { task: `round trip sendNow/recvMetadataNow EXPOSE size=${SMALL}B main<->worker`, run: () => gcRoundTrip(BULK_EXPOSE), main: 'pinger', worker: 'echo', judged: true },
+    { task: `stream sendNow -> recvMetadataNow XFER size=${SMALL}B capacity=${PM_WINDOW} main->worker`, run: gcStream, main: 'sender', worker: 'sink', judged: true },
+    { task: 'bare ring round trip (reference: allocates nothing)', run: gcBareRing, main: 'pinger', worker: '-', judged: false },
+  ];
+  const runs = new Map<string, GcRun[]>(cases.map((c) => [c.task, []]));
+  await interleave(
+    Object.fromEntries(
+      cases.map((c) => [
+        c.task,
+        async () => {
+          const r = await c.run();
+          runs.get(c.task)!.push(r);
+          return r.us;
+        },
+      ]),
+    ),
+  );
+  console.log(`\nyoung GCs per ${GC_N / 1000}k messages on the synchronous path (no clock per message), median over ${ROUNDS} rounds (min-max)`);
+  const fmtCount = (xs: number[]): string => (xs.some(Number.isNaN) ? '-' : fmtNum(summary(xs), 0));
+  console.table(
+    cases.map((c) => {
+      const rs = runs.get(c.task)!;
+      return {
+        task: `${c.task} n=${GC_N}`,
+        'main thread': `${c.main} ${fmtCount(rs.map((r) => r.main))}`,
+        worker: `${c.worker} ${fmtCount(rs.map((r) => r.worker))}`,
+        'us per message (main)': fmtNum(summary(rs.map((r) => r.us))),
+      };
+    }),
+  );
+  for (const c of cases.filter((x) => x.judged)) {
+    const rs = runs.get(c.task)!;
+    const m = summary(rs.map((r) => r.main));
+    const w = summary(rs.map((r) => r.worker));
+    const bare = runs.get(cases[3].task)!.map((r) => r.main);
+    goal(`<= 1 young GC per 100k messages: ${c.task}`, `bare ring ${fmtNum(summary(bare), 0)}`, `${c.main} ${fmtNum(m, 0)}, ${c.worker} ${fmtNum(w, 0)}`, '-', m.median <= 1 && w.median <= 1);
+  }
+}
+
+// ---- bulk data (issue 11) --------------------------------------------------------------------------
+
 async function bulkXfer(): Promise<void> {
-  const MiB = 1 << 20;
-  const ours = 'send transport=shm BULK_XFER size=1MiB';
-  const r = await alternate({
-    [ours]: () => stream('shm', MiB, 200, BULK_XFER, 8, 8),
-    'memcpy Uint8Array.set size=1MiB': () => stream('memcpy', MiB, 400),
-    'postMessage copy size=1MiB': () => stream('postMessage copy', MiB, 200),
-  });
-  streamTable('1 MiB BULK_XFER main -> worker (staged by send, copied out by recvBulks)', r, Object.fromEntries(Object.keys(r).map((k) => [k, MiB])));
-  const vsCpy = r[ours] / r['memcpy Uint8Array.set size=1MiB'];
-  const vsPm = r[ours] / r['postMessage copy size=1MiB'];
-  console.log(`shm / memcpy: ${vsCpy.toFixed(2)}x (goal >= 0.8x); shm / postMessage copy: ${vsPm.toFixed(2)}x (goal >= 4x)`);
-  goals.push({ goal: '1 MiB BULK_XFER >= 0.8x memcpy', value: `${vsCpy.toFixed(2)}x`, met: vsCpy >= 0.8 });
-  goals.push({ goal: '1 MiB BULK_XFER >= 4x postMessage copy', value: `${vsPm.toFixed(2)}x`, met: vsPm >= 4 });
-  record(ours, 'ours', 'lightbeam shm', MiB, r[ours]);
-  record('memcpy Uint8Array.set size=1MiB', 'peer', 'memcpy', MiB, r['memcpy Uint8Array.set size=1MiB'], vsCpy);
-  record('postMessage copy size=1MiB', 'peer', 'postMessage copy', MiB, r['postMessage copy size=1MiB'], vsPm);
+  // A spinning sink: these figures are about moving the bytes, not about the sink's wake-ups.
+  const ours = `sendNow -> recvMetadataNow spinning + recvBulksNow transport=shm XFER size=1MiB capacity=${PM_WINDOW}`;
+  const cpy = 'memcpy Uint8Array.set same thread size=1MiB';
+  const pm = `postMessage copy size=1MiB window=${PM_WINDOW}`;
+  const r = await rateTable('1 MiB BULK_XFER main -> worker (staged by send, copied out by recvBulksNow)', [
+    { task: ours, short: 'shm XFER', bytes: MiB, run: () => shmStream(MiB, BULK_XFER, 2000, 'sync', 'spin', PM_WINDOW) },
+    { task: cpy, short: 'memcpy', bytes: MiB, run: () => memcpyRate(MiB, 2000) },
+    { task: pm, short: 'postMessage copy', bytes: MiB, run: () => portStream('copy', MiB, 1000) },
+  ]);
+  const vsCpy = ratioOf(r[ours], r[cpy]);
+  const vsPm = ratioOf(r[ours], r[pm]);
+  goal('(issue 11) 1 MiB XFER >= 4x postMessage copy, 32 in flight', fmtRate(summary(r[pm]), 'msg/s'), fmtRate(summary(r[ours]), 'msg/s'), `ours/peer ${fmtRatio(vsPm)}`, vsPm.median >= 4);
+  goal('(issue 11) 1 MiB XFER >= 0.5x same-thread memcpy', fmtRate(summary(r[cpy]), 'copies/s'), fmtRate(summary(r[ours]), 'msg/s'), `ours/peer ${fmtRatio(vsCpy)}`, vsCpy.median >= 0.5);
+  record(ours, 'ours', 'lightbeam shm XFER', MiB, r[ours]);
+  record(cpy, 'peer', 'memcpy', MiB, r[cpy], vsCpy.median);
+  record(pm, 'peer', 'postMessage copy', MiB, r[pm], vsPm.median);
 }
 
 async function exposeHandoff(): Promise<void> {
-  const small = 'send transport=shm BULK_EXPOSE size=1KiB';
-  const big = 'send transport=shm BULK_EXPOSE size=16MiB';
-  const r = await alternate({
-    [small]: () => stream('shm', 1024, 50_000, BULK_EXPOSE),
-    [big]: () => stream('shm', 16 << 20, 50_000, BULK_EXPOSE),
-    'postMessage SAB view size=16MiB': () => stream('postMessage SAB view', 16 << 20, 20_000),
-  });
-  streamTable('BULK_EXPOSE handoff main -> worker (a live view of a slab block, nothing copied)', r, { [small]: 1024, [big]: 16 << 20, 'postMessage SAB view size=16MiB': 16 << 20 });
-  const spread = Math.abs(r[big] / r[small] - 1);
-  console.log(`16 MiB / 1 KiB msgs/s: ${(r[big] / r[small]).toFixed(3)} (goal within 10%); 16 MiB shm / postMessage SAB view: ${(r[big] / r['postMessage SAB view size=16MiB']).toFixed(1)}x`);
-  goals.push({ goal: 'BULK_EXPOSE handoff: 1 KiB and 16 MiB within 10%', value: `${(100 * spread).toFixed(1)}%`, met: spread <= 0.1 });
-  record(small, 'ours', 'lightbeam shm EXPOSE', 1024, r[small]);
-  record(big, 'ours', 'lightbeam shm EXPOSE', 16 << 20, r[big]);
-  record('postMessage SAB view size=16MiB', 'peer', 'postMessage SAB view', 16 << 20, r['postMessage SAB view size=16MiB'], r[big] / r['postMessage SAB view size=16MiB']);
+  // A spinning sink: the question is whether the hand-off depends on the size, not how fast the
+  // sink wakes up.
+  const small = `sendNow EXPOSE -> recvMetadataNow spinning transport=shm size=1KiB capacity=${PM_WINDOW}`;
+  const big = `sendNow EXPOSE -> recvMetadataNow spinning transport=shm size=1MiB capacity=${PM_WINDOW}`;
+  const pm = `postMessage SharedArrayBuffer view size=1MiB window=${PM_WINDOW}`;
+  const r = await rateTable('BULK_EXPOSE hand-off main -> worker (a live view of a slab block, nothing copied)', [
+    { task: small, short: 'shm EXPOSE 1KiB', bytes: KiB, run: () => shmStream(KiB, BULK_EXPOSE, 500_000, 'sync', 'spin', PM_WINDOW), bytesMoved: false },
+    { task: big, short: 'shm EXPOSE 1MiB', bytes: MiB, run: () => shmStream(MiB, BULK_EXPOSE, 500_000, 'sync', 'spin', PM_WINDOW), bytesMoved: false },
+    { task: pm, short: 'postMessage SAB view', bytes: MiB, run: () => portStream('shared', MiB, 100_000), bytesMoved: false },
+  ]);
+  const spread = ratioOf(r[big], r[small]);
+  const vsPm = ratioOf(r[big], r[pm]);
+  goal('(issue 11) EXPOSE hand-off 1 MiB within 10% of 1 KiB', fmtRate(summary(r[small]), 'msg/s'), fmtRate(summary(r[big]), 'msg/s'), `1MiB/1KiB ${fmtRatio(spread)}`, Math.abs(spread.median - 1) <= 0.1);
+  record(small, 'ours', 'lightbeam shm EXPOSE', KiB, r[small]);
+  record(big, 'ours', 'lightbeam shm EXPOSE', MiB, r[big]);
+  record(pm, 'peer', 'postMessage SAB view', MiB, r[pm], vsPm.median);
 }
 
 async function pipeline(): Promise<void> {
   const jobs = 64;
-  const size = 256 * 1024;
+  const size = 256 * KiB;
   const workers = 2;
   const pool = createPool({ manager, filename: PIPELINE_WORKER, minThreads: workers, maxThreads: workers, execArgv: [] });
   const shmJobs = makeShmJobs(manager, { jobs, size });
   const plainJobs = makePlainJobs({ jobs, size });
-  const ms: Record<string, number[]> = { shm: [], clone: [], transfer: [] };
-  for (let r = 0; r < ROUNDS + 1; r++) {
+  const shmPass = async (): Promise<number> => {
     const p = await ShmPipeline.start(pool, workers, 'bench-pipeline');
     refillShmJobs(shmJobs);
-    const shm = await p.process(shmJobs);
+    const got = await p.process(shmJobs);
     await p.stop();
-    for (const mode of ['clone', 'transfer'] as const) {
-      refillPlain(plainJobs);
-      const plain = await processPlain(pool, plainJobs, mode);
-      if (plain.verified !== jobs) throw new Error(`plain ${mode} pipeline verified ${plain.verified} of ${jobs}`);
-      if (r > 0) ms[mode].push(plain.ms);
-    }
-    if (shm.verified !== jobs || shm.samePointer !== jobs) throw new Error(`kShm pipeline verified ${shm.verified} of ${jobs}`);
-    // Round 0 warms every path up.
-    if (r > 0) ms.shm.push(shm.ms);
+    if (got.verified !== jobs || got.samePointer !== jobs) throw new Error(`kShm pipeline verified ${got.verified} of ${jobs}`);
+    return (jobs / got.ms) * 1000;
+  };
+  const plainPass = async (mode: 'clone' | 'transfer'): Promise<number> => {
+    refillPlain(plainJobs);
+    const got = await processPlain(pool, plainJobs, mode);
+    if (got.verified !== jobs) throw new Error(`plain ${mode} pipeline verified ${got.verified} of ${jobs}`);
+    return (jobs / got.ms) * 1000;
+  };
+  const tasks = { shm: `pipeline transport=shm EXPOSE size=256KiB jobs=${jobs}`, clone: `pipeline piscina clone size=256KiB jobs=${jobs}`, transfer: `pipeline piscina transfer size=256KiB jobs=${jobs}` };
+  try {
+    // One untimed pass of each warms every path up.
+    await shmPass();
+    await plainPass('clone');
+    await plainPass('transfer');
+    const r = await rateTable(`piscina pipeline: ${jobs} jobs x 256 KiB, ${workers} workers, transform in place, every checksum verified (jobs/s)`, [
+      { task: tasks.shm, short: 'kShm', bytes: size, run: shmPass },
+      { task: tasks.clone, short: 'kShm', bytes: size, run: () => plainPass('clone') },
+      { task: tasks.transfer, short: 'kShm', bytes: size, run: () => plainPass('transfer') },
+    ]);
+    const vsClone = ratioOf(r[tasks.shm], r[tasks.clone]);
+    const vsTransfer = ratioOf(r[tasks.shm], r[tasks.transfer]);
+    console.log(`kShm / plain piscina: clone ${fmtRatio(vsClone)}, transfer ${fmtRatio(vsTransfer)} (reported, no goal)`);
+    record(tasks.shm, 'ours', 'lightbeam shm pipeline', size, r[tasks.shm]);
+    record(tasks.clone, 'peer', 'piscina clone', size, r[tasks.clone], vsClone.median);
+    record(tasks.transfer, 'peer', 'piscina transfer', size, r[tasks.transfer], vsTransfer.median);
+  } finally {
+    for (const j of shmJobs) manager.free(j.block.shm);
+    await pool.destroy();
   }
-  for (const j of shmJobs) manager.free(j.block.shm);
-  await pool.destroy();
-  const rate = (k: string): number => (jobs / median(ms[k])) * 1000;
-  console.log(`\npiscina pipeline: ${jobs} jobs x 256 KiB, ${workers} workers, transform in place, every checksum verified (median of ${ROUNDS} rounds)`);
-  console.table(
-    (['shm', 'clone', 'transfer'] as const).map((k) => ({
-      pipeline: k === 'shm' ? 'kShm EXPOSE (zero copy)' : `plain piscina ${k}`,
-      'jobs/s': human(rate(k)),
-      'bytes/s': human(rate(k) * size, 'B'),
-      'kShm ratio': `${(rate('shm') / rate(k)).toFixed(2)}x`,
-    })),
-  );
-  goals.push({ goal: 'piscina pipeline vs plain piscina clone / transfer (reported, no threshold)', value: `${(rate('shm') / rate('clone')).toFixed(2)}x / ${(rate('shm') / rate('transfer')).toFixed(2)}x`, met: rate('shm') >= rate('clone') && rate('shm') >= rate('transfer') });
-  record('pipeline transport=shm size=256KiB jobs=64', 'ours', 'lightbeam shm pipeline', size, rate('shm'));
-  record('pipeline piscina clone size=256KiB jobs=64', 'peer', 'piscina clone', size, rate('clone'), rate('shm') / rate('clone'));
-  record('pipeline piscina transfer size=256KiB jobs=64', 'peer', 'piscina transfer', size, rate('transfer'), rate('shm') / rate('transfer'));
 }
 
 const only = process.env.LBM_BENCH_ONLY?.split(',');
 const sections: Array<[string, () => Promise<void>]> = [
   ['rt', roundTrips],
   ['rate', smallRate],
+  ['gc', youngGcs],
   ['xfer', bulkXfer],
   ['expose', exposeHandoff],
   ['pipeline', pipeline],
 ];
-console.log(`shm: Node ${process.version}, ${ROUNDS} rounds per section`);
-for (const [name, run] of sections) if (only === undefined || only.includes(name)) await run();
-console.log('\ngoals:');
-console.table(goals.map((g) => ({ goal: g.goal, measured: g.value, result: g.met ? 'met' : 'NOT met' })));
+const unknown = only?.filter((s) => !sections.some(([name]) => name === s)) ?? [];
+if (unknown.length > 0) throw new Error(`LBM_BENCH_ONLY names unknown sections ${unknown.join(', ')}; known: ${sections.map(([n]) => n).join(', ')}`);
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const started = performance.now();
+console.log(`shm: Node ${process.version}, ${ROUNDS} interleaved rounds per section, load average at start ${load()}`);
+for (const [name, run] of sections) {
+  if (only !== undefined && !only.includes(name)) continue;
+  const t0 = performance.now();
+  await run();
+  console.log(`(${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+}
+console.log(`\ngoals (figures: median over ${ROUNDS} rounds (min-max); ratio: per-round ratios, median (min-max))`);
+console.table(goals.map((g) => ({ goal: g.goal, peer: g.peer, ours: g.ours, ratio: g.ratio, met: g.met ? 'met' : 'NOT met' })));
+console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; load average at end ${load()}`);
 await writeBenchResult('shm', results);
 manager.detach();

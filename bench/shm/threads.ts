@@ -17,7 +17,10 @@ export function newCtl(): Int32Array {
 export interface RoleWorker {
   /** The thread. */
   readonly worker: Worker;
-  /** Resolves with a pinger's times (microseconds); rejects with the worker's error. */
+  /**
+   * Resolves with the role's result (a pinger's times in microseconds, or a GC count), with
+   * `null` when the role finished without one or the thread exited; rejects with its error.
+   */
   readonly result: Promise<Float64Array | null>;
 }
 
@@ -35,6 +38,7 @@ export function startRole(role: string, data: Record<string, unknown>, manager: 
     worker.on('message', (m: { times?: Float64Array; done?: boolean; error?: string }) => {
       if (m.error !== undefined) reject(new Error(`${role} worker: ${m.error}`));
       else if (m.times !== undefined) resolve(m.times);
+      else if (m.done === true) resolve(null);
     });
     worker.on('error', reject);
     worker.on('exit', (code) => resolve(code === 0 ? null : null));
@@ -46,10 +50,44 @@ export function startRole(role: string, data: Record<string, unknown>, manager: 
 
 /** Stops role workers: sets the stop flag, then terminates whatever did not exit. */
 export async function stopRoles(ctl: Int32Array, workers: readonly RoleWorker[]): Promise<void> {
-  // Publishes the stop flag every role loop checks.
+  // Publishes the stop flag every role loop checks; wakes roles parked on it or on the raw
+  // ping-pong word.
   Atomics.store(ctl, 0, 1);
+  Atomics.notify(ctl, 0);
   Atomics.notify(ctl, 3);
   await Promise.all(workers.map((w) => w.worker.terminate()));
+}
+
+/**
+ * Ends a run cleanly: sets the stop flag, lets every role finish (close its channel ends, free its
+ * blocks) for up to `graceMs`, then terminates the threads. Rethrows the first role's error, so a
+ * failed echo (a sequence mismatch) shows as itself rather than as a pinger's timeout.
+ *
+ * @param graceMs - how long roles get to finish after the stop flag
+ * @defaultValue graceMs 10000
+ */
+export async function finishRoles(ctl: Int32Array, workers: readonly RoleWorker[], graceMs = 10_000): Promise<void> {
+  // Publishes the stop flag; wakes roles parked on it or on the raw ping-pong word.
+  Atomics.store(ctl, 0, 1);
+  Atomics.notify(ctl, 0);
+  Atomics.notify(ctl, 3);
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((r) => {
+    timer = setTimeout(r, graceMs);
+  });
+  try {
+    await Promise.race([Promise.all(workers.map((w) => w.result)), grace]);
+  } finally {
+    clearTimeout(timer);
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+}
+
+/** A role's result; throws if the thread ended without one. */
+export async function resultOf(w: RoleWorker): Promise<Float64Array> {
+  const r = await w.result;
+  if (r === null) throw new Error('a bench worker ended without its result');
+  return r;
 }
 
 /** Percentiles of round-trip samples (microseconds). */
@@ -65,26 +103,4 @@ export function latency(times: Float64Array): Latency {
   const s = Float64Array.from(times).sort();
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))];
   return { p50: at(0.5), p99: at(0.99) };
-}
-
-/** The median of `xs`. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Yields to the event loop (lets other tasks, e.g. worker messages, run). */
-export function tick(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
-}
-
-/** Waits until `ctl[word]` reaches `target` (yielding in between), or throws after `timeoutMs`. */
-export async function awaitCount(ctl: Int32Array, word: number, target: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  // Acquire the sink's count; it bumps it after each message it finished with.
-  while (Atomics.load(ctl, word) < target) {
-    if (performance.now() > deadline) throw new Error(`only ${Atomics.load(ctl, word)} of ${target} messages arrived`);
-    await tick();
-  }
 }

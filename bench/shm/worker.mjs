@@ -1,7 +1,7 @@
 // Worker side of bench/shm.bench.ts: runs one role of bench/shm/roles.mjs and reports to the
-// main thread ({ times } for pingers, { done } otherwise, { error } on failure).
+// main thread ({ times } for roles with a result, { done } otherwise, { error } on failure).
 import { parentPort, workerData } from 'node:worker_threads';
-import { MemoryManager } from '@lightbeam/shm';
+import { MemoryManager, ShmClient, ShmServer } from '@lightbeam/shm';
 import * as roles from './roles.mjs';
 import { bareRingEcho, bareRingPing, bareRingPingBatch } from './bare-ring.mjs';
 import { portSpinEcho, portSpinPing } from './port-spin.mjs';
@@ -14,21 +14,8 @@ async function main() {
   switch (role) {
     case 'shm-echo':
     case 'shm-ping':
-    case 'shm-sink': {
-      const { server, client } = await roles.shmEnds(workerData.channel, workerData.reply ?? workerData.channel + '-unused', workerData.serverOptions);
-      roles.signalReady(ctl);
-      const args = { server, client, ctl, ...workerData.args };
-      let out;
-      if (role === 'shm-echo') await roles.shmEcho(args);
-      else if (role === 'shm-sink') await roles.shmSink(args);
-      else {
-        await roles.awaitReady(ctl, workerData.args.peers);
-        out = await roles.shmPing(args);
-      }
-      await client.close();
-      await server.close();
-      return out;
-    }
+    case 'shm-sink':
+      return shmRole();
     case 'port-echo':
       roles.portEcho(workerData.port, workerData.transfer);
       roles.signalReady(ctl);
@@ -92,6 +79,51 @@ async function main() {
     default:
       throw new Error(`unknown bench role ${role}`);
   }
+}
+
+/**
+ * The Lightbeam roles. `args`: `size`, `flags` (BULK_XFER or BULK_EXPOSE), `mode` (see
+ * bench/shm/roles.mjs), and per role: echo `count` (messages to answer); ping `n`, `warmup`,
+ * `peers` (ready ends to wait for); sink `count`. With `gcWarmup` (echo, sink) or `gc` (ping) the
+ * role runs unclocked and reports `[microseconds, young GCs]` over its messages after the warm-up.
+ */
+async function shmRole() {
+  const { size, flags, mode } = workerData.args;
+  const server = await ShmServer.create(workerData.channel, workerData.serverOptions);
+  const client = role === 'shm-sink' ? null : new ShmClient(workerData.reply);
+  const kit = roles.shmKit({ server, client, size, flags });
+  roles.signalReady(ctl);
+  let out;
+  try {
+    if (role === 'shm-echo') {
+      const { count, gcWarmup } = workerData.args;
+      if (gcWarmup !== undefined) out = await roles.countGcs((k) => roles.shmEchoSync(kit, mode, k), count - gcWarmup, gcWarmup);
+      else if (mode === 'async') await roles.shmEchoAsync(kit, count);
+      else roles.shmEchoSync(kit, mode, count);
+    } else if (role === 'shm-sink') {
+      const { count, gcWarmup } = workerData.args;
+      if (gcWarmup !== undefined) out = await roles.countGcs((k) => roles.shmSinkSpin(kit, k, ctl), count - gcWarmup, gcWarmup);
+      else await roles.shmSink(kit, mode, count, ctl);
+    } else {
+      const { n, warmup, peers, gc } = workerData.args;
+      await roles.awaitReady(ctl, peers);
+      if (gc === true) out = await roles.countGcs((k) => roles.shmPingSync(kit, mode, k, 0, null), n, warmup);
+      else {
+        out = new Float64Array(n);
+        if (mode === 'async') await roles.shmPingAsync(kit, n, warmup, out);
+        else roles.shmPingSync(kit, mode, n, warmup, out);
+      }
+    }
+  } finally {
+    await client?.close();
+    await server.close();
+  }
+  // The pinger may still read the echo's EXPOSE block (the last reply): free it only once the
+  // main thread says the run is over (its stop flag), or after 10 s. (A pinger's block was read
+  // before its last reply came back.)
+  if (role === 'shm-echo' && flags === roles.BULK_EXPOSE) Atomics.wait(ctl, roles.STOP, 0, 10_000);
+  kit.dispose();
+  return out;
 }
 
 main().then(
