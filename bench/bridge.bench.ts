@@ -1,34 +1,96 @@
 /**
- * The bridge against raw zeromq.js between the same two kinds of processes, in one run, rounds
- * alternating so both sides see the same machine state:
- * - throughput of 1 MiB XFER messages: a worker in process A -> A's bridge -> B's bridge -> a
- *   worker in process B, against a raw zeromq.js PUSH process -> PULL process (goal >= 0.9x);
- * - round trip of a 64 B message: worker A -> bridge A -> bridge B -> worker B -> bridge B ->
- *   bridge A -> worker A, against a raw zeromq.js REQ/REP pair of processes (goal: not slower).
+ * The bridge against what a user would build without it, and against raw zeromq.js, in one run
+ * (DESIGN.md section 5, issue 11 "Numbers to reach"). Every contender is a pair of processes on
+ * tcp loopback; every case runs once per round, round-robin (`BRIDGE_BENCH_ROUNDS`, default 5),
+ * and each figure is the median over the rounds with its min-max, never the best round.
  *
- * Run: `npx tsx bench/bridge.bench.ts` (after `pnpm run build`). Each side is timed inside its
- * receiving process (first to last arrival, or the requester's loop), and the median of the rounds
- * is reported. Not a tinybench suite: a task here is a whole pair of processes.
+ * Contenders (scripts in bench/bridge/, protocol in bench/bridge/common.mjs):
+ * - ours: a worker thread in process A -> `lightbeam bridge` A -> tcp -> `lightbeam bridge` B ->
+ *   a worker thread in process B. Throughput twice: "move + in place" (the sender writes each
+ *   payload into a fresh slab block and sends it by move, the receiver reads it in place and
+ *   releases it) and "copy" (plain `expose` of a private buffer, `recvBulks` into another).
+ * - DIY: worker A -> `postMessage` (transfer) -> main A -> zeromq.js PUSH -> tcp -> PULL main B ->
+ *   `postMessage` -> worker B. zeromq.js receives frames over 128 bytes into buffers Node cannot
+ *   detach (a transfer list silently clones them), so main B copies each 1 MiB frame once into a
+ *   fresh ArrayBuffer and transfers that: see bench/bridge/diy-proc.mjs.
+ * - raw: zeromq.js PUSH/PULL (throughput) and REQ/REP (round trip) between the main threads of two
+ *   processes: the floor.
+ *
+ * Measures: 1 MiB one-way throughput (messages/s timed by the receiving thread), and a 64 B round
+ * trip worker A -> worker B -> worker A (p50 of one run, in microseconds). Same sizes and the same
+ * flow control everywhere: the sending thread keeps at most `WINDOW` (32) messages not yet
+ * consumed by the receiving thread, which grants credits back every 8 messages along the reverse
+ * path of the same contender (for ours: through both bridges). Ours' own bounds (ring capacity
+ * 1024, high-water mark 1000) are far larger, so the window is what bounds every contender. Every
+ * message is checked on arrival (sequence number and last byte).
+ *
+ * Goals (ratio above 1 = ours better): 1 MiB ours >= 1.5x DIY and >= 0.8x raw; 64 B round trip
+ * ours <= 0.7x DIY's time. Run: `npx tsx bench/bridge.bench.ts` after `pnpm run build`. About a
+ * minute and a half on two cores; every child process is killed after `BRIDGE_BENCH_RUN_TIMEOUT_S`
+ * (60), and the whole bench gives up after `BRIDGE_BENCH_BUDGET_S` (300).
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { BenchRowInput } from './support/report-format.js';
 import { writeBenchResult } from './support/report-format.js';
+import type { Summary } from './support/rounds.js';
+import { fmtRange, interleave, summary } from './support/rounds.js';
 
 const BIN = fileURLToPath(new URL('../packages/cli/bin/lightbeam.js', import.meta.url));
-const dir = (f: string): string => fileURLToPath(new URL(`./bridge/${f}`, import.meta.url));
-const ROUNDS = Number(process.env.BRIDGE_BENCH_ROUNDS ?? 3);
-const COUNT = Number(process.env.BRIDGE_BENCH_COUNT ?? 200);
-const RTT_ROUNDS = Number(process.env.BRIDGE_BENCH_RTT ?? 2000);
+const script = (f: string): string => fileURLToPath(new URL(`./bridge/${f}`, import.meta.url));
+const envNum = (name: string, dflt: number): number => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number, got ${process.env[name]}`);
+  return v;
+};
+const ROUNDS = envNum('BRIDGE_BENCH_ROUNDS', 5);
+/** 1 MiB messages per throughput run; the first WINDOW are not timed. */
+const COUNT = envNum('BRIDGE_BENCH_COUNT', 800);
+/** Timed round trips per run (after 200 untimed). */
+const RTT_ROUNDS = envNum('BRIDGE_BENCH_RTT', 2000);
+const RUN_TIMEOUT_MS = envNum('BRIDGE_BENCH_RUN_TIMEOUT_S', 60) * 1000;
+const BUDGET_MS = envNum('BRIDGE_BENCH_BUDGET_S', 300) * 1000;
 const MIB = 1 << 20;
+const RTT_SIZE = 64;
+const WINDOW = 32;
+const CREDIT_EVERY = 8;
+/** What every child gets: the protocol's parameters (bench/bridge/common.mjs reads them). */
+const PROTOCOL_ENV = { SIZE: String(MIB), COUNT: String(COUNT), WINDOW: String(WINDOW), CREDIT_EVERY: String(CREDIT_EVERY), ROUNDS: String(RTT_ROUNDS), WARMUP: '200', RTT_SIZE: String(RTT_SIZE) };
 
+/** Children still running, killed if the bench fails, times out or is interrupted. */
+const live = new Set<ChildProcess>();
+const killAll = (): void => {
+  for (const p of live) p.kill('SIGKILL');
+};
+process.once('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+const budget = setTimeout(() => {
+  console.error(`bridge bench: over its budget of ${BUDGET_MS / 1000} s, giving up`);
+  killAll();
+  process.exit(1);
+}, BUDGET_MS);
+budget.unref();
+
+/** One child process: its exit, and the JSON result lines it printed. */
 interface Proc {
-  done: Promise<void>;
-  out: () => string;
-  line: (kind: string) => Record<string, number> | undefined;
+  readonly name: string;
+  readonly done: Promise<void>;
+  result(kind: string): Record<string, number>;
+  kill(): void;
 }
 
-function run(args: string[], env: Record<string, string>): Proc {
-  const p = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node args` with the protocol environment; killed (and failed) after RUN_TIMEOUT_MS. */
+function run(name: string, args: string[], env: Record<string, string>): Proc {
+  const p = spawn(process.execPath, args, { env: { ...process.env, ...PROTOCOL_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(p);
   let out = '';
   let err = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -36,95 +98,199 @@ function run(args: string[], env: Record<string, string>): Proc {
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       p.kill('SIGKILL');
-      reject(new Error(`${args.join(' ')} timed out; ${err}`));
-    }, 120000);
-    p.on('exit', (code) => {
+      reject(new Error(`${name} timed out after ${RUN_TIMEOUT_MS} ms\n${err}`));
+    }, RUN_TIMEOUT_MS);
+    p.on('error', reject);
+    p.on('exit', (code, signal) => {
       clearTimeout(timer);
+      live.delete(p);
       if (code === 0) resolve();
-      else reject(new Error(`${args.join(' ')} exited ${code}: ${err}`));
+      else reject(new Error(`${name} exited with ${code ?? signal}\n${err}${out}`));
     });
   });
-  const line = (kind: string): Record<string, number> | undefined =>
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, number>)
-      .find((o) => (o as unknown as { kind: string }).kind === kind);
-  return { done, out: () => out, line };
+  const result = (kind: string): Record<string, number> => {
+    for (const line of out.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const o = JSON.parse(line) as Record<string, number> & { kind?: string };
+      if (o.kind === kind) return o;
+    }
+    throw new Error(`${name} printed no ${kind} result:\n${out}`);
+  };
+  return { name, done, result, kill: () => p.kill('SIGKILL') };
 }
 
-async function waitFor(p: Proc, text: string): Promise<void> {
-  for (let i = 0; i < 2000 && !p.out().includes(text); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!p.out().includes(text)) throw new Error(`never printed ${text}`);
-}
-
-const port = (): number => 20000 + Math.floor(Math.random() * 40000);
-
-async function bridgeThroughput(): Promise<number> {
-  const env = { COUNT: String(COUNT), SIZE: String(MIB) };
-  const b = run([BIN, 'bridge', '--listen', 'tcp://127.0.0.1:0', '--worker', dir('tput-receiver.mjs'), '--exit-with-workers'], env);
-  await waitFor(b, 'bridge ready');
-  const p = /port=(\d+)/.exec(b.out())![1];
-  const a = run([BIN, 'bridge', '--peer', `tcp://127.0.0.1:${p}`, '--channels', 'tput', '--worker', dir('tput-sender.mjs'), '--exit-with-workers'], env);
-  await Promise.all([a.done, b.done]);
-  const r = b.line('tput')!;
-  if (!r.bytesOk) throw new Error('bridge throughput run delivered wrong bytes');
-  return r.opsPerSec;
-}
-
-async function rawThroughput(): Promise<number> {
-  const env = { COUNT: String(COUNT), SIZE: String(MIB), PORT: String(port()) };
-  const pull = run([dir('raw-pull.mjs')], env);
-  await waitFor(pull, 'ready');
-  const push = run([dir('raw-push.mjs')], env);
-  await Promise.all([push.done, pull.done]);
-  return pull.line('tput')!.opsPerSec;
-}
-
-async function bridgeRoundTrip(): Promise<number> {
-  const env = { ROUNDS: String(RTT_ROUNDS), WARMUP: '200' };
-  const [pa, pb] = [port(), port()];
-  const b = run([BIN, 'bridge', '--listen', `tcp://127.0.0.1:${pb}`, '--peer', `tcp://127.0.0.1:${pa}`, '--channels', 'pong', '--worker', dir('echo.mjs'), '--exit-with-workers'], env);
-  const a = run([BIN, 'bridge', '--listen', `tcp://127.0.0.1:${pa}`, '--peer', `tcp://127.0.0.1:${pb}`, '--channels', 'ping', '--worker', dir('ping.mjs'), '--exit-with-workers'], env);
-  await Promise.all([a.done, b.done]);
-  return a.line('rtt')!.opsPerSec;
-}
-
-async function rawRoundTrip(): Promise<number> {
-  const env = { ROUNDS: String(RTT_ROUNDS), WARMUP: '200', PORT: String(port()) };
-  const rep = run([dir('raw-rep.mjs')], env);
-  await waitFor(rep, 'ready');
-  const req = run([dir('raw-req.mjs')], env);
-  await Promise.all([req.done, rep.done]);
-  return req.line('rtt')!.opsPerSec;
-}
-
-const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-
-async function main(): Promise<void> {
-  const t = { bridge: [] as number[], raw: [] as number[], bridgeRtt: [] as number[], rawRtt: [] as number[] };
-  for (let i = 0; i < ROUNDS; i++) {
-    t.bridge.push(await bridgeThroughput());
-    t.raw.push(await rawThroughput());
-    t.bridgeRtt.push(await bridgeRoundTrip());
-    t.rawRtt.push(await rawRoundTrip());
+/** Waits for both processes of a pair; if one fails, the other is killed at once. */
+async function pair(a: Proc, b: Proc): Promise<void> {
+  try {
+    await Promise.all([a.done, b.done]);
+  } catch (err) {
+    a.kill();
+    b.kill();
+    await Promise.allSettled([a.done, b.done]);
+    throw err;
   }
-  const tput = { ours: median(t.bridge), peer: median(t.raw) };
-  const rtt = { ours: median(t.bridgeRtt), peer: median(t.rawRtt) };
-  const us = (opsPerSec: number): string => (1e6 / opsPerSec).toFixed(1);
-  console.table([
-    { task: 'bridge 1MiB XFER worker A -> worker B (tcp loopback)', 'msg/s': tput.ours.toFixed(0), 'MiB/s': tput.ours.toFixed(0), ratio: (tput.ours / tput.peer).toFixed(2), goal: '>= 0.9' },
-    { task: 'raw zeromq.js PUSH/PULL 1MiB (process -> process)', 'msg/s': tput.peer.toFixed(0), 'MiB/s': tput.peer.toFixed(0), ratio: '1.00', goal: '' },
-    { task: 'bridge 64B round trip worker A -> B -> A (two bridges)', 'msg/s': rtt.ours.toFixed(0), 'us/rt': us(rtt.ours), ratio: (rtt.peer / rtt.ours).toFixed(2) + ' (time)', goal: '<= 1.0' },
-    { task: 'raw zeromq.js REQ/REP 64B round trip', 'msg/s': rtt.peer.toFixed(0), 'us/rt': us(rtt.peer), ratio: '1.00', goal: '' },
-  ]);
-  console.log(`rounds=${ROUNDS} (median), throughput rounds: bridge ${t.bridge.map((x) => x.toFixed(0)).join('/')} raw ${t.raw.map((x) => x.toFixed(0)).join('/')} msg/s; round trips/s: bridge ${t.bridgeRtt.map((x) => x.toFixed(0)).join('/')} raw ${t.rawRtt.map((x) => x.toFixed(0)).join('/')}`);
-  await writeBenchResult('bridge', [
-    { task: 'bridge xfer size=1MiB A->B', side: 'ours', impl: 'lightbeam bridge', messageBytes: MIB, opsPerSec: tput.ours, bytesPerSec: tput.ours * MIB },
-    { task: 'raw zeromq.js push/pull size=1MiB', side: 'peer', impl: 'zeromq.js raw', messageBytes: MIB, opsPerSec: tput.peer, bytesPerSec: tput.peer * MIB, ratio: tput.ours / tput.peer },
-    { task: 'bridge round trip size=64B A->B->A', side: 'ours', impl: 'lightbeam bridge', messageBytes: 64, opsPerSec: rtt.ours, bytesPerSec: rtt.ours * 64 },
-    { task: 'raw zeromq.js req/rep size=64B', side: 'peer', impl: 'zeromq.js raw', messageBytes: 64, opsPerSec: rtt.peer, bytesPerSec: rtt.peer * 64, ratio: rtt.ours / rtt.peer },
-  ]);
 }
 
-await main();
+/** A TCP port free on 127.0.0.1 now (the OS picks it; a child binds it right after). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/**
+ * Runs two bridge processes that forward to each other until their workers exit: A serves
+ * `aChannel` (forwarded into B's channel of that name), B serves `bChannel` (forwarded to A);
+ * each runs one worker script.
+ */
+async function bridges(aChannel: string, aWorker: string, bChannel: string, bWorker: string, env: Record<string, string>): Promise<[Proc, Proc]> {
+  const [pa, pb] = [await freePort(), await freePort()];
+  const url = (p: number): string => `tcp://127.0.0.1:${p}`;
+  const b = run(`bridge B (${bWorker})`, [BIN, 'bridge', '--listen', url(pb), '--peer', url(pa), '--channels', bChannel, '--worker', script(bWorker), '--exit-with-workers'], env);
+  const a = run(`bridge A (${aWorker})`, [BIN, 'bridge', '--listen', url(pa), '--peer', url(pb), '--channels', aChannel, '--worker', script(aWorker), '--exit-with-workers'], env);
+  await pair(a, b);
+  return [a, b];
+}
+
+/** Ours, 1 MiB: messages/s received by worker B. */
+async function oursThroughput(mode: 'move' | 'copy'): Promise<number> {
+  const [, b] = await bridges('tput', 'tput-sender.mjs', 'credit', 'tput-receiver.mjs', { MODE: mode });
+  return b.result('tput').opsPerSec;
+}
+
+/** Ours, 64 B: p50 round trip of worker A, in microseconds. */
+async function oursRoundTrip(): Promise<number> {
+  const [a] = await bridges('ping', 'ping.mjs', 'pong', 'echo.mjs', {});
+  return a.result('rtt').p50Us;
+}
+
+/** DIY, either measure: the number its result line carries. */
+async function diy(mode: 'tput' | 'rtt'): Promise<number> {
+  const ports = { PORT_A: String(await freePort()), PORT_B: String(await freePort()), MODE: mode };
+  const b = run(`DIY B ${mode}`, [script('diy-proc.mjs')], { ...ports, ROLE: 'B' });
+  const a = run(`DIY A ${mode}`, [script('diy-proc.mjs')], { ...ports, ROLE: 'A' });
+  await pair(a, b);
+  return mode === 'tput' ? b.result('tput').opsPerSec : a.result('rtt').p50Us;
+}
+
+/** Raw zeromq.js, 1 MiB PUSH/PULL with the same credits: messages/s received. */
+async function rawThroughput(): Promise<number> {
+  const ports = { PORT_A: String(await freePort()), PORT_B: String(await freePort()) };
+  const pull = run('raw PULL', [script('raw-pull.mjs')], ports);
+  const push = run('raw PUSH', [script('raw-push.mjs')], ports);
+  await pair(push, pull);
+  return pull.result('tput').opsPerSec;
+}
+
+/** Raw zeromq.js, 64 B REQ/REP: p50 round trip in microseconds. */
+async function rawRoundTrip(): Promise<number> {
+  const env = { PORT: String(await freePort()) };
+  const rep = run('raw REP', [script('raw-rep.mjs')], env);
+  const req = run('raw REQ', [script('raw-req.mjs')], env);
+  await pair(req, rep);
+  return req.result('rtt').p50Us;
+}
+
+const CASES = {
+  'tput ours move': () => oursThroughput('move'),
+  'tput ours copy': () => oursThroughput('copy'),
+  'tput diy': () => diy('tput'),
+  'tput raw': rawThroughput,
+  'rtt ours': oursRoundTrip,
+  'rtt diy': () => diy('rtt'),
+  'rtt raw': rawRoundTrip,
+};
+type Case = keyof typeof CASES;
+
+const started = performance.now();
+console.log(
+  `bridge: tcp loopback, Node ${process.version}, ${cpus().length} cpus, ${ROUNDS} interleaved rounds, median (min-max); ` +
+    `1 MiB x ${COUNT} per throughput run (first ${WINDOW} untimed), ${RTT_ROUNDS} timed 64 B round trips per run; ` +
+    `window ${WINDOW} messages end to end, credits every ${CREDIT_EVERY}`,
+);
+// One untimed pass, so the first round does not pay for cold caches and a first build of sockets.
+for (const c of Object.values(CASES)) await c();
+// Progress after each round: a full run takes minutes, and a stalled one should be visible.
+let round = 0;
+const timed = Object.fromEntries(
+  Object.entries(CASES).map(([name, c]) => [
+    name,
+    async () => {
+      const v = await c();
+      if (name === 'rtt raw') console.log(`round ${++round}/${ROUNDS} done at ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      return v;
+    },
+  ]),
+) as Record<Case, () => Promise<number>>;
+const got = await interleave(ROUNDS, timed);
+
+/** Per-round ratio, then its spread: the same round saw the same machine state. */
+const ratio = (num: number[], den: number[]): Summary => summary(num.map((x, i) => x / den[i]));
+const oursT = got['tput ours move'];
+const oursR = got['rtt ours'];
+const tputRatio = (peer: Case): Summary => ratio(oursT, got[peer]);
+// Round trip: the peer's time over ours, so that above 1 is ours better here too.
+const rttRatio = (peer: Case): Summary => ratio(got[peer], oursR);
+const human = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const mibRange = (s: Summary): string => `${human(s.median)} MiB/s (${human(s.min)}-${human(s.max)})`;
+
+const tputRows: Array<[Case, string, string]> = [
+  ['tput ours move', 'ours: worker -> bridge -> tcp -> bridge -> worker, move + in place', 'lightbeam bridge (move, in place)'],
+  ['tput ours copy', 'ours: same, expose copy + recvBulks copy', 'lightbeam bridge (copy)'],
+  ['tput diy', 'DIY: worker -> postMessage -> zeromq.js -> postMessage -> worker', 'postMessage + zeromq.js'],
+  ['tput raw', 'raw zeromq.js PUSH/PULL, process -> process', 'zeromq.js raw'],
+];
+const count = (s: Summary): string => `${s.median.toFixed(0)} (${s.min.toFixed(0)}-${s.max.toFixed(0)})`;
+console.log('\n1 MiB one-way throughput (ratios: ours / this peer, per round, above 1 = ours better)');
+console.table(
+  tputRows.map(([c, label]) => {
+    const s = summary(got[c]);
+    const peer = c === 'tput diy' || c === 'tput raw';
+    return {
+      contender: label,
+      'msg/s': count(s),
+      'MiB/s': mibRange(s),
+      'ours move+in place / this': peer ? fmtRange(tputRatio(c), 'x') : '',
+      'ours copy / this': peer ? fmtRange(ratio(got['tput ours copy'], got[c]), 'x') : '',
+    };
+  }),
+);
+const rttRows: Array<[Case, string, string]> = [
+  ['rtt ours', 'ours: worker A -> bridges -> worker B -> bridges -> worker A', 'lightbeam bridge'],
+  ['rtt diy', 'DIY: worker/postMessage/zeromq.js both ways', 'postMessage + zeromq.js'],
+  ['rtt raw', 'raw zeromq.js REQ/REP, process <-> process', 'zeromq.js raw'],
+];
+console.log('\n64 B round trip, p50 per run (ratio: this time / ours, above 1 = ours better)');
+console.table(
+  rttRows.map(([c, label]) => ({
+    contender: label,
+    'p50 round trip': fmtRange(summary(got[c]), 'us', 1),
+    'this / ours (time)': c === 'rtt ours' ? '' : fmtRange(rttRatio(c), 'x'),
+  })),
+);
+
+const goals = [
+  { goal: '1 MiB throughput: ours >= 1.5x DIY', target: 1.5, measured: tputRatio('tput diy') },
+  { goal: '1 MiB throughput: ours >= 0.8x raw zeromq.js', target: 0.8, measured: tputRatio('tput raw') },
+  { goal: "64 B round trip: ours <= 0.7x DIY's time", target: 1 / 0.7, measured: rttRatio('rtt diy') },
+];
+console.log('\ngoals (ratio above 1 = ours better; per-round ratios, median (min-max))');
+console.table(goals.map((g) => ({ goal: g.goal, 'ratio needed': `>= ${g.target.toFixed(2)}`, ratio: fmtRange(g.measured, 'x'), 'met?': g.measured.median >= g.target ? 'met' : 'NOT met' })));
+console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+const rateRow = (c: Case, task: string, side: 'ours' | 'peer', impl: string, bytes: number, ratioOf?: Summary): BenchRowInput => {
+  const s = summary(got[c]);
+  const ops = c.startsWith('rtt') ? 1e6 / s.median : s.median;
+  return { task, side, impl, messageBytes: bytes, opsPerSec: ops, bytesPerSec: ops * bytes, ...(ratioOf === undefined ? {} : { ratio: ratioOf.median }) };
+};
+await writeBenchResult('bridge', [
+  rateRow('tput ours move', 'bridge xfer size=1MiB window=32 A->B move+in-place', 'ours', tputRows[0][2], MIB),
+  rateRow('tput ours copy', 'bridge xfer size=1MiB window=32 A->B copy', 'ours', tputRows[1][2], MIB),
+  rateRow('tput diy', 'postMessage+zeromq.js size=1MiB window=32 A->B', 'peer', tputRows[2][2], MIB, tputRatio('tput diy')),
+  rateRow('tput raw', 'raw zeromq.js push/pull size=1MiB window=32', 'peer', tputRows[3][2], MIB, tputRatio('tput raw')),
+  rateRow('rtt ours', 'bridge round trip size=64B A->B->A p50', 'ours', rttRows[0][2], RTT_SIZE),
+  rateRow('rtt diy', 'postMessage+zeromq.js round trip size=64B A->B->A p50', 'peer', rttRows[1][2], RTT_SIZE, rttRatio('rtt diy')),
+  rateRow('rtt raw', 'raw zeromq.js req/rep size=64B p50', 'peer', rttRows[2][2], RTT_SIZE, rttRatio('rtt raw')),
+]);

@@ -1,16 +1,20 @@
-// Raw zeromq.js peer: PULL COUNT messages on PORT and print messages/s between first and last.
-import { Pull } from 'zeromq';
-import { num, out } from './common.mjs';
+// Raw zeromq.js floor, throughput, receiving process (main thread): PULL on PORT_B, check every
+// message where zeromq.js put it (no copy), grant credits back on a PUSH to PORT_A.
+import { Pull, Push } from 'zeromq';
+import { COUNT, CREDIT_EVERY, SIZE, WAIT_MS, WINDOW, check, creditFrame, num, out, rateClock } from './common.mjs';
 
-const pull = new Pull();
-await pull.bind(`tcp://127.0.0.1:${num('PORT', 0)}`);
-out({ kind: 'ready' });
-const count = num('COUNT', 100);
-let first = 0;
-for (let i = 0; i < count; i++) {
-  const [, data] = await pull.receive();
-  if (i === 0) first = performance.now();
-  if (data[data.length - 1] !== 7) throw new Error('bad data');
+const pull = new Pull({ receiveTimeout: WAIT_MS });
+await pull.bind(`tcp://127.0.0.1:${num('PORT_B', 0)}`);
+const credits = new Push({ linger: 2000 });
+credits.connect(`tcp://127.0.0.1:${num('PORT_A', 0)}`);
+const clock = rateClock();
+await credits.send(creditFrame(WINDOW)); // ready: the first window may come
+for (let i = 0; i < COUNT; i++) {
+  const [data] = await pull.receive();
+  check(data, SIZE, i, 'raw');
+  clock.consumed(i);
+  if ((i + 1) % CREDIT_EVERY === 0) await credits.send(creditFrame(CREDIT_EVERY));
 }
-out({ kind: 'tput', opsPerSec: (count - 1) / ((performance.now() - first) / 1000) });
+out({ kind: 'tput', opsPerSec: clock.rate() });
 pull.close();
+credits.close();

@@ -1,12 +1,26 @@
-// Raw zeromq.js peer: PUSH COUNT 2-frame messages (16-byte header + SIZE bytes) to PORT.
-import { Push } from 'zeromq';
-import { num } from './common.mjs';
+// Raw zeromq.js floor, throughput, sending process (main thread): PUSH COUNT SIZE-byte messages
+// to PORT_B, at most WINDOW not yet consumed, credits arriving on a PULL bound to PORT_A.
+//
+// No allocation per message: zeromq.js sends frames over 128 bytes by reference and gives no
+// signal when libzmq is done with them, but the window gives one: message `seq` may be sent only
+// after message `seq - WINDOW` was consumed by the receiver, so libzmq has long written its bytes
+// and buffer `seq % WINDOW` can be rewritten. (Neither Lightbeam's sender nor the DIY one can know
+// that without such a protocol; this is the floor, not a user's pipeline.)
+import { Pull, Push } from 'zeromq';
+import { COUNT, SIZE, WAIT_MS, WINDOW, creditOf, num, stamp } from './common.mjs';
 
-const push = new Push({ sendHighWaterMark: 1000 });
-push.connect(`tcp://127.0.0.1:${num('PORT', 0)}`);
-const count = num('COUNT', 100);
-const size = num('SIZE', 1 << 20);
-for (let i = 0; i < count; i++) {
-  // A fresh buffer per message, as a sender that cannot reuse its buffer must do with zeromq.js.
-  await push.send([new Uint8Array(16), Buffer.alloc(size, 7)]);
+const credits = new Pull({ receiveTimeout: WAIT_MS });
+await credits.bind(`tcp://127.0.0.1:${num('PORT_A', 0)}`);
+const push = new Push({ linger: 2000 });
+push.connect(`tcp://127.0.0.1:${num('PORT_B', 0)}`);
+const pool = Array.from({ length: WINDOW }, () => Buffer.alloc(SIZE));
+let granted = 0;
+for (let seq = 0; seq < COUNT; seq++) {
+  while (seq >= granted) granted += creditOf((await credits.receive())[0]);
+  const buf = pool[seq % WINDOW];
+  stamp(buf, SIZE, seq);
+  await push.send(buf);
 }
+while (granted < COUNT + WINDOW) granted += creditOf((await credits.receive())[0]);
+credits.close();
+push.close();

@@ -1,13 +1,13 @@
-// Raw zeromq.js peer: REP on PORT, echoes ROUNDS + WARMUP messages.
+// Raw zeromq.js floor, round trip, echoing process (main thread): REP on PORT, checks and echoes
+// ROUNDS + WARMUP requests.
 import { Reply } from 'zeromq';
-import { num, out } from './common.mjs';
+import { ROUNDS, RTT_SIZE, WAIT_MS, WARMUP, check, num } from './common.mjs';
 
-const rep = new Reply();
+const rep = new Reply({ receiveTimeout: WAIT_MS, linger: 1000 });
 await rep.bind(`tcp://127.0.0.1:${num('PORT', 0)}`);
-out({ kind: 'ready' });
-const n = num('ROUNDS', 1000) + num('WARMUP', 100);
-for (let i = 0; i < n; i++) {
+for (let i = 0; i < WARMUP + ROUNDS; i++) {
   const [msg] = await rep.receive();
+  check(msg, RTT_SIZE, i, 'raw request');
   await rep.send(msg);
 }
 rep.close();

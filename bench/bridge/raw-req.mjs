@@ -1,17 +1,21 @@
-// Raw zeromq.js peer: REQ ROUNDS round trips of a 64-byte message to PORT; prints round trips/s.
+// Raw zeromq.js floor, round trip, requesting process (main thread): REQ to PORT, ROUNDS + WARMUP
+// round trips of one RTT_SIZE-byte message; prints the p50 of the timed ones in microseconds.
 import { Request } from 'zeromq';
-import { num, out } from './common.mjs';
+import { ROUNDS, RTT_SIZE, WAIT_MS, WARMUP, check, num, out, p50, stamp } from './common.mjs';
 
-const req = new Request();
+const req = new Request({ receiveTimeout: WAIT_MS, linger: 0 });
 req.connect(`tcp://127.0.0.1:${num('PORT', 0)}`);
-const rounds = num('ROUNDS', 1000);
-const warmup = num('WARMUP', 100);
-const data = new Uint8Array(64).fill(1);
-let t0 = 0;
-for (let i = 0; i < warmup + rounds; i++) {
-  if (i === warmup) t0 = performance.now();
+// Up to 128 bytes zeromq.js copies at send, so one buffer serves every request.
+const data = Buffer.alloc(RTT_SIZE);
+const samples = new Float64Array(ROUNDS);
+for (let i = 0; i < WARMUP + ROUNDS; i++) {
+  stamp(data, RTT_SIZE, i);
+  const t0 = performance.now();
   await req.send(data);
-  await req.receive();
+  const [echo] = await req.receive();
+  const dt = performance.now() - t0;
+  check(echo, RTT_SIZE, i, 'raw echo');
+  if (i >= WARMUP) samples[i - WARMUP] = dt * 1000;
 }
-out({ kind: 'rtt', opsPerSec: rounds / ((performance.now() - t0) / 1000) });
+out({ kind: 'rtt', p50Us: p50(samples) });
 req.close();
