@@ -17,6 +17,8 @@ describe('bridge with CURVE', function () {
   before(() => {
     manager = MemoryManager.current() ?? MemoryManager.create({ regionBytes: 64 * 1024 * 1024 });
   });
+  // Leave the thread without a memory manager for the next file, which makes its own.
+  after(() => MemoryManager.current()?.detach());
   afterEach(async () => {
     for (const c of closers.splice(0).reverse()) await c.close();
   });

@@ -30,6 +30,8 @@ describe('bridge ingress maxMessageBytes (issue #13 item 2)', function () {
   before(() => {
     if (MemoryManager.current() === null) MemoryManager.create({ regionBytes: 64 * 1024 * 1024 });
   });
+  // Leave the thread without a memory manager for the next file, which makes its own.
+  after(() => MemoryManager.current()?.detach());
 
   it('disconnects a peer sending a frame above the bound; nothing is counted, the next message arrives', async () => {
     const channel = `maxmsg-${process.pid}-${serial++}`;

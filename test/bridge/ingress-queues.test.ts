@@ -50,6 +50,8 @@ describe('bridge ingress per-channel queues (issue #13 item 3)', function () {
   before(() => {
     if (MemoryManager.current() === null) MemoryManager.create({ regionBytes: 64 * 1024 * 1024 });
   });
+  // Leave the thread without a memory manager for the next file, which makes its own.
+  after(() => MemoryManager.current()?.detach());
 
   afterEach(async () => {
     push?.close();

@@ -22,6 +22,8 @@ describe('bridge ingress wire', () => {
   before(() => {
     if (MemoryManager.current() === null) MemoryManager.create({ regionBytes: 64 * 1024 * 1024 });
   });
+  // Leave the thread without a memory manager for the next file, which makes its own.
+  after(() => MemoryManager.current()?.detach());
 
   beforeEach(async () => {
     reports.length = 0;

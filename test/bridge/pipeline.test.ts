@@ -19,6 +19,8 @@ describe('bridge pipeline in one process (tcp loopback)', () => {
   before(() => {
     manager = MemoryManager.current() ?? MemoryManager.create({ regionBytes: 64 * 1024 * 1024 });
   });
+  // Leave the thread without a memory manager for the next file, which makes its own.
+  after(() => MemoryManager.current()?.detach());
 
   beforeEach(async () => {
     reports.length = 0;

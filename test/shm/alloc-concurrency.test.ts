@@ -104,8 +104,9 @@ describe('slab allocator under concurrency', function () {
     peer.postMessage({ op: 'alloc', size: 64, byte: 1 });
     const fromPeer = await nextMessage<{ ok: boolean; p: { allocId: { major: number; minor: number }; off: number } }>(peer);
     expect(fromPeer.ok).to.equal(true);
-    const reclaimed = manager.reclaimThread(hogId);
-    expect(reclaimed).to.be.greaterThan(0);
+    // Every worker is watched without being asked: its cache went back when it exited, so a
+    // manual reclaim finds nothing left.
+    expect(manager.reclaimThread(hogId)).to.equal(0);
     // Only the hog's held blocks (and possibly the one it was churning) remain in use.
     for (const p of mine) manager.free(p);
     manager.free(fromPeer.p);

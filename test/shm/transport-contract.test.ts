@@ -13,7 +13,7 @@ let manager: MemoryManager | null = null;
 let serial = 0;
 
 function memory(): MemoryManager {
-  manager ??= MemoryManager.create({ regionBytes: 32 << 20 });
+  manager ??= MemoryManager.current() ?? MemoryManager.create({ regionBytes: 32 << 20 });
   return manager;
 }
 
@@ -50,11 +50,13 @@ function placeExposed(_pair: TransportPair, bytes: Uint8Array): Uint8Array {
   return view;
 }
 
-after(() => {
-  manager?.detach();
-  manager = null;
-});
-
 const options = { sharesMemory: true, placeExposed, sendRaw, copiesOnSend: true };
-describeTransportContract('shm (inline slots, spinning)', () => makePair({ capacity: 64 }), options);
-describeTransportContract('shm (block envelopes, parking)', () => makePair({ capacity: 32, slotBytes: 64, spinUs: 0 }), options);
+describe('shm transport contract', () => {
+  // This file's memory is detached when its suites end, so the next file's manager is the thread's.
+  after(() => {
+    manager?.detach();
+    manager = null;
+  });
+  describeTransportContract('shm (inline slots, spinning)', () => makePair({ capacity: 64 }), options);
+  describeTransportContract('shm (block envelopes, parking)', () => makePair({ capacity: 32, slotBytes: 64, spinUs: 0 }), options);
+});

@@ -289,7 +289,7 @@ describe('shm transport backpressure and faults', function () {
   });
 
   it('waits for a region another thread just added instead of dropping a message that refers to it', async () => {
-    const small = MemoryManager.create({ regionBytes: 1 << 20, pageBytes: 4096, maxRegions: 4, major: 9 });
+    const small = MemoryManager.create({ regionBytes: 1 << 20, pageBytes: 4096, maxRegions: 4, major: 9, replace: true });
     try {
       const name = channel();
       const gate = new Int32Array(new SharedArrayBuffer(4));

@@ -3,7 +3,8 @@ export type { MemoryManagerHandle, MemoryManagerOptions } from './memory-manager
 export { SlabAllocator } from './slab-allocator.js';
 export type { SizeClassStats, SlabAllocatorOptions, SlabStats } from './slab-types.js';
 export { CLASS_COUNT, MAX_CLASS_BYTES, MAX_REGION_BYTES, MIN_BLOCK_BYTES } from './slab-layout.js';
-export { WORKER_DATA_KEY, attachFromWorkerData, createPool } from './shm-pool.js';
+export { attachFromWorkerData, createPool } from './shm-pool.js';
+export { DEFAULT_REGION_BYTES, REGION_BYTES_ENV, WORKER_DATA_KEY, defaultMemory, defaultRegionBytes, startWorker, withMemoryHandle } from './shm-default.js';
 export type { PiscinaOptions, ShmPoolOptions } from './shm-pool.js';
 export { Ring, RING_CLOSED, RING_DEAD, RING_OPEN } from './ring.js';
 export { ChannelDirectory, MAX_CHANNEL_NAME_BYTES } from './channel-directory.js';

@@ -43,8 +43,19 @@ export interface MemoryManagerOptions {
   pageBytes?: number;
   /** Threads that may allocate at once (slots per region). @defaultValue 64 */
   threadSlots?: number;
-  /** Allocator id major of every region (the region index is the minor). @defaultValue 0 */
+  /**
+   * Allocator id major of every region (the region index is the minor). Managers in one process
+   * get distinct majors by default, so a pointer from one is never taken for a block of another.
+   * @defaultValue a random integer in [1, 2^30)
+   */
   major?: number;
+  /**
+   * Replace this thread's manager (its pointer resolver and the shared-memory transport's
+   * memory) when the thread already has one that is not detached. Without it, a second `create`
+   * in one thread throws instead of silently taking over.
+   * @defaultValue false
+   */
+  replace?: boolean;
   /** Most regions the manager grows to; 1 disables growth. At most 256. @defaultValue 16 */
   maxRegions?: number;
 }
@@ -108,15 +119,22 @@ export class MemoryManager implements PointerResolver, ShmMemory {
    * installs it as this thread's pointer resolver.
    *
    * @param options - region size, page size, thread slots, major id, growth limit
-   * @throws LightbeamError `ERR_LBM_INVALID_ARGUMENT` for a bad option
+   * @throws LightbeamError `ERR_LBM_INVALID_ARGUMENT` for a bad option, or when this thread
+   *   already has a manager and `replace` is not set
    */
   static create(options: MemoryManagerOptions = {}): MemoryManager {
+    if (current !== null && options.replace !== true) {
+      throw new LightbeamError(
+        'ERR_LBM_INVALID_ARGUMENT',
+        `this thread already has a memory manager (major ${current.major}): detach() it first, or pass { replace: true } to make the new one this thread's`,
+      );
+    }
     const regionBytes = options.regionBytes ?? 64 * 1024 * 1024;
     const maxRegions = options.maxRegions ?? 16;
     if (!Number.isInteger(maxRegions) || maxRegions < 1 || maxRegions > 256) {
       throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `maxRegions must be an integer 1..256, got ${maxRegions}`);
     }
-    const major = options.major ?? 0;
+    const major = options.major ?? 1 + Math.floor(Math.random() * (2 ** 30 - 1));
     const first = SlabAllocator.create(regionBytes, { pageBytes: options.pageBytes, threadSlots: options.threadSlots, major, minor: 0 });
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const c = new Int32Array(control);
@@ -211,6 +229,11 @@ export class MemoryManager implements PointerResolver, ShmMemory {
     a.free(p);
   }
 
+  /** The largest block {@link MemoryManager.allocate} can ever return: a region's data bytes. */
+  maxBlockBytes(): number {
+    return this.cur.dataBytes;
+  }
+
   /**
    * The usable bytes of the live block `p` points to the start of, or -1 when it is no such block
    * (unknown region, a free block, the middle of one).
@@ -273,6 +296,14 @@ export class MemoryManager implements PointerResolver, ShmMemory {
    * @param create - makes the directory (called in at most one thread)
    * @throws LightbeamError `ERR_LBM_CORRUPT` when another thread started creating it and never finished (5 s)
    */
+  /** ShmMemory: the domain's directory pointer if some thread created it, else `null` (never creates). */
+  directoryIfAny(): Pointer | null {
+    const c = this.control;
+    // Acquire: state 2 means the pointer words were written before it.
+    if (Atomics.load(c, C.dirState) !== 2) return null;
+    return makePointer(Atomics.load(c, C.dirMajor), Atomics.load(c, C.dirMinor), Atomics.load(c, C.dirOff));
+  }
+
   directory(create: () => Pointer): Pointer {
     const c = this.control;
     const deadline = Date.now() + 5000;

@@ -45,7 +45,7 @@ export const RING_HEADER_BYTES = 320;
 export const SLOT_HEADER_BYTES = 8;
 /** The consumer accepts messages. */
 export const RING_OPEN = 0;
-/** The consumer closed the ring; producers get `ESHUTDOWN`. */
+/** The consumer closed the ring; producers get `EAGAIN`, or wait (with a timeout) for a server to bind it again. */
 export const RING_CLOSED = 1;
 /** The consumer's thread died; producers get `ECONNRESET`. */
 export const RING_DEAD = 2;
@@ -286,6 +286,11 @@ export class Ring {
       Atomics.notify(hdr, F_SPACE_BELL);
     }
     return true;
+  }
+
+  /** Byte offset of the payload of the slot at the consumer's position, published or not. */
+  headPayload(): number {
+    return this.slotsBase + (this.hdr[F_HEAD] & this.mask) * this.slotBytes + SLOT_HEADER_BYTES;
   }
 
   /** The consumer's position (next slot to read). */

@@ -13,8 +13,17 @@ export const DIRECTORY_CAPACITY = 256;
 
 /** Slot payload tag: the envelope follows inline, at payload + `SLOT_PREFIX_BYTES`. */
 export const TAG_INLINE = 1;
-/** Slot payload tag: the envelope is in a slab block (`i32 major, i32 minor, f64 off, u32 length` at +8). */
+/**
+ * Slot payload tag: the envelope is in a slab block. Payload layout: `u32 tag`, `i32 position`
+ * (the slot's ring position, written last: it says the reference below belongs to this lap),
+ * `i32 major`, `i32 minor`, `f64 off`, `u32 length`.
+ */
 export const TAG_BLOCK = 2;
+/**
+ * Slot payload tag: nothing to deliver. A producer that claimed a slot and then could not get a
+ * block for its envelope publishes this; the consumer skips it.
+ */
+export const TAG_VOID = 3;
 /** Bytes before an inline envelope in a slot payload (tag + padding keeps it 8-aligned). */
 export const SLOT_PREFIX_BYTES = 8;
 /** Bytes of a block reference in a slot payload. */
@@ -34,16 +43,36 @@ export function setTransportMemory(m: ShmMemory | null): void {
   current = m;
 }
 
+let fallback: (() => void) | null = null;
+
 /**
- * The thread's memory.
+ * Installs what {@link transportMemory} does when the thread has no memory yet (the embedded
+ * default: create it in the main thread, attach from `workerData` in a worker).
  *
- * @throws LightbeamError `ERR_LBM_INVALID_ARGUMENT` when no memory manager was created or attached
+ * @param f - makes and installs the thread's memory, or leaves it unset when it cannot
+ */
+export function setMemoryFallback(f: () => void): void {
+  fallback = f;
+}
+
+/** The thread's memory if it has one, without creating any. */
+export function currentTransportMemory(): ShmMemory | null {
+  return current;
+}
+
+/**
+ * The thread's memory: the manager created or attached in this thread, else the embedded default
+ * (created on first use in the main thread; attached from `workerData` in a worker started with
+ * the package's helpers).
+ *
+ * @throws LightbeamError `ERR_LBM_INVALID_ARGUMENT` when a worker has no memory and no handle to attach
  */
 export function transportMemory(): ShmMemory {
+  if (current === null) fallback?.();
   if (current === null) {
     throw new LightbeamError(
       'ERR_LBM_INVALID_ARGUMENT',
-      'no shared memory in this thread: create a MemoryManager (main thread) or attach one (worker) before using Transport.kShm',
+      'no shared memory in this worker: start it with startWorker() or createPool() from @lightbeam/shm, or attach a MemoryManager handle (MemoryManager.attach) before using Transport.kShm',
     );
   }
   return current;

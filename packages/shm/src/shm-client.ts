@@ -4,12 +4,12 @@
  */
 import { threadId } from 'node:worker_threads';
 import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, WaitSpec } from '@lightbeam/core';
-import { Client, EAGAIN, ECONNRESET, ENOMEM, ETIMEDOUT, LightbeamError, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
+import { Client, EAGAIN, ECONNRESET, EMSGSIZE, ENOMEM, ETIMEDOUT, LightbeamError, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
 import type { Pointer } from '@lightbeam/core';
 import { ChannelDirectory } from './channel-directory.js';
 import { frameEnvelopeBytes, metaEnvelopeBytes, writeFrameEnvelope, writeMetaEnvelope } from './envelope.js';
 import { RING_DEAD, RING_OPEN, type Ring } from './ring.js';
-import { SLOT_BLOCK_REF_BYTES, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
+import { SLOT_BLOCK_REF_BYTES, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
 import type { ShmMemory } from './shm-memory.js';
 
 /** Options of a shared-memory client. */
@@ -177,26 +177,36 @@ export class ShmClient extends Client {
   private block: Pointer | null = null;
 
   /**
-   * Finds room for an envelope of `size` bytes: a claimed ring slot when it fits inline, else a
-   * fresh slab block (claimed slot reserved after). Returns the envelope's offset in
-   * `this.target`, or minus a code (`-EAGAIN` ring full, `-ENOMEM` no block).
+   * Finds room for an envelope of `size` bytes and claims a ring slot for it: inline in the slot
+   * when it fits, else in a fresh slab block whose reference goes into the slot at once, before a
+   * byte is copied, so that a thread terminated mid-copy leaves the block findable by the server
+   * (which frees it when it skips the abandoned slot). Returns the envelope's offset in
+   * `this.target`, or minus a code (`-EAGAIN` ring full, `-EMSGSIZE` larger than any block can
+   * be, `-ENOMEM` no block now).
    */
   private place(ring: Ring, size: number): number {
     const u8 = this.u8 as Uint8Array;
     const dv = this.dv as DataView;
-    if (size + SLOT_PREFIX_BYTES <= ring.payloadBytes) {
-      const off = ring.claim();
-      if (off < 0) return -EAGAIN;
+    const inline = size + SLOT_PREFIX_BYTES <= ring.payloadBytes;
+    // A message no block can ever hold is refused before it takes a slot.
+    if (!inline && size > this.memory.maxBlockBytes()) return -EMSGSIZE;
+    const off = ring.claim();
+    if (off < 0) return -EAGAIN;
+    if (inline) {
       dv.setUint32(off, TAG_INLINE, true);
       this.target = u8;
       this.targetDv = dv;
       this.block = null;
       return off + SLOT_PREFIX_BYTES;
     }
-    // Check for room before staging a large envelope, so a full ring costs no copy.
-    if (!ring.hasSpace()) return -EAGAIN;
     const block = this.memory.allocate(size);
-    if (block === null) return -ENOMEM;
+    if (block === null) {
+      // The slot is ours and must be published: as nothing, which the server skips.
+      dv.setUint32(off, TAG_VOID, true);
+      ring.publish(ring.claimed, SLOT_PREFIX_BYTES);
+      return -ENOMEM;
+    }
+    writeBlockRef(dv, off, block, size, ring.claimed);
     const region = regionOf(this.memory, block);
     this.target = region === ring.buffer ? u8 : new Uint8Array(region);
     this.targetDv = region === ring.buffer ? dv : new DataView(region);
@@ -204,21 +214,13 @@ export class ShmClient extends Client {
     return block.off;
   }
 
-  /** Publishes the envelope written where place() said: inline, or a block reference in a slot. */
+  /** Publishes the envelope written where place() said: inline, or the block its slot refers to. */
   private commit(ring: Ring, size: number): number {
-    const block = this.block;
-    if (block === null) {
+    if (this.block === null) {
       ring.publish(ring.claimed, size + SLOT_PREFIX_BYTES);
       return 0;
     }
     this.block = null;
-    const off = ring.claim();
-    if (off < 0) {
-      // Another producer took the last slot since place() looked.
-      this.memory.free(block);
-      return EAGAIN;
-    }
-    writeBlockRef(this.dv as DataView, off, block, size);
     ring.publish(ring.claimed, SLOT_BLOCK_REF_BYTES);
     return 0;
   }
@@ -236,10 +238,12 @@ function hasMoved(bulks: readonly Bulk[]): boolean {
   return false;
 }
 
-function writeBlockRef(dv: DataView, off: number, block: Pointer, length: number): void {
+function writeBlockRef(dv: DataView, off: number, block: Pointer, length: number, position: number): void {
   dv.setUint32(off, TAG_BLOCK, true);
   dv.setInt32(off + 8, block.allocId.major, true);
   dv.setInt32(off + 12, block.allocId.minor, true);
   dv.setFloat64(off + 16, block.off, true);
   dv.setUint32(off + 24, length, true);
+  // Last: the reference above belongs to this lap of the slot (an old lap's stays unclaimed).
+  dv.setInt32(off + 4, position, true);
 }

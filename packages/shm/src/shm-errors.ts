@@ -31,3 +31,12 @@ export function invalidSize(size: unknown, why: string): LightbeamError {
 export function noMemory(size: number, where: string): LightbeamError {
   return new LightbeamError('ERR_LBM_NOMEM', `cannot allocate ${size} bytes: ${where} is out of memory`, { errno: ENOMEM });
 }
+
+/** `ERR_LBM_NOMEM`: every thread slot of a region is held, so this thread cannot allocate there. */
+export function noThreadSlot(slotCount: number, region: string): LightbeamError {
+  return new LightbeamError(
+    'ERR_LBM_NOMEM',
+    `this thread cannot allocate in region ${region}: all ${slotCount} thread slots are held by other threads (live ones, or ones that exited unwatched: workers created in a thread that loaded @lightbeam/shm are watched, and MemoryManager.detach() frees a slot); raise threadSlots`,
+    { errno: ENOMEM },
+  );
+}

@@ -12,6 +12,8 @@ export interface ShmMemory {
   free(p: Pointer): void;
   /** Usable bytes of the live block starting at `p`, or -1 when none starts there. */
   blockBytes(p: Pointer): number;
+  /** The largest block `allocate` can ever return (a region's data bytes). */
+  maxBlockBytes(): number;
   /** The SharedArrayBuffer of a region, or `null` when this thread does not know it. */
   regionBuffer(id: AllocatorId): SharedArrayBuffer | null;
   /** A live view of `size` bytes at `p`, or `null` for an unknown region or an out-of-range span. */
@@ -21,6 +23,8 @@ export interface ShmMemory {
    * thread asks (exactly one thread's `create` wins; the others get the winner's pointer).
    */
   directory(create: () => Pointer): Pointer;
+  /** The directory pointer if any thread created it, else `null`; never creates one. */
+  directoryIfAny?(): Pointer | null;
   /**
    * True when region `{major, minor}` exists in the domain but has not reached this thread yet
    * (a region added by another thread is announced asynchronously); see `sync`.

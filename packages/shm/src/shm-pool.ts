@@ -12,17 +12,18 @@ import { workerData as threadWorkerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { MemoryManager } from './memory-manager.js';
 import type { MemoryManagerHandle } from './memory-manager.js';
-
-/** The `workerData` key that carries the handle. */
-export const WORKER_DATA_KEY = 'lightbeamShm';
+import { WORKER_DATA_KEY, defaultMemory, withMemoryHandle } from './shm-default.js';
 
 /** Piscina's constructor options. */
 export type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
 
 /** Options for {@link createPool}: piscina's options plus the memory to share. */
 export interface ShmPoolOptions extends PiscinaOptions {
-  /** The memory the workers attach to (the calling thread's). */
-  manager: MemoryManager;
+  /**
+   * The memory the workers attach to.
+   * @defaultValue the calling thread's (the embedded default unless a manager exists)
+   */
+  manager?: MemoryManager;
 }
 
 /**
@@ -32,17 +33,15 @@ export interface ShmPoolOptions extends PiscinaOptions {
  * @param options - piscina options plus `manager`
  * @throws TypeError when `workerData` is not an object
  */
-export function createPool<T = unknown, R = unknown>(options: ShmPoolOptions): Piscina<T, R> {
+export function createPool<T = unknown, R = unknown>(options: ShmPoolOptions = {}): Piscina<T, R> {
   const { manager, workerData, ...rest } = options;
-  if (workerData !== undefined && (workerData === null || typeof workerData !== 'object')) {
-    throw new TypeError(`createPool workerData must be an object or undefined, got ${workerData === null ? 'null' : typeof workerData}`);
-  }
-  return new Piscina<T, R>({ ...rest, workerData: { ...(workerData as object | undefined), [WORKER_DATA_KEY]: manager.handle() } });
+  return new Piscina<T, R>({ ...rest, workerData: withMemoryHandle(workerData, manager ?? defaultMemory()) });
 }
 
 /**
- * In a worker started by {@link createPool} (or any worker given `{ lightbeamShm: handle }`):
- * attaches once and returns the thread's manager; later calls return the same manager.
+ * In a worker started by {@link createPool} or `startWorker` (or any worker given
+ * `{ lightbeamShm: handle }`): attaches once and returns the thread's manager; later calls return
+ * the same manager.
  *
  * @param data - the worker's `workerData` (the thread's by default)
  * @throws TypeError when the data carries no handle
@@ -51,6 +50,6 @@ export function attachFromWorkerData(data: unknown = threadWorkerData): MemoryMa
   const existing = MemoryManager.current();
   if (existing !== null) return existing;
   const handle = (data as Record<string, unknown> | null)?.[WORKER_DATA_KEY] as MemoryManagerHandle | undefined;
-  if (handle === undefined) throw new TypeError(`attachFromWorkerData: workerData has no ${WORKER_DATA_KEY} handle (start the worker with createPool or pass manager.handle())`);
+  if (handle === undefined) throw new TypeError(`attachFromWorkerData: workerData has no ${WORKER_DATA_KEY} handle (start the worker with startWorker or createPool, or pass manager.handle())`);
   return MemoryManager.attach(handle);
 }

@@ -8,7 +8,7 @@ import { EAGAIN, ECANCELED, ECONNRESET, ENOBUFS, ESHUTDOWN, ETIMEDOUT, LBM_MALFO
 import { ChannelDirectory } from './channel-directory.js';
 import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind, entryPointer } from './envelope.js';
 import { RING_DEAD, RING_HEADER_BYTES, RING_OPEN, Ring } from './ring.js';
-import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
+import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, transportMemory } from './shm-channels.js';
 import type { IncomingOwner } from './shm-incoming.js';
 import { ShmIncoming } from './shm-incoming.js';
 import type { ShmMemory } from './shm-memory.js';
@@ -89,6 +89,8 @@ export interface ShmServerStats {
  * received yet: nothing was consumed. Never a code any caller sees.
  */
 const REGION_PENDING = -1000;
+/** What `takeSlot` returns, internally only, for a slot that held no message (`TAG_VOID`): look again. */
+const SKIPPED = -1001;
 /** Longest wait for a region another thread added before its message is dropped as undeliverable. */
 const REGION_WAIT_MS = 5000;
 
@@ -273,6 +275,7 @@ export class ShmServer extends Server {
       return EAGAIN;
     }
     const got = this.takeSlot(at);
+    if (got === SKIPPED) return this.receiveSoon();
     return got === REGION_PENDING ? this.regionNotYet() : got;
   }
 
@@ -307,7 +310,9 @@ export class ShmServer extends Server {
     for (;;) {
       if (off >= 0) {
         const r = this.takeSlot(off);
-        return r === REGION_PENDING ? this.regionNotYet() : r;
+        if (r !== SKIPPED) return r === REGION_PENDING ? this.regionNotYet() : r;
+        off = ring.peek();
+        continue;
       }
       if (this.closed) return ESHUTDOWN;
       if (ring.generation !== this.generation || ring.state !== RING_OPEN) return ECONNRESET;
@@ -335,6 +340,7 @@ export class ShmServer extends Server {
 
   /** Passes a taken message on, or deals with one whose region has not arrived yet. */
   private taken(r: IncomingMessage | number, spec: WaitSpec): IncomingMessage | number | Promise<IncomingMessage | number> {
+    if (r === SKIPPED) return this.receive(spec);
     if (r !== REGION_PENDING) return r;
     return spec.deadline === 0 ? this.regionNotYet() : this.awaitRegion(spec);
   }
@@ -420,7 +426,14 @@ export class ShmServer extends Server {
     }
     if (performance.now() - this.stuckSince < this.stuckSlotMs) return false;
     this.stuckHead = -1;
-    return this.ring.skipHead();
+    // A producer terminated after it had a block for a large envelope left the block's reference
+    // in the slot, tagged with this lap's position: read it before the slot is given up.
+    const at = this.ring.headPayload();
+    const dv = this.dv;
+    const orphan = dv.getUint32(at, true) === TAG_BLOCK && dv.getInt32(at + 4, true) === head ? makePointer(dv.getInt32(at + 8, true), dv.getInt32(at + 12, true), dv.getFloat64(at + 16, true)) : null;
+    if (!this.ring.skipHead()) return false;
+    if (orphan !== null) this.freeQuietly(orphan);
+    return true;
   }
 
   /**
@@ -432,6 +445,11 @@ export class ShmServer extends Server {
     const len = ring.lengthAt(off);
     const tag = len >= SLOT_PREFIX_BYTES && len <= ring.payloadBytes ? this.dv.getUint32(off, true) : 0;
     if (tag === TAG_BLOCK) return this.takeBlock(off);
+    if (tag === TAG_VOID) {
+      // A producer that could not get a block for its envelope: nothing was sent.
+      ring.advance();
+      return SKIPPED;
+    }
     if (tag !== TAG_INLINE) {
       ring.advance();
       return LBM_MALFORMED;

@@ -4,7 +4,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { RING_OPEN } from './ring.js';
-import { channelDirectory, ringAt, transportMemory } from './shm-channels.js';
+import { channelDirectory, currentTransportMemory, ringAt, transportMemory } from './shm-channels.js';
 import { ShmServer } from './shm-server.js';
 import type { ShmMemory } from './shm-memory.js';
 
@@ -16,6 +16,8 @@ import type { ShmMemory } from './shm-memory.js';
  * @returns how many channels were reaped
  */
 export function reapThread(deadThreadId: number, memory: ShmMemory = transportMemory()): number {
+  // No directory yet means no channel to reap: do not create one (the memory may be full).
+  if (memory.directoryIfAny?.() === null) return 0;
   let n = 0;
   for (const ptr of channelDirectory(memory).rings()) {
     const ring = ringAt(memory, ptr);
@@ -46,3 +48,26 @@ export function watchWorker(worker: Worker): Worker {
   });
   return worker;
 }
+
+/**
+ * Every worker this thread creates is watched without the application's help: when it exits, the
+ * channels it served are reaped and the thread slots and blocks its allocators held reclaimed, in
+ * whatever memory this thread has by then. (A worker that never used shared memory costs one
+ * directory scan at exit.)
+ */
+function watchEveryWorker(worker: Worker): void {
+  const id = worker.threadId;
+  worker.once('exit', () => {
+    const memory = currentTransportMemory();
+    if (memory === null) return;
+    try {
+      reapThread(id, memory);
+      memory.reclaimThread?.(id);
+    } catch {
+      // An exit listener must not throw into the application: what could not be reclaimed here
+      // stays for an explicit watchWorker or reapThread.
+    }
+  });
+}
+
+process.on('worker', watchEveryWorker);

@@ -13,7 +13,7 @@ import type { AllocatorId, Pointer } from '@lightbeam/core';
 import { threadId } from 'node:worker_threads';
 import { popBatch, pushBatch } from './free-list.js';
 import { claimPages, releasePages } from './page-heap.js';
-import { badPointer, doubleFree, invalidSize, noMemory } from './shm-errors.js';
+import { badPointer, doubleFree, invalidSize, noMemory, noThreadSlot } from './shm-errors.js';
 import {
   CLASS_COUNT, CLASS_ENTRY_BYTES, CLASS_TABLE_OFF, H, KIND_LARGE, MAX_CLASS_BYTES, MAX_REGION_BYTES, MIN_BLOCK_BYTES,
   MIN_BLOCK_SHIFT, SLAB_MAGIC, SLAB_VERSION, SLOT_BYTES, STATE_ALLOCATED, STATE_CACHED, STATE_FREE, STATE_FREED_LARGE,
@@ -375,7 +375,7 @@ export class SlabAllocator {
         return;
       }
     }
-    throw noMemory(0, `all ${this.slotCount} thread slots of region {major: ${this.id.major}, minor: ${this.id.minor}} (raise threadSlots)`);
+    throw noThreadSlot(this.slotCount, `{major: ${this.id.major}, minor: ${this.id.minor}}`);
   }
 
   private releaseSlot(s: number): void {
