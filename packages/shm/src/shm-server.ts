@@ -60,8 +60,8 @@ export interface ShmServerOptions extends ServerOptions {
 const STUCK_RECHECK_MS = 50;
 /** Spins that found nothing before the adaptive spin switches itself off. */
 const IDLE_SPINS_BEFORE_PARKING = 3;
-/** A park that a message ends within this many ms switches the adaptive spin back on. */
-const REWARM_PARK_MS = 1;
+/** A park that a message ends within this many spin lengths switches the adaptive spin back on. */
+const REWARM_SPINS = 2;
 /**
  * Empty no-wait polls between two checks for an abandoned head slot: the check reads the tail,
  * a line every producer writes, so a poll loop must not pay it on every miss.
@@ -364,9 +364,11 @@ export class ShmServer extends Server {
       for (;;) {
         const off = this.ring.peek();
         if (off >= 0) {
-          // Woken by a message soon after parking: traffic flows again, so spin again next time
-          // (the spin had been switched off by misses while the stream paused).
-          if (woken && performance.now() - parkedAt < REWARM_PARK_MS) this.idleSpins = 0;
+          // Woken by a message soon after parking, within a few spin lengths: a slightly longer
+          // spin would have caught it, so spin again next time (misses had switched it off). A
+          // message that took longer would not have been caught by spinning: keep parking, and
+          // keep the thread free for its other work (a bridge's main thread, for one).
+          if (woken && performance.now() - parkedAt < REWARM_SPINS * this.spinMs) this.idleSpins = 0;
           return this.taken(this.takeSlot(off), spec);
         }
         if (this.closed) return ESHUTDOWN;
