@@ -7,6 +7,7 @@
  * besides the open batch): when it is full a send resolves `EAGAIN`, or waits for the pump with
  * `timeoutMs`. The open batch goes out when full, or at the end of the event-loop turn.
  */
+import { sendableCopy } from './frame-copy.js';
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ESHUTDOWN, LBM_OK, raceWait } from '@lightbeam/core';
 import { BatchBuilder, recordBytes } from './batch-codec.js';
@@ -116,7 +117,7 @@ export class Batcher {
       this.scheduleFlush();
     } else {
       const frames: Frames = [msg.meta];
-      for (const d of msg.xfer) frames.push(this.copyXfer ? d.slice() : d);
+      for (const d of msg.xfer) frames.push(this.copyXfer ? sendableCopy(d) : d);
       this.outbox.push(frames);
     }
     this.pump();

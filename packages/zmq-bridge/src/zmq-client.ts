@@ -3,6 +3,7 @@
  * multipart message (metadata frame, then one frame per XFER bulk), or, when batching is on and
  * the message is small, one record of a batch (see batch-codec.ts).
  */
+import { sendableCopy } from './frame-copy.js';
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { Client, DEFAULT_PORT, DEFAULT_PROTOCOL, LightbeamError } from '@lightbeam/core';
 import { Push, curveKeyPair } from 'zeromq';
@@ -120,7 +121,7 @@ export class ZeroMqClient extends Client {
     // A batched message is copied into the batch anyway: the batcher copies only what it hands to
     // zeromq.js as is (messages too large to batch).
     if (this.batcher !== null) return this.batcher.add(msg, spec);
-    const out = this.copyXfer ? { meta: msg.meta, xfer: msg.xfer.map((d) => d.slice()), bulks: msg.bulks } : msg;
+    const out = this.copyXfer ? { meta: msg.meta, xfer: msg.xfer.map(sendableCopy), bulks: msg.bulks } : msg;
     const frames: Uint8Array[] = new Array(out.xfer.length + 1);
     frames[0] = out.meta; // fresh from encodeMeta: never reused by the library
     for (let i = 0; i < out.xfer.length; i++) frames[i + 1] = out.xfer[i];
