@@ -156,4 +156,20 @@ describe('SlabAllocator exact layout', () => {
     expect(a.stats().blocksInUse).to.equal(0);
     expect(() => SlabAllocator.attach(new SharedArrayBuffer(4096))).to.throw(TypeError, /no initialised slab region/);
   });
+
+  it('reports the largest block a request can get: pages carved into a size class stay there after everything is freed', () => {
+    expect(a.stats().largestFreeBytes).to.equal(DATA_BYTES);
+    // Carve the whole region into 64 B blocks, then free them all.
+    const held: Pointer[] = [];
+    for (let p = a.allocate(64); p !== null; p = a.allocate(64)) held.push(p);
+    for (const p of held) a.free(p);
+    const s = a.stats();
+    expect(s.blocksInUse).to.equal(0);
+    expect(s.freeBytes, 'every byte is free').to.equal(DATA_BYTES);
+    // ...but none of it as pages: a request above the largest class block gets nothing, and the
+    // stats say so instead of promising freeBytes.
+    expect(s.largestFreeBytes).to.equal(64);
+    expect(a.allocate(2 * PAGE)).to.equal(null);
+    expect(a.allocate(64)).to.not.equal(null);
+  });
 });

@@ -84,3 +84,18 @@ function releaseBits(i32: Int32Array, bitmapWord: number, start: number, n: numb
     p += take;
   }
 }
+
+/** The longest run of free pages (a racy snapshot, exact when no thread claims or releases meanwhile). */
+export function longestFreeRun(i32: Int32Array, bitmapWord: number, pageCount: number): number {
+  let best = 0;
+  let run = 0;
+  for (let p = 0; p < pageCount; p++) {
+    // A snapshot of the bitmap word: statistics only.
+    if ((Atomics.load(i32, bitmapWord + (p >>> 5)) & (1 << (p & 31))) === 0) {
+      if (++run > best) best = run;
+    } else {
+      run = 0;
+    }
+  }
+  return best;
+}

@@ -12,7 +12,7 @@
 import type { AllocatorId, Pointer } from '@lightbeam/core';
 import { threadId } from 'node:worker_threads';
 import { popBatch, pushBatch } from './free-list.js';
-import { claimPages, releasePages } from './page-heap.js';
+import { claimPages, longestFreeRun, releasePages } from './page-heap.js';
 import { badPointer, doubleFree, invalidSize, noMemory, noThreadSlot } from './shm-errors.js';
 import {
   CLASS_COUNT, CLASS_ENTRY_BYTES, CLASS_TABLE_OFF, H, KIND_LARGE, MAX_CLASS_BYTES, MAX_REGION_BYTES, MIN_BLOCK_BYTES,
@@ -309,12 +309,14 @@ export class SlabAllocator {
     let blocks = 0;
     let bytes = 0;
     let freeBlockBytes = 0;
+    let largestFreeClass = 0;
     for (let c = 0; c < CLASS_COUNT; c++) {
       const size = MIN_BLOCK_BYTES << c;
       classes.push({ blockBytes: size, blocksInUse: inUse[c], bytesInUse: inUse[c] * size, freeBlocks: carved[c] - inUse[c], carvedBlocks: carved[c] });
       blocks += inUse[c];
       bytes += inUse[c] * size;
       freeBlockBytes += (carved[c] - inUse[c]) * size;
+      if (carved[c] > inUse[c]) largestFreeClass = size;
     }
     const largeBytes = largePages * this.pageBytes;
     // Page accounting is updated with each claim and release.
@@ -322,7 +324,7 @@ export class SlabAllocator {
     return {
       allocId: this.id, regionBytes: this.sab.byteLength, dataBytes: this.dataBytes, pageBytes: this.pageBytes, classes,
       largeBlocksInUse: largeBlocks, largeBytesInUse: largeBytes, blocksInUse: blocks + largeBlocks, bytesInUse: bytes + largeBytes,
-      freeBytes: heapFree + freeBlockBytes, heapFreeBytes: heapFree,
+      freeBytes: heapFree + freeBlockBytes, heapFreeBytes: heapFree, largestFreeBytes: Math.max(longestFreeRun(this.i32, this.bitmapWord, this.pageCount) * this.pageBytes, largestFreeClass),
       // Monotonic, written with a CAS max.
       highWaterBytes: Atomics.load(this.i32, H.highWaterPages) * this.pageBytes,
     };

@@ -49,8 +49,14 @@ export interface SlabStats {
   blocksInUse: number;
   /** All bytes in use (block sizes, not requested sizes). */
   bytesInUse: number;
-  /** Free bytes: free pages of the heap plus free size-class blocks (cached ones included). */
+  /**
+   * Free bytes: free pages of the heap plus free size-class blocks (cached ones included). Pages
+   * carved into a size class stay with that class, so a large request may find less than this:
+   * see {@link SlabStats.largestFreeBytes}.
+   */
   freeBytes: number;
+  /** The largest block a request can get now: the longest run of free pages, or a free size-class block if larger. */
+  largestFreeBytes: number;
   /** Free pages of the page heap, in bytes. */
   heapFreeBytes: number;
   /** The most bytes of pages ever taken from the page heap at once. */
