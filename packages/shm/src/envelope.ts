@@ -235,6 +235,12 @@ export class EnvelopeView {
   dataCount = 0;
   /** Number of moved entries. */
   movedCount = 0;
+  /** Number of shared (EXPOSE in shared memory) entries. */
+  sharedCount = 0;
+  /** The largest size any send or recv entry claims (checked against the receiver's limits). */
+  largestSize = 0;
+  /** Send entry index of each data entry, in order (the first `dataCount` are valid). */
+  dataEntries = new Int32Array(8);
 
   /**
    * Validates the envelope at `at` against the `avail` bytes that may belong to it.
@@ -256,25 +262,33 @@ export class EnvelopeView {
     if (tableEnd + metaBytes > totalBytes) return false;
     let data = 0;
     let moved = 0;
+    let shared = 0;
+    let largest = 0;
+    if (this.dataEntries.length < sendCount) this.dataEntries = new Int32Array(Math.max(sendCount, this.dataEntries.length * 2));
+    const dataEntries = this.dataEntries;
     for (let i = 0; i < sendCount; i++) {
       const e = at + ENVELOPE_HEADER_BYTES + i * ENVELOPE_ENTRY_BYTES;
       const kind = dv.getUint32(e, true);
       const off = dv.getFloat64(e + 16, true);
       const size = dv.getFloat64(e + 24, true);
       if (!Number.isSafeInteger(off) || !Number.isSafeInteger(size) || off < 0 || size < 0) return false;
+      if (size > largest) largest = size;
       if (kind === ENTRY_STAGED) {
         if (off < tableEnd + metaBytes || off + size > totalBytes) return false;
-        data++;
+        dataEntries[data++] = i;
       } else if (kind === ENTRY_MOVED) {
-        data++;
+        dataEntries[data++] = i;
         moved++;
-      } else if (kind !== ENTRY_NONE && kind !== ENTRY_SHARED) {
+      } else if (kind === ENTRY_SHARED) {
+        shared++;
+      } else if (kind !== ENTRY_NONE) {
         return false;
       }
     }
     for (let i = 0, r = at + ENVELOPE_HEADER_BYTES + sendCount * ENVELOPE_ENTRY_BYTES; i < recvCount; i++, r += RECV_ENTRY_BYTES) {
       const size = dv.getFloat64(r, true);
       if (!Number.isSafeInteger(size) || size < 0) return false;
+      if (size > largest) largest = size;
     }
     this.at = at;
     this.totalBytes = totalBytes;
@@ -286,6 +300,8 @@ export class EnvelopeView {
     this.senderThreadId = dv.getInt32(at + 12, true);
     this.dataCount = data;
     this.movedCount = moved;
+    this.sharedCount = shared;
+    this.largestSize = largest;
     return true;
   }
 

@@ -47,9 +47,6 @@ export class ShmIncoming implements IncomingMessage {
   listed = -1;
   /** Moved entries whose block the receiver took (by entry index); release frees the others. */
   private readonly taken: boolean[] = [];
-  /** Where the last `data(i)` lookup stopped: recvBulks asks for 0, 1, 2... in order. */
-  private lastData = -1;
-  private lastEntry = -1;
 
   /**
    * @param memory - the thread's memory, to resolve shared entries and free blocks
@@ -71,8 +68,6 @@ export class ShmIncoming implements IncomingMessage {
     this.u8 = u8;
     this.dv = dv;
     this.block = block;
-    this.lastData = -1;
-    this.lastEntry = -1;
     if (this.env.movedCount > 0) this.taken.fill(false);
     this.live = true;
   }
@@ -119,10 +114,7 @@ export class ShmIncoming implements IncomingMessage {
     }
     const ns = env.sendCount;
     const nr = env.recvCount;
-    if (ns > limits.maxBulks || nr > limits.maxBulks) return -1;
-    const max = limits.maxBulkSize;
-    for (let i = 0; i < ns; i++) if (entrySize(dv, env, i) > max) return -1;
-    for (let i = 0; i < nr; i++) if (dv.getFloat64(env.recvAt(i), true) > max) return -1;
+    if (ns > limits.maxBulks || nr > limits.maxBulks || env.largestSize > limits.maxBulkSize) return -1;
     // Custom fields first: a malformed field must leave send and recv untouched.
     if (hasCustomFields(meta) && decodeCustomFields(this.u8, env.metaAt, env.metaAt + env.metaBytes, meta, limits) !== 0) return -1;
     const m = meta as WithReceived;
@@ -195,26 +187,16 @@ export class ShmIncoming implements IncomingMessage {
   }
 
   data(i: number): Uint8Array {
-    // Find the i-th data entry, continuing from the previous lookup when asked in order.
-    let k = this.lastEntry;
-    let seen = this.lastData;
-    if (i <= seen) {
-      k = -1;
-      seen = -1;
-    }
-    const count = this.env.sendCount;
-    let kind = ENTRY_NONE;
-    while (seen < i) {
-      // Another thread may have rewritten a block envelope since it was validated: stay in bounds.
-      if (++k >= count) return EMPTY;
-      kind = entryKind(this.dv, this.env, k);
-      if (kind === ENTRY_STAGED || kind === ENTRY_MOVED) seen++;
-    }
-    this.lastEntry = k;
-    this.lastData = seen;
-    const size = entrySize(this.dv, this.env, k);
+    const env = this.env;
+    // Parse recorded which send entry each data entry is; another thread may have rewritten a
+    // block envelope since it was validated, so stay in bounds and re-check the kind.
+    if (i < 0 || i >= env.dataCount) return EMPTY;
+    const k = env.dataEntries[i] as number;
+    const kind = entryKind(this.dv, env, k);
     if (kind === ENTRY_MOVED) return this.dataOf(k, null)?.ptr ?? EMPTY;
-    const at = entryStagedAt(this.dv, this.env, k);
+    if (kind !== ENTRY_STAGED) return EMPTY;
+    const size = entrySize(this.dv, env, k);
+    const at = entryStagedAt(this.dv, env, k);
     if (at < 0 || at + size > this.u8.byteLength) return EMPTY;
     return this.stagedView(k, at, size);
   }

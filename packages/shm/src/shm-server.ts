@@ -525,12 +525,13 @@ export class ShmServer extends Server {
   }
 
 
-  /** True when a shared entry of `env` points into a region that has not reached this thread yet. */
+  /** True when a shared or moved entry of `env` points into a region that has not reached this thread yet. */
   private refersToPendingRegion(dv: DataView, env: EnvelopeView): boolean {
     const pending = this.memory.regionPending;
-    if (pending === undefined) return false;
+    if (pending === undefined || (env.sharedCount === 0 && env.movedCount === 0)) return false;
     for (let i = 0; i < env.sendCount; i++) {
-      if (entryKind(dv, env, i) !== ENTRY_SHARED) continue;
+      const kind = entryKind(dv, env, i);
+      if (kind !== ENTRY_SHARED && kind !== ENTRY_MOVED) continue;
       const e = env.entryAt(i);
       if (pending.call(this.memory, dv.getInt32(e + 4, true), dv.getInt32(e + 8, true))) return true;
     }
