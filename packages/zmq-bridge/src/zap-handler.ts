@@ -18,7 +18,7 @@
  * | 1     | request id          | the same request id           |
  * | 2     | domain              | status code `200` or `400`    |
  * | 3     | peer address        | status text                   |
- * | 4     | routing id          | user id (the client key, Z85) |
+ * | 4     | routing id          | user id (empty)               |
  * | 5     | mechanism (`CURVE`) | metadata (empty)              |
  * | 6     | client key, 32 bytes| -                             |
  *
@@ -113,7 +113,8 @@ class ZapHandler {
       try {
         frames = await router.receive();
       } catch {
-        return; // closed
+        if (router.closed) return;
+        continue; // a spurious EAGAIN: the socket looked readable but was not
       }
       // [routing id, empty, version, request id, domain, address, identity, mechanism, credentials...]
       if (frames.length < 8) continue;
@@ -122,12 +123,10 @@ class ZapHandler {
       const entry = this.domains.get(domain);
       let status = '200';
       let text = 'OK';
-      let user = '';
       if (entry !== undefined) {
         const key = mechanism.toString('utf8') === 'CURVE' && frames.length >= 9 && frames[8].byteLength === 32 ? z85Encode(frames[8]) : null;
         if (key !== null && entry.keys.has(key)) {
           entry.stats.admitted++;
-          user = key;
         } else {
           entry.stats.refused++;
           status = '400';
@@ -135,7 +134,10 @@ class ZapHandler {
         }
       }
       try {
-        await router.send([id, empty, version, requestId, enc.encode(status), enc.encode(text), enc.encode(user), new Uint8Array(0)]);
+        // The user id stays empty: with a non-empty one, libzmq queues a "credential" message it
+        // drops on read, and we saw receives on admitted sockets fail with a spurious EAGAIN
+        // (test/cli/curve.test.ts failed that way three runs out of three).
+        await router.send([id, empty, version, requestId, enc.encode(status), enc.encode(text), new Uint8Array(0), new Uint8Array(0)]);
       } catch {
         if (router.closed) return;
       }

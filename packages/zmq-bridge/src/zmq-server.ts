@@ -9,7 +9,7 @@ import { Pull } from 'zeromq';
 import type { CurveAllowList } from './zap-handler.js';
 import { registerCurveAllowList } from './zap-handler.js';
 import { MALFORMED_RECORD, isBatchMarker, unpackBatch } from './batch-codec.js';
-import { bindError, errnoOf, zmqUrl } from './zmq-endpoint.js';
+import { bindError, errnoOf, zmqCode, zmqUrl } from './zmq-endpoint.js';
 import type { ZeroMqServerOptions } from './zmq-options.js';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, intOption } from './zmq-options.js';
 
@@ -210,6 +210,10 @@ export class ZeroMqServer extends Server {
         },
         (err: unknown) => {
           this.parked = null;
+          // We set no receive timeout, yet zeromq.js may reject with EAGAIN when libzmq reported the
+          // socket readable and then had nothing to hand over (seen with CURVE and a ZAP handler).
+          // Nothing arrived: the next pull waits again instead of failing the caller.
+          if (zmqCode(err) === 'EAGAIN' && !this.closed) return;
           this.failure = errnoOf(err, this.closed);
         },
       );
