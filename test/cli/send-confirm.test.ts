@@ -5,6 +5,7 @@
  * line on stderr unless every file is confirmed in time.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -15,19 +16,20 @@ import { writeTree } from './support/random-tree.js';
 
 const MiB = 1024 * 1024;
 
+/** Whether a TCP port on 127.0.0.1 could be bound a moment ago (closed again before this resolves). */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 /** A TCP port whose successor is free too (the data port and the reply port). */
 async function freePair(): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const p = await freePort();
-    const probe = new Pull({ linger: 0 });
-    try {
-      await probe.bind(`tcp://127.0.0.1:${p + 1}`);
-      return p;
-    } catch {
-      // taken: try another
-    } finally {
-      probe.close();
-    }
+    if (p < 65535 && (await canBind(p + 1))) return p;
   }
   throw new Error('no free pair of ports');
 }

@@ -34,19 +34,27 @@ import { isZ85Key, z85Encode } from './z85.js';
 /** The endpoint libzmq sends ZAP requests to (RFC 27). */
 export const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
 
+/** Counters of an allow-list's decisions. */
+export interface CurveAllowListStats {
+  /** CURVE handshakes admitted (the client key is listed). */
+  admitted: number;
+  /** Handshakes refused (another key, or no CURVE). */
+  refused: number;
+}
+
 /** One registered allow-list: the ZAP domain to set on the server socket, and how to drop it. */
 export interface CurveAllowList {
   /** Set as the server socket's `zapDomain` (`ZMQ_ZAP_DOMAIN`) before it binds. */
   readonly domain: string;
   /** Counters of this allow-list's decisions. */
-  readonly stats: { admitted: number; refused: number };
+  readonly stats: CurveAllowListStats;
   /** Forgets the allow-list (idempotent); the handler closes with the last one. */
   release(): void;
 }
 
 interface Entry {
   keys: ReadonlySet<string>;
-  stats: { admitted: number; refused: number };
+  stats: CurveAllowListStats;
 }
 
 const enc = new TextEncoder();

@@ -6,7 +6,7 @@ import type { IncomingMessage, WaitSpec } from '@lightbeam/core';
 import { DEFAULT_PORT, DEFAULT_PROTOCOL, EAGAIN, ESHUTDOWN, LightbeamError, Server, raceWait } from '@lightbeam/core';
 import type { Context } from 'zeromq';
 import { Pull } from 'zeromq';
-import type { CurveAllowList } from './zap-handler.js';
+import type { CurveAllowList, CurveAllowListStats } from './zap-handler.js';
 import { registerCurveAllowList } from './zap-handler.js';
 import { MALFORMED_RECORD, isBatchMarker, unpackBatch } from './batch-codec.js';
 import { bindError, errnoOf, zmqCode, zmqUrl } from './zmq-endpoint.js';
@@ -131,7 +131,7 @@ export class ZeroMqServer extends Server {
   }
 
   /** Counters of the CURVE allow-list (clients admitted and refused), or `null` without one. */
-  get curveStats(): { admitted: number; refused: number } | null {
+  get curveStats(): CurveAllowListStats | null {
     return this.allowList === null ? null : { ...this.allowList.stats };
   }
 
