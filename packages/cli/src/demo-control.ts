@@ -21,6 +21,7 @@ export type ControlRequest =
   | { op: 'hello' }
   | { op: 'expect'; run: RunName; expect: RunExpectation }
   | { op: 'result'; run: RunName; idleMs: number }
+  | { op: 'memory' }
   | { op: 'bye' };
 
 /** The answer to `hello`: where the far side's data paths listen. */
@@ -33,8 +34,22 @@ export interface HelloReply {
   pid: number;
 }
 
+/** The far side's memory, for soak runs (`memory`): where its resident bytes are. */
+export interface MemoryReply {
+  /** Resident set size. */
+  rss: number;
+  /** V8 heap in use. */
+  heapUsed: number;
+  /** Memory of C++ objects bound to JavaScript (zeromq.js messages among them). */
+  external: number;
+  /** ArrayBuffers and SharedArrayBuffers (the shared-memory region among them). */
+  arrayBuffers: number;
+  /** Bytes of the shared-memory region in blocks now. */
+  slabBytesInUse: number;
+}
+
 /** A reply of the control link: the answer, or an error message. */
-export type ControlReply = { ok: true; hello?: HelloReply; verdict?: RunVerdict } | { ok: false; error: string };
+export type ControlReply = { ok: true; hello?: HelloReply; verdict?: RunVerdict; memory?: MemoryReply } | { ok: false; error: string };
 
 /** The local end of the control link. */
 export class ControlClient {

@@ -96,6 +96,11 @@ export async function runDemoRemote(opts: DemoRemoteOptions): Promise<void> {
           await v.done(req.idleMs);
           return { ok: true, verdict: v.verdict() };
         }
+        case 'memory': {
+          const m = process.memoryUsage();
+          const slabBytesInUse = manager.stats().reduce((n, s) => n + s.bytesInUse, 0);
+          return { ok: true, memory: { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, slabBytesInUse } };
+        }
         case 'bye':
           return { ok: true };
         default:

@@ -62,10 +62,10 @@ export interface TransferReport {
 
 /** Callbacks of a {@link FileReceiver}. */
 export interface ReceiverEvents {
-  /** A file was written and verified. */
-  onFile(file: ReceivedFile): void;
-  /** A file or message was refused or failed. */
-  onRefused(file: RefusedFile): void;
+  /** A file of transfer `transferId` was written and verified. */
+  onFile(file: ReceivedFile, transferId: string): void;
+  /** A file or message of transfer `transferId` was refused or failed. */
+  onRefused(file: RefusedFile, transferId: string): void;
   /** Data arrived: bytes received so far in this transfer, and the announced total. */
   onBytes(transferId: string, bytes: number, total: number): void;
   /** A transfer ended before its final message (`report.abandoned` says why). */
@@ -326,7 +326,7 @@ export class FileReceiver {
     const file: ReceivedFile = { path: key, size: f.entry.size, sha256: toHex(got) };
     t.report.received.push(file);
     t.report.bytes += file.size;
-    this.events.onFile(file);
+    this.events.onFile(file, t.id);
   }
 
   private async fail(t: Transfer, f: OpenFile, reason: string): Promise<void> {
@@ -353,7 +353,7 @@ export class FileReceiver {
     } else {
       t.report.refusedNotKept = (t.report.refusedNotKept ?? 0) + 1;
     }
-    this.events.onRefused(r);
+    this.events.onRefused(r, t.id);
   }
 
   private async finish(t: Transfer): Promise<TransferReport> {

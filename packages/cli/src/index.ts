@@ -14,6 +14,7 @@ export {
   resolveReceiverLimits,
 } from './receiver-limits.js';
 export type { ReceiverLimits } from './receiver-limits.js';
+export type { CurveClientKeys, CurveServerKeys } from './curve-options.js';
 export type { ReceivedFile, ReceiverEvents, RefusedFile, TransferReport } from './file-receiver.js';
 export { walkSources } from './file-walk.js';
 export type { WalkedSources } from './file-walk.js';

@@ -10,6 +10,8 @@ import '@lightbeam/zmq-bridge';
 import { CliError } from './cli-error.js';
 import { FileBatchMeta } from './file-meta.js';
 import type { TransferReport } from './file-receiver.js';
+import { ConfirmServer } from './confirm-server.js';
+import type { CurveServerKeys } from './curve-options.js';
 import { FileReceiver } from './file-receiver.js';
 import type { ReceiverLimits } from './receiver-limits.js';
 import { resolveReceiverLimits } from './receiver-limits.js';
@@ -48,6 +50,13 @@ export interface ReceiveFilesOptions extends Partial<ReceiverLimits> {
   json: boolean;
   /** Progress and per-file lines. */
   progress: Progress;
+  /**
+   * TCP port of the reply path, on which senders are told each file's verified SHA-256.
+   * @defaultValue `port + 1`
+   */
+  replyPort?: number;
+  /** CURVE on both ports: this receiver's key pair and, optionally, the senders it admits. */
+  curve?: CurveServerKeys;
 }
 
 /** A sender's transfer id as it may be printed (JSON-quoted unless plain). */
@@ -74,16 +83,26 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     idleMs: opts.idleMs,
   });
   const where = `${opts.host}:${opts.port}`;
+  const replyPort = opts.replyPort ?? opts.port + 1;
+  if (replyPort > 65535) throw new CliError(`the reply port would be ${replyPort}: give --reply-port`);
   let server: Server;
   try {
     server = await TransportFactory.getServer(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
       maxMessageSize: frameLimit(limits.maxMessageBytes),
+      curve: opts.curve,
     });
   } catch (err) {
     if (err instanceof LightbeamError && err.code === 'ERR_LBM_BIND') {
       const reason = err.errno === EADDRINUSE || /in use/i.test(err.message) ? 'address already in use' : err.message;
       throw new CliError(`cannot listen on ${where}: ${reason}`);
     }
+    throw err;
+  }
+  let confirm: ConfirmServer;
+  try {
+    confirm = await ConfirmServer.bind({ host: opts.host, port: replyPort, curve: opts.curve });
+  } catch (err) {
+    await server.close();
     throw err;
   }
   const { progress } = opts;
@@ -100,11 +119,15 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     server,
     root,
     {
-      onFile: (f) => progress.log(`received ${f.path} (${formatBytes(f.size)}) sha256 ${f.sha256.slice(0, 16)}... verified`),
-      onRefused: (r) => {
+      onFile: (f, transferId) => {
+        progress.log(`received ${f.path} (${formatBytes(f.size)}) sha256 ${f.sha256.slice(0, 16)}... verified`);
+        confirm.publish({ event: 'file', transferId, path: f.path, sha256: f.sha256 });
+      },
+      onRefused: (r, transferId) => {
         clean = false;
         const line = r.reason.startsWith('refused') ? r.reason : `${r.path}: ${r.reason}`;
         process.stderr.write(`lightbeam recv: ${line}\n`);
+        confirm.publish({ event: 'refused', transferId, path: r.path, reason: r.reason });
       },
       onBytes: (id, bytes, total) => {
         if (id !== progressFor) {
@@ -123,6 +146,7 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
   function report(r: TransferReport): void {
     progress.stop();
     progressFor = '';
+    confirm.publish({ event: 'done', transferId: r.transferId, received: r.received.length, announced: r.announced, abandoned: r.abandoned });
     if (r.received.length !== r.announced) clean = false;
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ event: 'transfer', ...r })}\n`);
@@ -132,8 +156,8 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     progress.log(`transfer ${r.transferId}: ${r.received.length} of ${r.announced} files, ${formatBytes(r.bytes)}, ${verdict}`);
   }
 
-  if (!opts.json) progress.log(`listening on tcp://${where}, writing to ${root}`);
-  else process.stdout.write(`${JSON.stringify({ event: 'listening', address: where, out: root })}\n`);
+  if (!opts.json) progress.log(`listening on tcp://${where}, writing to ${root} (confirmations on port ${confirm.port})`);
+  else process.stdout.write(`${JSON.stringify({ event: 'listening', address: where, out: root, replyPort: confirm.port })}\n`);
   let done = 0;
   let lastMessage = performance.now();
   try {
@@ -171,6 +195,8 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     for (const r of await receiver.abandonAll()) report(r);
     progress.stop();
     await server.close();
+    // Last: the confirmations of the final transfers are still on their way to the senders.
+    await confirm.close();
   }
   return clean;
 }

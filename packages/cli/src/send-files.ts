@@ -1,14 +1,20 @@
 /**
  * `lightbeam send`: files and folders to a `lightbeam recv`, over the ZeroMQ transport, through
- * nothing but the core API (`TransportFactory.getClient`, `expose`, `send`).
+ * nothing but the core API (`TransportFactory.getClient`, `expose`, `send`). Before any data
+ * leaves, the receiver's reply path must answer (confirm-protocol.ts); after the last message,
+ * `send` waits until the receiver confirmed every file's SHA-256, since PUSH/PULL itself says
+ * nothing about delivery.
  */
 import { randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { BULK_XFER, ETIMEDOUT, Transport, TransportFactory, expose, strerror } from '@lightbeam/core';
 import '@lightbeam/zmq-bridge';
+import { curveKeyPair } from 'zeromq';
 import { CliError } from './cli-error.js';
-import { sha256File } from './file-hash.js';
+import { ConfirmClient } from './confirm-client.js';
+import type { CurveClientKeys } from './curve-options.js';
+import { sha256File, toHex } from './file-hash.js';
 import { FileBatchMeta, FileEntry } from './file-meta.js';
 import type { SkippedPath, SourceFile } from './file-walk.js';
 import { walkSources } from './file-walk.js';
@@ -38,6 +44,19 @@ export interface SendFilesOptions {
   timeoutMs?: number;
   /** Where progress and per-file lines go. */
   progress: Progress;
+  /**
+   * Wait for the receiver to confirm every file's SHA-256 over the reply path (`false`: the
+   * receiver cannot confirm, e.g. a C++ receiver; then `send` only knows what it queued).
+   * @defaultValue true
+   */
+  confirm?: boolean;
+  /**
+   * The receiver's reply port.
+   * @defaultValue `port + 1`
+   */
+  replyPort?: number;
+  /** CURVE: the receiver's public key, and our own pair (made up when omitted). */
+  curve?: CurveClientKeys;
 }
 
 /** What {@link sendFiles} did. */
@@ -52,6 +71,8 @@ export interface SendSummary {
   messages: number;
   /** Paths not sent (symbolic links, special files). */
   skipped: SkippedPath[];
+  /** True when the receiver confirmed every file's SHA-256. */
+  confirmed: boolean;
 }
 
 // Few messages in flight: `send` then waits for the network instead of reading the whole
@@ -86,12 +107,22 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
   progress.stop();
 
   await probeTcp(opts.host, opts.port, timeoutMs);
+  const transferId = randomUUID();
+  const replyPort = opts.replyPort ?? opts.port + 1;
+  if (opts.confirm !== false && replyPort > 65535) throw new CliError(`the reply port would be ${replyPort}: give --reply-port (or --no-confirm)`);
+  let curve: Required<CurveClientKeys> | undefined;
+  if (opts.curve !== undefined) {
+    const own = opts.curve.publicKey !== undefined && opts.curve.secretKey !== undefined ? opts.curve : curveKeyPair();
+    curve = { serverKey: opts.curve.serverKey, publicKey: own.publicKey as string, secretKey: own.secretKey as string };
+  }
+  // Asked first: no data leaves unless a receiver that will confirm it answers.
+  const confirm = opts.confirm === false ? null : await ConfirmClient.watch(opts.host, replyPort, transferId, timeoutMs, curve);
   const client = await TransportFactory.getClient(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
     highWaterMark: SEND_HIGH_WATER_MARK,
     linger: timeoutMs,
+    curve,
   });
   const plan = planMessages(files, opts.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES);
-  const transferId = randomUUID();
   const reader = new PieceReader(files);
   let sent = 0;
   try {
@@ -131,13 +162,19 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
         if (piece.offset + piece.length === f.size) progress.log(`sent ${f.relPath} (${formatBytes(f.size)})`);
       }
     }
+    progress.stop();
+    if (confirm !== null) {
+      const expected = new Map(files.map((f, i) => [f.relPath, toHex(digests[i])]));
+      await confirm.confirmAll(expected, timeoutMs);
+    }
   } finally {
     progress.stop();
     await reader.close();
+    confirm?.close();
     // close() lets libzmq deliver what is still queued, for at most `linger` ms.
     await client.close();
   }
-  return { transferId, files: files.length, bytes: sent, messages: plan.length, skipped };
+  return { transferId, files: files.length, bytes: sent, messages: plan.length, skipped, confirmed: confirm !== null };
 }
 
 /** Reads pieces of the planned files, keeping the current file open. */

@@ -15,6 +15,12 @@ export interface BridgeCurve {
   publicKey: string;
   /** The public key of the peer bridge's ingress; needed when this bridge has a `peer`. */
   serverKey?: string;
+  /**
+   * The Z85 public keys of the peer bridges (egress) whose connections the ingress admits; any
+   * other key is refused during the CURVE handshake (a ZAP handler). Omit to admit every peer
+   * that knows this bridge's public key.
+   */
+  allowedClients?: readonly string[];
 }
 
 /** What happened to a message the bridge could not deliver; see {@link BridgeOptions.onUndelivered}. */

@@ -115,7 +115,10 @@ export class Bridge {
               maxMessageSize,
               limits: options.limits,
               context: options.context,
-              curve: options.curve === undefined ? undefined : { secretKey: options.curve.secretKey, publicKey: options.curve.publicKey },
+              curve:
+                options.curve === undefined
+                  ? undefined
+                  : { secretKey: options.curve.secretKey, publicKey: options.curve.publicKey, allowedClients: options.curve.allowedClients },
             },
             defaultChannel: options.defaultChannel,
             acceptChannels: options.acceptChannels === undefined ? null : new Set(options.acceptChannels),

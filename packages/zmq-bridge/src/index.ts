@@ -19,6 +19,9 @@ export {
   DEFAULT_RECONNECT_INTERVAL_MS,
 } from './zmq-options.js';
 export { SEND_SLICE_MS } from './socket-sender.js';
+export { ZAP_ENDPOINT, registerCurveAllowList } from './zap-handler.js';
+export type { CurveAllowList, CurveAllowListStats } from './zap-handler.js';
+export { isZ85Key, z85Encode } from './z85.js';
 export { registerZeroMq, zeroMqProvider } from './register.js';
 export {
   Bridge,

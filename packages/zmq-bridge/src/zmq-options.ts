@@ -45,6 +45,14 @@ export interface ZeroMqServerCurve {
   secretKey: string;
   /** `ZMQ_CURVE_PUBLICKEY`: the server's public key (optional; libzmq derives nothing from it on a server). */
   publicKey?: string;
+  /**
+   * The Z85 public keys of the clients allowed to connect. Without it any client that knows the
+   * server's public key is admitted; with it a ZAP handler (`ZMQ_ZAP_DOMAIN`, see
+   * `registerCurveAllowList`) refuses every other key during the handshake, before a message is
+   * read. One ZAP handler serves a whole zeromq.js context: allow-lists in two threads sharing
+   * the global context need servers created in one of them.
+   */
+  allowedClients?: readonly string[];
 }
 
 /** CURVE keys of a client: the server's public key and, optionally, the client's own pair. */

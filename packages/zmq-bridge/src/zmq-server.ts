@@ -4,9 +4,12 @@
  */
 import type { IncomingMessage, WaitSpec } from '@lightbeam/core';
 import { DEFAULT_PORT, DEFAULT_PROTOCOL, EAGAIN, ESHUTDOWN, LightbeamError, Server, raceWait } from '@lightbeam/core';
+import type { Context } from 'zeromq';
 import { Pull } from 'zeromq';
+import type { CurveAllowList, CurveAllowListStats } from './zap-handler.js';
+import { registerCurveAllowList } from './zap-handler.js';
 import { MALFORMED_RECORD, isBatchMarker, unpackBatch } from './batch-codec.js';
-import { bindError, errnoOf, zmqUrl } from './zmq-endpoint.js';
+import { bindError, errnoOf, zmqCode, zmqUrl } from './zmq-endpoint.js';
 import type { ZeroMqServerOptions } from './zmq-options.js';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, intOption } from './zmq-options.js';
 
@@ -52,6 +55,9 @@ export class ZeroMqServer extends Server {
   /** The single zeromq.js receive in progress, shared by every waiter (zeromq.js allows one). */
   private parked: Promise<void> | null = null;
   private failure = 0;
+  private readonly allowedClients: readonly string[] | undefined;
+  private readonly zmqContext: Context | undefined;
+  private allowList: CurveAllowList | null = null;
 
   /**
    * Makes the socket; call {@link ZeroMqServer.bind} (or use {@link ZeroMqServer.create}) before receiving.
@@ -76,7 +82,9 @@ export class ZeroMqServer extends Server {
       socketOptions.curveServer = true;
       socketOptions.curveSecretKey = options.curve.secretKey;
       if (options.curve.publicKey !== undefined) socketOptions.curvePublicKey = options.curve.publicKey;
+      this.allowedClients = options.curve.allowedClients;
     }
+    this.zmqContext = options.context;
     try {
       this.socket = options.context === undefined ? new Pull(socketOptions) : new Pull({ ...socketOptions, context: options.context });
     } catch (err) {
@@ -104,15 +112,40 @@ export class ZeroMqServer extends Server {
    */
   bind(): Promise<this> {
     if (this.bound === null) {
-      this.bound = this.socket.bind(this.url).then(
-        () => this,
+      this.bound = this.admitOnlyAllowed().then(
+        () =>
+          this.socket.bind(this.url).then(
+            () => this,
+            async (err: unknown) => {
+              await this.close();
+              throw bindError(this.url, err);
+            },
+          ),
         async (err: unknown) => {
           await this.close();
-          throw bindError(this.url, err);
+          throw err;
         },
       );
     }
     return this.bound;
+  }
+
+  /** Counters of the CURVE allow-list (clients admitted and refused), or `null` without one. */
+  get curveStats(): CurveAllowListStats | null {
+    return this.allowList === null ? null : { ...this.allowList.stats };
+  }
+
+  /** With `curve.allowedClients`: registers them with the context's ZAP handler before binding. */
+  private async admitOnlyAllowed(): Promise<void> {
+    if (this.allowedClients === undefined) return;
+    const list = await registerCurveAllowList(this.allowedClients, this.zmqContext);
+    if (this.closed) {
+      // Closed while registering: shutdown() ran before there was anything to release.
+      list.release();
+      throw new LightbeamError('ERR_LBM_CLOSED', `${this.url} was closed before it was bound`);
+    }
+    this.allowList = list;
+    this.socket.zapDomain = list.domain;
   }
 
   /** The URL actually bound (with the real port), or `null` before `bind` resolved. */
@@ -150,6 +183,7 @@ export class ZeroMqServer extends Server {
 
   protected override async shutdown(): Promise<void> {
     if (!this.socket.closed) this.socket.close();
+    this.allowList?.release();
     this.ready = [];
     this.readyHead = 0;
   }
@@ -176,6 +210,10 @@ export class ZeroMqServer extends Server {
         },
         (err: unknown) => {
           this.parked = null;
+          // We set no receive timeout, yet zeromq.js may reject with EAGAIN when libzmq reported the
+          // socket readable and then had nothing to hand over (seen with CURVE and a ZAP handler).
+          // Nothing arrived: the next pull waits again instead of failing the caller.
+          if (zmqCode(err) === 'EAGAIN' && !this.closed) return;
           this.failure = errnoOf(err, this.closed);
         },
       );

@@ -18,6 +18,7 @@ export interface BridgeCliOpts {
   curveSecretKey?: string;
   curvePublicKey?: string;
   curveServerKey?: string;
+  curveAllow: string[];
   hwm?: string;
   sendTimeoutMs?: string;
   deliverTimeoutMs?: string;
@@ -55,6 +56,7 @@ export const bridgeCommand: SubcommandModule = {
       .option('--curve-secret-key <z85>', 'CURVE: this bridge\'s secret key')
       .option('--curve-public-key <z85>', 'CURVE: this bridge\'s public key')
       .option('--curve-server-key <z85>', 'CURVE: the peer bridge\'s public key')
+      .option('--curve-allow <z85,...>', 'CURVE: the ingress admits only these peer public keys (repeatable)', collect, [])
       .option('--hwm <n>', 'ZeroMQ high-water mark (messages)')
       .option('--send-timeout-ms <ms>', 'how long the egress waits for room before reporting a message')
       .option('--deliver-timeout-ms <ms>', 'how long the ingress waits for a full local channel')

@@ -28,13 +28,23 @@ export function bridgeHostOptions(opts: BridgeCliOpts): BridgeHostOptions {
   const keys = [opts.curveSecretKey, opts.curvePublicKey];
   if (keys.some((k) => k !== undefined) && keys.some((k) => k === undefined)) throw new UsageError('CURVE needs both --curve-secret-key and --curve-public-key');
   if (opts.curveServerKey !== undefined && opts.curveSecretKey === undefined) throw new UsageError('--curve-server-key needs --curve-secret-key and --curve-public-key');
+  const allow = opts.curveAllow.flatMap((s) => list(s));
+  if (allow.length > 0 && opts.curveSecretKey === undefined) throw new UsageError('--curve-allow needs --curve-secret-key and --curve-public-key');
   return {
     listen: opts.listen,
     peer: opts.peer,
     channels,
     defaultChannel: opts.defaultChannel,
     acceptChannels: opts.acceptChannels === undefined ? undefined : list(opts.acceptChannels),
-    curve: opts.curveSecretKey === undefined ? undefined : { secretKey: opts.curveSecretKey, publicKey: opts.curvePublicKey as string, serverKey: opts.curveServerKey },
+    curve:
+      opts.curveSecretKey === undefined
+        ? undefined
+        : {
+            secretKey: opts.curveSecretKey,
+            publicKey: opts.curvePublicKey as string,
+            serverKey: opts.curveServerKey,
+            allowedClients: allow.length === 0 ? undefined : allow,
+          },
     highWaterMark: optionalInt('--hwm', opts.hwm),
     sendTimeoutMs: optionalInt('--send-timeout-ms', opts.sendTimeoutMs),
     deliverTimeoutMs: optionalInt('--deliver-timeout-ms', opts.deliverTimeoutMs),

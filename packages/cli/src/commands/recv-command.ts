@@ -2,7 +2,8 @@
  * `lightbeam recv --listen <host:port> --out <dir> [--count N] [--timeout-ms T]`.
  */
 import type { Command } from 'commander';
-import { parseIntOption } from '../cli-error.js';
+import { UsageError, parseIntOption } from '../cli-error.js';
+import { parseServerCurve } from '../curve-options.js';
 import { DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_TRANSFERS, DEFAULT_RECV_MESSAGE_BYTES, DEFAULT_TRANSFER_IDLE_MS } from '../receiver-limits.js';
 import { createProgress } from '../progress.js';
 import { receiveFiles } from '../recv-files.js';
@@ -18,6 +19,10 @@ interface RecvOpts {
   maxOpenFiles: string;
   maxTransfers: string;
   idleMs: string;
+  replyPort?: string;
+  curveSecretKey?: string;
+  curvePublicKey?: string;
+  curveAllow: string[];
   json: boolean;
   progress: boolean;
 }
@@ -46,6 +51,10 @@ export const recvCommand: SubcommandModule = {
       .option('--max-open-files <n>', 'files written at once over every transfer; at the bound the transfer silent the longest is abandoned', String(DEFAULT_MAX_OPEN_FILES))
       .option('--max-transfers <n>', 'transfers in progress at once; a new one abandons the transfer silent the longest', String(DEFAULT_MAX_TRANSFERS))
       .option('--idle-ms <ms>', 'abandon a transfer (closing and removing its partial files) after this long without a message', String(DEFAULT_TRANSFER_IDLE_MS))
+      .option('--reply-port <port>', 'port on which senders are told what was verified (default: the --listen port + 1)')
+      .option('--curve-secret-key <z85>', 'CURVE: this receiver\'s secret key (encrypts and authenticates both ports)')
+      .option('--curve-public-key <z85>', 'CURVE: this receiver\'s public key (senders give it as --curve-server-key)')
+      .option('--curve-allow <z85,...>', 'CURVE: admit only these sender public keys (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option('--json', 'print one JSON line per finished transfer instead of the text summary')
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (opts: RecvOpts) => {
@@ -58,8 +67,11 @@ export const recvCommand: SubcommandModule = {
           maxTransfers: parseIntOption('--max-transfers', opts.maxTransfers, 1),
           idleMs: parseIntOption('--idle-ms', opts.idleMs, 1),
         };
+        const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1);
+        if (replyPort !== undefined && replyPort > 65535) throw new UsageError(`--reply-port must be at most 65535, got ${replyPort}`);
+        const curve = parseServerCurve(opts);
         const progress = createProgress({ bytes: true, enabled: opts.progress && !opts.json });
-        const ok = await receiveFiles({ host: listen.host, port: listen.port, outDir: opts.out, count, timeoutMs, ...limits, json: opts.json, progress });
+        const ok = await receiveFiles({ host: listen.host, port: listen.port, outDir: opts.out, count, timeoutMs, ...limits, replyPort, curve, json: opts.json, progress });
         if (!ok) process.exitCode = 1;
       });
   },

@@ -2,7 +2,8 @@
  * `lightbeam send --to <host:port> <files or folders...>`.
  */
 import type { Command } from 'commander';
-import { parseIntOption } from '../cli-error.js';
+import { UsageError, parseIntOption } from '../cli-error.js';
+import { parseClientCurve } from '../curve-options.js';
 import { parseHostPortOption } from './options.js';
 import { createProgress, formatBytes } from '../progress.js';
 import { sendFiles } from '../send-files.js';
@@ -14,6 +15,11 @@ interface SendOpts {
   timeoutMs: string;
   messageBytes: string;
   progress: boolean;
+  confirm: boolean;
+  replyPort?: string;
+  curveServerKey?: string;
+  curvePublicKey?: string;
+  curveSecretKey?: string;
 }
 
 /** The `send` subcommand. */
@@ -25,20 +31,30 @@ export const sendCommand: SubcommandModule = {
       .summary('send files and folders to a "lightbeam recv"')
       .description(
         'Send files and folders to a "lightbeam recv" over the ZeroMQ transport. Folders are sent with their tree ' +
-          '(as scp -r); symbolic links are skipped. Each file travels with its size and SHA-256, which the receiver verifies.',
+          '(as scp -r); symbolic links are skipped. Each file travels with its size and SHA-256, which the receiver verifies ' +
+          'and confirms back on its reply port (the data port + 1); send exits 0 only once every file is confirmed.',
       )
       .argument('<paths...>', 'files and folders to send')
       .requiredOption('--to <host:port>', 'the receiver, e.g. 10.0.0.2:9000')
-      .option('--timeout-ms <ms>', 'how long to wait for the receiver (reachability, queue room, final delivery)', '30000')
+      .option('--timeout-ms <ms>', 'how long to wait for the receiver (reachability, queue room, each confirmation)', '30000')
       .option('--message-bytes <n>', 'data carried by one message; larger files are split', String(DEFAULT_MESSAGE_BYTES))
+      .option('--reply-port <port>', "the receiver's reply port (default: the data port + 1)")
+      .option('--no-confirm', 'do not wait for confirmations (a receiver that cannot confirm); exit once the data is queued')
+      .option('--curve-server-key <z85>', "CURVE: the receiver's public key (encrypts and authenticates both ports)")
+      .option('--curve-public-key <z85>', "CURVE: this sender's public key (what the receiver's --curve-allow names)")
+      .option('--curve-secret-key <z85>', "CURVE: this sender's secret key")
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (paths: string[], opts: SendOpts) => {
         const to = parseHostPortOption('--to', opts.to);
         const timeoutMs = parseIntOption('--timeout-ms', opts.timeoutMs, 1);
         const maxMessageBytes = parseIntOption('--message-bytes', opts.messageBytes, 1);
+        const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1);
+        if (replyPort !== undefined && replyPort > 65535) throw new UsageError(`--reply-port must be at most 65535, got ${replyPort}`);
+        const curve = parseClientCurve(opts);
         const progress = createProgress({ bytes: true, enabled: opts.progress });
-        const s = await sendFiles({ host: to.host, port: to.port, paths, timeoutMs, maxMessageBytes, progress });
-        progress.log(`sent ${s.files} files (${formatBytes(s.bytes)}) in ${s.messages} messages to ${opts.to}, transfer ${s.transferId}`);
+        const s = await sendFiles({ host: to.host, port: to.port, paths, timeoutMs, maxMessageBytes, progress, confirm: opts.confirm, replyPort, curve });
+        const how = s.confirmed ? 'every SHA-256 confirmed by the receiver' : 'not confirmed (--no-confirm)';
+        progress.log(`sent ${s.files} files (${formatBytes(s.bytes)}) in ${s.messages} messages to ${opts.to}, transfer ${s.transferId}, ${how}`);
       });
   },
 };
