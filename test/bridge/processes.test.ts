@@ -31,6 +31,9 @@ describe('bridge between processes (tcp loopback)', () => {
       ...env,
     });
     children.push(b);
+    // The ingress drops what exceeds its small queue for a channel nobody serves yet: start
+    // sending only once every receiving worker has bound its channel.
+    for (const c of channels) await b.printed(`"kind":"listening","channel":"${c}"`, 30000);
     return b;
   }
 

@@ -1,4 +1,5 @@
 // Real worker threads allocating and freeing concurrently in one region.
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
 import { MemoryManager } from '@lightbeam/shm';
@@ -28,7 +29,7 @@ describe('slab allocator under concurrency', function () {
   let workers: Worker[] = [];
 
   beforeEach(() => {
-    manager = MemoryManager.create({ regionBytes: 48 << 20, maxRegions: 1 });
+    manager = freshMemory({ regionBytes: 48 << 20, maxRegions: 1 });
   });
   afterEach(async () => {
     await Promise.all(workers.map((w) => w.terminate()));

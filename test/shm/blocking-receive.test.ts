@@ -2,6 +2,7 @@
  * `waitMetadataSync`: a worker that blocks its thread to receive is woken by the send itself,
  * keeps its channel while it blocks, and gets the usual codes for timeout and close.
  */
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { BULK_XFER, ETIMEDOUT, ESHUTDOWN, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
 import type { Client, Server } from '@lightbeam/core';
@@ -20,7 +21,7 @@ describe('shm blocking receive (waitMetadataSync)', function () {
   let name = '';
 
   beforeEach(() => {
-    manager = MemoryManager.create({ regionBytes: 16 << 20 });
+    manager = freshMemory({ regionBytes: 16 << 20 });
     name = `block-${process.pid}-${serial++}`;
   });
   afterEach(async () => {

@@ -42,6 +42,8 @@ describe('shared memory without leaks or surprises', function () {
   let manager: MemoryManager | null = null;
   const peers: Peer[] = [];
 
+  // Each test starts in a thread without a memory manager, whatever an earlier file left.
+  beforeEach(() => MemoryManager.current()?.detach());
   afterEach(async () => {
     await Promise.all(peers.splice(0).map((p) => p.worker.terminate()));
     manager?.detach();

@@ -1,4 +1,5 @@
 // The per-thread memory manager: pointer resolution, expose() integration, growth seen by workers.
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
 import { BULK_EXPOSE, NULL_POINTER, expose, fullPtrFromView, getPointerResolver, makePointer } from '@lightbeam/core';
@@ -21,7 +22,7 @@ describe('MemoryManager', function () {
   let workers: Worker[] = [];
 
   beforeEach(() => {
-    manager = MemoryManager.create({ regionBytes: 1 << 20, pageBytes: 4096, maxRegions: 3, major: 5 });
+    manager = freshMemory({ regionBytes: 1 << 20, pageBytes: 4096, maxRegions: 3, major: 5 });
   });
   afterEach(async () => {
     await Promise.all(workers.map((w) => w.terminate()));

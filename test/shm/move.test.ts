@@ -3,6 +3,7 @@
  * copy; the block is freed exactly once (by the receiver's release, or by whoever takes it), the
  * sender keeps it when the send fails, and ZeroMQ-less shortcuts are refused up front.
  */
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { BULK_EXPOSE, BULK_XFER, EAGAIN, ECONNRESET, LbmMeta, Transport, TransportFactory, pointerEquals } from '@lightbeam/core';
 import type { Client, FullPtr, Server } from '@lightbeam/core';
@@ -25,7 +26,7 @@ describe('shm send by move', function () {
   const inUse = (): number => manager.stats()[0].blocksInUse - baseline;
 
   beforeEach(async () => {
-    manager = MemoryManager.create({ regionBytes: 32 << 20 });
+    manager = freshMemory({ regionBytes: 32 << 20 });
     name = `move-${process.pid}-${serial++}`;
     server = await TransportFactory.getServer(name, Transport.kShm, undefined, undefined, { capacity: 8 });
     client = await TransportFactory.getClient(name, Transport.kShm);

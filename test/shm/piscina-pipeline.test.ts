@@ -1,6 +1,7 @@
 // The piscina pipeline of examples/piscina-pipeline.ts, run for real: pool workers attached to
 // the main thread's memory transform EXPOSE blocks in place over kShm and hand them back as
 // pointers; plain piscina (clone, transfer) runs the same jobs on the same workers.
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
@@ -39,7 +40,7 @@ describe('piscina pipeline over kShm', function () {
   let prefix: string;
 
   beforeEach(() => {
-    manager = MemoryManager.create({ regionBytes: 8 << 20 });
+    manager = freshMemory({ regionBytes: 8 << 20 });
     pool = createPool({ manager, filename: PIPELINE_WORKER, minThreads: WORKERS, maxThreads: WORKERS, execArgv: [] });
     prefix = `pipe-test-${Math.random().toString(36).slice(2)}`;
   });

@@ -1,4 +1,5 @@
 // A piscina pool whose workers share the main thread's memory: tasks carry Pointers, not bytes.
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import type { Piscina } from 'piscina';
 import type { Pointer } from '@lightbeam/core';
@@ -12,7 +13,7 @@ describe('createPool (piscina over shared memory)', function () {
   let pool: Piscina | null = null;
 
   beforeEach(() => {
-    manager = MemoryManager.create({ regionBytes: 8 << 20 });
+    manager = freshMemory({ regionBytes: 8 << 20 });
   });
   afterEach(async () => {
     await pool?.destroy();

@@ -3,6 +3,7 @@
  * or producer thread terminated mid-stream, close with waiters pending, corrupt descriptors
  * written into the ring by another thread, and bind conflicts.
  */
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { BULK_EXPOSE, BULK_XFER, EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
 import type { Client, LightbeamError, Server } from '@lightbeam/core';
@@ -30,7 +31,7 @@ describe('shm transport backpressure and faults', function () {
   const channel = (): string => `faults-${process.pid}-${serial++}`;
 
   beforeEach(() => {
-    manager = MemoryManager.create({ regionBytes: 64 << 20 });
+    manager = freshMemory({ regionBytes: 64 << 20 });
   });
   afterEach(async () => {
     await Promise.all(peers.map((p) => p.worker.terminate()));

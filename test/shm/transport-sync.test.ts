@@ -3,6 +3,7 @@
  * `recvBulksNow` move messages without a promise per message, keep order with the async API, and
  * say EAGAIN rather than wait.
  */
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { BULK_XFER, EAGAIN, ENOBUFS, ESHUTDOWN, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
 import type { Client, Server } from '@lightbeam/core';
@@ -24,7 +25,7 @@ describe('shm transport synchronous API', function () {
   let name = '';
 
   beforeEach(async () => {
-    manager = MemoryManager.create({ regionBytes: 16 << 20 });
+    manager = freshMemory({ regionBytes: 16 << 20 });
     name = `sync-${process.pid}-${serial++}`;
     server = await TransportFactory.getServer(name, Transport.kShm, undefined, undefined, { capacity: 128 });
     client = await TransportFactory.getClient(name, Transport.kShm);

@@ -2,6 +2,7 @@
  * The shared-memory transport across real worker threads: the C++ acceptance cases both ways,
  * zero-copy identity, many producers into one server, and a ring that wraps many times.
  */
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { BULK_EXPOSE, BULK_XFER, LbmMeta, Transport, TransportFactory, pointerEquals } from '@lightbeam/core';
 import type { Pointer, Server } from '@lightbeam/core';
@@ -22,7 +23,7 @@ describe('shm transport across worker threads', function () {
   const channel = (): string => `threads-${process.pid}-${serial++}`;
 
   beforeEach(() => {
-    manager = MemoryManager.create({ regionBytes: 64 << 20 });
+    manager = freshMemory({ regionBytes: 64 << 20 });
   });
   afterEach(async () => {
     await Promise.all(peers.map((p) => p.worker.terminate()));

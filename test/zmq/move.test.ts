@@ -3,6 +3,7 @@
  * sends a copy and frees the block once the send succeeded, as a move over shared memory would
  * have given it away. The receiver may also take the frame in place.
  */
+import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { BULK_XFER, LbmMeta } from '@lightbeam/core';
 import { MemoryManager } from '@lightbeam/shm';
@@ -16,7 +17,7 @@ describe('zeromq send by move', function () {
   let manager: MemoryManager;
 
   beforeEach(async () => {
-    manager = MemoryManager.create({ regionBytes: 8 << 20 });
+    manager = freshMemory({ regionBytes: 8 << 20 });
     server = await makeServer('tcp');
   });
   afterEach(async () => {
