@@ -178,4 +178,21 @@ describe('shm send by move', function () {
     manager.free(m.send[0].data!.shm);
     await c.close();
   });
+
+  it('refuses what comes after a release: no data, no block to take, and the memory is reused by the next message', async () => {
+    const full = block('before release');
+    expect(client.sendNow(moving(full))).to.equal(0);
+    const got = new LbmMeta();
+    expect(server.recvMetadataNow(got)).to.equal(0);
+    server.release(got);
+    expect(inUse(), 'the moved block is freed by the release').to.equal(0);
+    expect(server.take(got, 0), 'nothing to take after release').to.equal(null);
+    got.recv.push({ data: null, size: got.send[0].size, flags: BULK_XFER });
+    expect(server.recvBulksNow(got), 'no data after release').to.equal(-1);
+    // The next message into the same meta is whole.
+    expect(client.sendNow(moving(block('after')))).to.equal(0);
+    expect(server.recvMetadataNow(got)).to.equal(0);
+    expect(dec.decode(got.send[0].data!.ptr.subarray(0, 5))).to.equal('after');
+    server.release(got);
+  });
 });
