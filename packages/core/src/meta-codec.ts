@@ -103,11 +103,23 @@ export function encodeMetaWith<T>(meta: LbmMeta, sink: (frame: Uint8Array) => T)
  * @returns `0`, or `-1` when the frame is malformed; never throws for bad input
  */
 export function decodeMeta(frame: Uint8Array, meta: LbmMeta, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): number {
+  return decode(frame, 0, frame.byteLength, meta, limits, true);
+}
+
+/**
+ * Decodes `bytes[at, end)` into `meta` with the thread's reader: the two bulk vectors then the
+ * custom fields (`vectors`), or the custom fields alone. Never throws for bad input.
+ */
+function decode(bytes: Uint8Array, at: number, end: number, meta: LbmMeta, limits: ArchiveLimits, vectors: boolean): number {
   let ar = reader;
   reader = null;
-  if (ar === null) ar = new Archive(true, frame, limits);
-  else ar.reset(frame, 0, limits);
+  if (ar === null) ar = new Archive(true, bytes, limits);
   try {
+    ar.reset(bytes, at, limits, end);
+    if (!vectors) {
+      meta.serialize(ar);
+      return LBM_OK;
+    }
     const send = ar.readBulks();
     const recv = ar.readBulks();
     meta.serialize(ar);
@@ -191,18 +203,5 @@ export function encodeCustomFields(meta: LbmMeta): EncodedFields {
  * @returns `0`, or `-1` when the fields are malformed; never throws for bad input
  */
 export function decodeCustomFields(bytes: Uint8Array, at: number, end: number, meta: LbmMeta, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): number {
-  let ar = reader;
-  reader = null;
-  if (ar === null) ar = new Archive(true, bytes, limits);
-  try {
-    ar.reset(bytes, at, limits, end);
-    meta.serialize(ar);
-    return LBM_OK;
-  } catch (err) {
-    if (err instanceof MalformedError || err instanceof RangeError) return LBM_MALFORMED;
-    throw err;
-  } finally {
-    ar.reset(EMPTY);
-    reader = ar;
-  }
+  return decode(bytes, at, end, meta, limits, false);
 }
