@@ -304,11 +304,16 @@ export class ShmServer extends Server {
   protected override receiveBlocking(timeoutMs: number): IncomingMessage | number {
     if (this.outstanding.length >= this.maxUnreleased) return this.refuseUnreleased();
     const ring = this.ring;
-    const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
     let off = ring.peek();
     if (off < 0) off = this.spin();
+    // The clock is read only once a park is needed (reading it allocates): the deadline then
+    // counts from the first park, a spin's length after the call.
+    let deadline = -1;
+    let parkedAt = -1;
     for (;;) {
       if (off >= 0) {
+        // Woken by a message soon after parking: a slightly longer spin would have caught it.
+        if (parkedAt >= 0 && performance.now() - parkedAt < REWARM_SPINS * this.spinMs) this.idleSpins = 0;
         const r = this.takeSlot(off);
         if (r !== SKIPPED) return r === REGION_PENDING ? this.regionNotYet() : r;
         off = ring.peek();
@@ -317,6 +322,10 @@ export class ShmServer extends Server {
       if (this.closed) return ESHUTDOWN;
       if (ring.generation !== this.generation || ring.state !== RING_OPEN) return ECONNRESET;
       const now = performance.now();
+      if (deadline < 0) {
+        deadline = now + timeoutMs;
+        parkedAt = now;
+      }
       const left = deadline - now;
       if (left <= 0) return ETIMEDOUT;
       // This thread's timers cannot run while it blocks: prove it alive here (at most twice per
