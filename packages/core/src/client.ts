@@ -176,6 +176,20 @@ export abstract class Client {
     return this.track(prev.then(() => (this.closing !== null ? ESHUTDOWN : this.transmit(msg, spec))));
   }
 
+  /**
+   * {@link Client.sendRaw} without waiting and without a promise, for forwarders on transports
+   * that transmit synchronously (shared memory): `0` when queued, `EAGAIN` when it could not be
+   * queued at once, when earlier sends are still in flight, or when this transport cannot send
+   * synchronously; `ESHUTDOWN` after close.
+   *
+   * @param msg - as for {@link Client.sendRaw}
+   */
+  sendRawNow(msg: OutgoingMessage): number {
+    if (this.closing !== null) return ESHUTDOWN;
+    if (this.pending !== 0 || !this.transmitsSynchronously) return EAGAIN;
+    return this.transmit(msg, NO_WAIT) as number;
+  }
+
   /** Closes the client; idempotent, every call resolves when the first close finished. */
   close(): Promise<void> {
     if (this.closing === null) {
