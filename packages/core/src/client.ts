@@ -72,7 +72,10 @@ export abstract class Client {
         // Idle, and the transport writes the meta itself: no encoding, no message object. Only a
         // send that must wait for room goes the general way below.
         validate(meta);
-        const rc = this.transmitMeta(meta);
+        let rc = this.transmitMeta(meta);
+        // Full, and the caller will wait: a transport may spin briefly for room first, still
+        // without encoding anything or making a promise of its own.
+        if (rc === EAGAIN && opts !== undefined) rc = this.transmitMetaSoon(meta);
         if (rc !== EAGAIN || opts === undefined) return Promise.resolve(rc);
       }
       out = prepare(meta, !this.movesBlocks);
@@ -133,6 +136,17 @@ export abstract class Client {
    * @param _meta - the message, validated; read during the call only
    */
   protected transmitMeta(_meta: LbmMeta): number {
+    return EAGAIN;
+  }
+
+  /**
+   * {@link Client.transmitMeta} again after it found no room, for a send that may wait: a
+   * transport may retry for a short while (spinning) before the send falls back to its general,
+   * parking path. The default does not retry.
+   *
+   * @param _meta - the message, validated; read during the call only
+   */
+  protected transmitMetaSoon(_meta: LbmMeta): number {
     return EAGAIN;
   }
 

@@ -20,7 +20,17 @@ export interface ShmClientOptions {
    * @defaultValue 5000
    */
   peerTimeoutMs?: number;
+  /**
+   * Microseconds a send that may wait spins for room in a full ring before it parks; `0` parks at
+   * once. Adaptive, as the server's: after a few spins that found no room it parks at once until
+   * a spin finds room again.
+   * @defaultValue 20
+   */
+  spinUs?: number;
 }
+
+/** Spins that found no room before the adaptive spin switches itself off. */
+const IDLE_SPINS_BEFORE_PARKING = 3;
 
 /** Longest single park before a waiting send re-checks the ring, the directory and the peer. */
 const MAX_PARK_MS = 250;
@@ -40,6 +50,10 @@ export class ShmClient extends Client {
   private readonly name: Uint8Array;
   private readonly channel: string;
   private readonly peerTimeoutMs: number;
+  /** How long a waiting send spins for room before it parks, in ms (0: never). */
+  private readonly spinMs: number;
+  /** Spins in a row that found no room; at the limit, sends park at once until one finds room. */
+  private idleSpins = 0;
   private ring: Ring | null = null;
   private u8: Uint8Array | null = null;
   private dv: DataView | null = null;
@@ -54,6 +68,7 @@ export class ShmClient extends Client {
     this.channel = channel;
     this.name = ChannelDirectory.encodeName(channel);
     this.peerTimeoutMs = options.peerTimeoutMs ?? 5000;
+    this.spinMs = Math.max(0, (options.spinUs ?? 20) / 1000);
   }
 
   /** The channel this client sends to. */
@@ -85,6 +100,7 @@ export class ShmClient extends Client {
   private async waitAndPublish(msg: OutgoingMessage, spec: WaitSpec): Promise<number> {
     let lastBeat = -1;
     let beatSince = performance.now();
+    let parkedAt = -1;
     for (;;) {
       const ring = this.ring ?? this.resolve();
       if (ring === null) {
@@ -97,7 +113,11 @@ export class ShmClient extends Client {
       if (state === RING_DEAD) return ECONNRESET;
       if (state === RING_OPEN) {
         const rc = this.tryPublish(ring, msg);
-        if (rc !== EAGAIN) return rc;
+        if (rc !== EAGAIN) {
+          // Room came soon after parking: a slightly longer spin would have found it, so spin again.
+          if (rc === 0 && parkedAt >= 0 && performance.now() - parkedAt < 2 * this.spinMs) this.idleSpins = 0;
+          return rc;
+        }
         const beat = ring.heartbeat;
         if (beat !== lastBeat) {
           lastBeat = beat;
@@ -107,6 +127,7 @@ export class ShmClient extends Client {
         }
       }
       if (remainingMs(spec) === 0) return ETIMEDOUT;
+      if (parkedAt < 0) parkedAt = performance.now();
       const r = await raceWait(ring.waitForSpace(Math.min(remainingMs(spec), MAX_PARK_MS)), spec, this.closeController.signal);
       if (typeof r === 'number') return r;
     }
@@ -130,6 +151,25 @@ export class ShmClient extends Client {
     if (at < 0) return -at;
     writeFrameEnvelope(this.target, this.targetDv, at, msg, threadId);
     return this.commit(ring, size);
+  }
+
+  protected override transmitMetaSoon(meta: LbmMeta): number {
+    const ring = this.ring;
+    if (this.spinMs === 0 || this.idleSpins >= IDLE_SPINS_BEFORE_PARKING || ring === null) return EAGAIN;
+    const until = performance.now() + this.spinMs;
+    for (let i = 1; ; i++) {
+      if (ring.hasSpace()) {
+        const rc = this.transmitMeta(meta);
+        if (rc !== EAGAIN) {
+          this.idleSpins = 0;
+          return rc;
+        }
+      }
+      // The clock only every 32 polls: reading it costs more than a poll.
+      if ((i & 31) === 0 && performance.now() >= until) break;
+    }
+    this.idleSpins++;
+    return EAGAIN;
   }
 
   /** The hot path: writes `meta`'s descriptors straight into the ring (or a block), no archive frame. */
