@@ -55,7 +55,7 @@ export const recvCommand: SubcommandModule = {
       .option('--curve-secret-key <z85>', 'CURVE: this receiver\'s secret key (encrypts and authenticates both ports)')
       .option('--curve-public-key <z85>', 'CURVE: this receiver\'s public key (senders give it as --curve-server-key)')
       .option('--curve-allow <z85,...>', 'CURVE: admit only these sender public keys (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option('--json', 'print one JSON line per finished transfer instead of the text summary')
+      .option('--json', 'print JSON lines only on stdout (listening, then one per finished transfer); the per-file lines go to stderr')
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (opts: RecvOpts) => {
         const listen = parseHostPortOption('--listen', opts.listen);
@@ -70,7 +70,8 @@ export const recvCommand: SubcommandModule = {
         const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1);
         if (replyPort !== undefined && replyPort > 65535) throw new UsageError(`--reply-port must be at most 65535, got ${replyPort}`);
         const curve = parseServerCurve(opts);
-        const progress = createProgress({ bytes: true, enabled: opts.progress && !opts.json });
+        // With --json, stdout carries JSON lines only: the per-file lines are for people, on stderr.
+        const progress = createProgress({ bytes: true, enabled: opts.progress && !opts.json, out: opts.json ? process.stderr : process.stdout });
         const ok = await receiveFiles({ host: listen.host, port: listen.port, outDir: opts.out, count, timeoutMs, ...limits, replyPort, curve, json: opts.json, progress });
         if (!ok) process.exitCode = 1;
       });
