@@ -16,6 +16,7 @@ export {
 export type { ReceiverLimits } from './receiver-limits.js';
 export type { CurveClientKeys, CurveServerKeys } from './curve-options.js';
 export type { ReceivedFile, ReceiverEvents, RefusedFile, TransferReport } from './file-receiver.js';
+export type { OverwritePolicy } from './no-clobber.js';
 export { walkSources } from './file-walk.js';
 export type { WalkedSources } from './file-walk.js';
 export type { SkippedPath, SourceFile } from './file-walk.js';
