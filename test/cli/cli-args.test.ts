@@ -32,7 +32,7 @@ describe('lightbeam arguments', function () {
     ['an unknown subcommand', ['frobnicate'], /^lightbeam: unknown command 'frobnicate'/],
     ['send without --to', ['send', 'x'], /^lightbeam send: required option '--to <host:port>' not specified$/],
     ['send without paths', ['send', '--to', '127.0.0.1:9'], /^lightbeam send: missing required argument 'paths'$/],
-    ['send with a --to that is not host:port', ['send', '--to', 'nohost', 'x'], /^lightbeam send: --to: expected host:port, got "nohost"$/],
+    ['send with a --to that is not host:port', ['send', '--to', 'nohost', 'x'], /^lightbeam send: --to: expected host:port or tcp:\/\/host:port, got "nohost"$/],
     ['send with port 0', ['send', '--to', '127.0.0.1:0', 'x'], /^lightbeam send: --to: port must be in 1\.\.65535/],
     ['send with a negative timeout', ['send', '--to', '127.0.0.1:9', '--timeout-ms', '-5', 'x'], /^lightbeam send: --timeout-ms must be an integer >= 1, got "-5"$/],
     ['recv without --out', ['recv', '--listen', '127.0.0.1:9'], /^lightbeam recv: required option '--out <dir>' not specified$/],

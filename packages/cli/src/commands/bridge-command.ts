@@ -47,8 +47,8 @@ export const bridgeCommand: SubcommandModule = {
           'workerData.bridge lists the channels). Prints "bridge ready ..." once bound, a JSON line of counters on exit. ' +
           'Stops on SIGINT/SIGTERM, or with --exit-with-workers when every worker has exited.',
       )
-      .option('--listen <url>', 'ingress address to bind, e.g. tcp://0.0.0.0:9000 (port 0: ephemeral)')
-      .option('--peer <url>', 'ingress of the peer bridge, e.g. tcp://10.0.0.2:9000')
+      .option('--listen <url>', 'ingress address to bind, tcp://host:port or host:port, e.g. tcp://0.0.0.0:9000 (port 0: ephemeral)')
+      .option('--peer <url>', 'ingress of the peer bridge, tcp://host:port or host:port, e.g. 10.0.0.2:9000')
       .option('--channels <list>', 'channels to forward to the peer, comma separated; local=remote renames')
       .option('--default-channel <name>', 'channel for messages without a routing frame')
       .option('--accept-channels <list>', 'only deliver into these channels (comma separated)')

@@ -8,6 +8,7 @@ import { BridgeHost } from '@lightbeam/zmq-bridge';
 import { CliError, UsageError, oneLine } from '../cli-error.js';
 import type { BridgeCliOpts } from './bridge-command.js';
 import { optionalInt } from './bridge-command.js';
+import { zmqUrlOption } from './options.js';
 
 const list = (s: string | undefined): string[] => (s === undefined ? [] : s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
 
@@ -31,8 +32,8 @@ export function bridgeHostOptions(opts: BridgeCliOpts): BridgeHostOptions {
   const allow = opts.curveAllow.flatMap((s) => list(s));
   if (allow.length > 0 && opts.curveSecretKey === undefined) throw new UsageError('--curve-allow needs --curve-secret-key and --curve-public-key');
   return {
-    listen: opts.listen,
-    peer: opts.peer,
+    listen: zmqUrlOption('--listen', opts.listen),
+    peer: zmqUrlOption('--peer', opts.peer),
     channels,
     defaultChannel: opts.defaultChannel,
     acceptChannels: opts.acceptChannels === undefined ? undefined : list(opts.acceptChannels),
@@ -73,7 +74,7 @@ export async function runBridge(opts: BridgeCliOpts): Promise<boolean> {
     throw new CliError(oneLine(err));
   }
   const b = host.bridge;
-  process.stdout.write(`bridge ready listen=${b.endpoint ?? '-'} port=${b.port ?? '-'} peer=${opts.peer ?? '-'} channels=${b.channels.join(',') || '-'} workers=${host.workers.length}\n`);
+  process.stdout.write(`bridge ready listen=${b.endpoint ?? '-'} port=${b.port ?? '-'} peer=${options.peer ?? '-'} channels=${b.channels.join(',') || '-'} workers=${host.workers.length}\n`);
   const stop = new Promise<'signal'>((res) => {
     process.once('SIGINT', () => res('signal'));
     process.once('SIGTERM', () => res('signal'));

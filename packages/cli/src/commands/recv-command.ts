@@ -40,7 +40,7 @@ export const recvCommand: SubcommandModule = {
           'names that would land outside the folder (absolute, "..", NUL bytes, symbolic links), and names of files ' +
           'already there (unless --force), are refused and the receiver keeps running. Exits 1 if anything was refused or failed, or if --timeout-ms passed before --count transfers.',
       )
-      .requiredOption('--listen <host:port>', 'address to bind, e.g. 0.0.0.0:9000')
+      .requiredOption('--listen <host:port>', 'address to bind, host:port or tcp://host:port, e.g. 0.0.0.0:9000')
       .requiredOption('--out <dir>', 'output folder (created if missing)')
       .option('--count <n>', 'exit after this many transfers (one per "lightbeam send" run)')
       .option('--timeout-ms <ms>', 'give up after this long without a message')
