@@ -14,11 +14,11 @@ export interface BridgeCliOpts {
   channels?: string;
   defaultChannel?: string;
   acceptChannels?: string;
-  worker: string[];
+  worker?: string[];
   curveSecretKey?: string;
   curvePublicKey?: string;
   curveServerKey?: string;
-  curveAllow: string[];
+  curveAllow?: string[];
   hwm?: string;
   sendTimeoutMs?: string;
   deliverTimeoutMs?: string;
@@ -28,7 +28,8 @@ export interface BridgeCliOpts {
   exitWithWorkers: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+// No default list: Commander would print "(default: [])" in the help of a repeatable option.
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** The `bridge` subcommand. */
 export const bridgeCommand: SubcommandModule = {
@@ -52,11 +53,11 @@ export const bridgeCommand: SubcommandModule = {
       .option('--channels <list>', 'channels to forward to the peer, comma separated; local=remote renames')
       .option('--default-channel <name>', 'channel for messages without a routing frame')
       .option('--accept-channels <list>', 'only deliver into these channels (comma separated)')
-      .option('--worker <file>', 'worker script attached to the shared memory (repeatable)', collect, [])
+      .option('--worker <file>', 'worker script attached to the shared memory (repeatable)', collect)
       .option('--curve-secret-key <z85>', 'CURVE: this bridge\'s secret key')
       .option('--curve-public-key <z85>', 'CURVE: this bridge\'s public key')
       .option('--curve-server-key <z85>', 'CURVE: the peer bridge\'s public key')
-      .option('--curve-allow <z85,...>', 'CURVE: the ingress admits only these peer public keys (repeatable)', collect, [])
+      .option('--curve-allow <z85,...>', 'CURVE: the ingress admits only these peer public keys (repeatable)', collect)
       .option('--hwm <n>', 'ZeroMQ high-water mark (messages)')
       .option('--send-timeout-ms <ms>', 'how long the egress waits for room before reporting a message')
       .option('--deliver-timeout-ms <ms>', 'how long the ingress waits for a full local channel')

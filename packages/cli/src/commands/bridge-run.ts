@@ -29,7 +29,7 @@ export function bridgeHostOptions(opts: BridgeCliOpts): BridgeHostOptions {
   const keys = [opts.curveSecretKey, opts.curvePublicKey];
   if (keys.some((k) => k !== undefined) && keys.some((k) => k === undefined)) throw new UsageError('CURVE needs both --curve-secret-key and --curve-public-key');
   if (opts.curveServerKey !== undefined && opts.curveSecretKey === undefined) throw new UsageError('--curve-server-key needs --curve-secret-key and --curve-public-key');
-  const allow = opts.curveAllow.flatMap((s) => list(s));
+  const allow = (opts.curveAllow ?? []).flatMap((s) => list(s));
   if (allow.length > 0 && opts.curveSecretKey === undefined) throw new UsageError('--curve-allow needs --curve-secret-key and --curve-public-key');
   return {
     listen: zmqUrlOption('--listen', opts.listen),
@@ -51,7 +51,7 @@ export function bridgeHostOptions(opts: BridgeCliOpts): BridgeHostOptions {
     deliverTimeoutMs: optionalInt('--deliver-timeout-ms', opts.deliverTimeoutMs),
     drainMs: optionalInt('--drain-ms', opts.drainMs),
     maxMessageBytes: optionalInt('--max-message-bytes', opts.maxMessageBytes, 1),
-    workers: opts.worker.map((w) => resolve(w)),
+    workers: (opts.worker ?? []).map((w) => resolve(w)),
     memory: { regionBytes: (optionalInt('--region-mib', opts.regionMib, 1) ?? 256) * 1024 * 1024 },
     onUndelivered: (r) => process.stderr.write(`lightbeam bridge: undelivered (${r.direction}, channel ${r.channel ?? '?'}): ${r.reason}\n`),
   };

@@ -22,7 +22,7 @@ interface RecvOpts {
   replyPort?: string;
   curveSecretKey?: string;
   curvePublicKey?: string;
-  curveAllow: string[];
+  curveAllow?: string[];
   json: boolean;
   force?: boolean;
   progress: boolean;
@@ -55,7 +55,8 @@ export const recvCommand: SubcommandModule = {
       .option('--reply-port <port>', 'port on which senders are told what was verified (default: the --listen port + 1)')
       .option('--curve-secret-key <z85>', 'CURVE: this receiver\'s secret key (encrypts and authenticates both ports)')
       .option('--curve-public-key <z85>', 'CURVE: this receiver\'s public key (senders give it as --curve-server-key)')
-      .option('--curve-allow <z85,...>', 'CURVE: admit only these sender public keys (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      // No default list: Commander would print "(default: [])" in the help.
+      .option('--curve-allow <z85,...>', 'CURVE: admit only these sender public keys (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
       .option('--force', 'replace files already in the output folder (without it each such file is refused and kept)')
       .option('--json', 'print JSON lines only on stdout (listening, then one per finished transfer); the per-file lines go to stderr')
       .option('--no-progress', 'print plain lines even on a terminal')
