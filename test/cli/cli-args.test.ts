@@ -28,11 +28,31 @@ describe('lightbeam arguments', function () {
     });
   }
 
+  it('lists every subcommand in the root help and says how addresses and errors look (issue #14)', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).to.equal(0);
+    for (const sub of ['demo', 'demo-remote', 'send', 'recv', 'bridge', 'bench']) expect(r.stdout).to.match(new RegExp(`^\\s+${sub} `, 'm'));
+    const text = r.stdout.replace(/\s+/g, ' ');
+    expect(text).to.include('host:port or tcp://host:port in every command');
+    expect(text).to.include('errors are one line on stderr');
+  });
+
+  for (const sub of ['demo', 'demo-remote', 'send', 'recv', 'bridge']) {
+    it(`prints the help of ${sub} without empty list defaults (issue #14)`, async () => {
+      const r = await runCli([sub, '--help']);
+      expect(r.code).to.equal(0);
+      expect(r.stderr).to.equal('');
+      expect(r.stdout).not.to.include('(default: [])');
+    });
+  }
+
   const bad: Array<[string, string[], RegExp]> = [
     ['an unknown subcommand', ['frobnicate'], /^lightbeam: unknown command 'frobnicate'/],
+    ['a misspelt subcommand, with the suggestion on the same line (issue #14)', ['sned'], /^lightbeam: unknown command 'sned' \(did you mean send\?\)$/],
+    ['a misspelt option, with the suggestion on the same line (issue #14)', ['recv', '--listen', '127.0.0.1:9', '--out', 'x', '--jsn'], /^lightbeam recv: unknown option '--jsn' \(did you mean --json\?\)$/],
     ['send without --to', ['send', 'x'], /^lightbeam send: required option '--to <host:port>' not specified$/],
     ['send without paths', ['send', '--to', '127.0.0.1:9'], /^lightbeam send: missing required argument 'paths'$/],
-    ['send with a --to that is not host:port', ['send', '--to', 'nohost', 'x'], /^lightbeam send: --to: expected host:port, got "nohost"$/],
+    ['send with a --to that is not host:port', ['send', '--to', 'nohost', 'x'], /^lightbeam send: --to: expected host:port or tcp:\/\/host:port, got "nohost"$/],
     ['send with port 0', ['send', '--to', '127.0.0.1:0', 'x'], /^lightbeam send: --to: port must be in 1\.\.65535/],
     ['send with a negative timeout', ['send', '--to', '127.0.0.1:9', '--timeout-ms', '-5', 'x'], /^lightbeam send: --timeout-ms must be an integer >= 1, got "-5"$/],
     ['recv without --out', ['recv', '--listen', '127.0.0.1:9'], /^lightbeam recv: required option '--out <dir>' not specified$/],

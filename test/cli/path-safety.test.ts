@@ -81,7 +81,8 @@ describe('lightbeam recv path safety', function () {
     const r = await recv.done();
     // Something was refused, so the receiver's exit code says so.
     expect(r.code).to.equal(1);
-    const errors = linesOf(r.stderr);
+    // With --json the per-file lines for people ("received ...") share stderr with the errors.
+    const errors = linesOf(r.stderr).filter((l) => !l.startsWith('received '));
     expect(errors).to.have.length(6);
     for (const l of errors) expect(l).to.match(/^lightbeam recv: refused /);
     expect(r.stderr).to.contain('"../evil.txt": it leaves the output folder through ".."');

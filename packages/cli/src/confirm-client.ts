@@ -82,7 +82,8 @@ export class ConfirmClient {
         if (e.sha256 !== want) throw new CliError(`the receiver confirmed ${e.path} with SHA-256 ${e.sha256}, but ${want} was sent`);
         confirmed.add(e.path);
       } else if (e.event === 'refused') {
-        throw new CliError(`the receiver refused ${e.path}: ${e.reason}`);
+        // Most reasons already read "refused <name>: why"; don't say it twice.
+        throw new CliError(e.reason.startsWith('refused ') ? `the receiver ${e.reason}` : `the receiver refused ${e.path}: ${e.reason}`);
       } else if (e.event === 'done') {
         const why = e.abandoned === undefined ? '' : `: ${e.abandoned}`;
         throw new CliError(`the receiver ended the transfer with ${confirmed.size} of ${expected.size} files confirmed${why}`);

@@ -62,15 +62,17 @@ export async function runDemoRemote(opts: DemoRemoteOptions): Promise<void> {
     const controlPort = portOf(control.lastEndpoint);
     await bindOrThrow(pull, tcp(opts.host, opts.port === 0 ? 0 : opts.port + 2), 'baseline');
     results = await TransportFactory.getServer(RESULTS_CHANNEL, Transport.kShm, undefined, undefined, { capacity: opts.capacity });
+    const bridgeUrl = tcp(opts.host, opts.port === 0 ? 0 : opts.port + 1);
     try {
       bridge = await Bridge.create({
-        listen: tcp(opts.host, opts.port === 0 ? 0 : opts.port + 1),
+        listen: bridgeUrl,
         acceptChannels: [RESULTS_CHANNEL],
         maxMessageBytes: MAX_DEMO_SIZE,
         onUndelivered: (r) => opts.log(`bridge could not deliver a message: ${r.reason}`),
       });
     } catch (err) {
-      throw new CliError(`demo-remote: cannot bind the bridge: ${(err as Error).message}`);
+      // The bridge's message names the URL too ("cannot bind tcp://...: why"): keep only the why.
+      throw new CliError(`cannot bind the bridge port ${bridgeUrl}: ${(err as Error).message.replace(/^cannot bind \S+: /, '')}`);
     }
     const hello = { bridgePort: bridge.port as number, baselinePort: portOf(pull.lastEndpoint), pid: process.pid };
     opts.log(
@@ -183,15 +185,16 @@ function isLoopback(host: string): boolean {
 }
 
 async function bindOrThrow(socket: Reply | Pull, url: string, what: string): Promise<void> {
+  // No "demo-remote:" in these messages: main() already prints "lightbeam demo-remote: " before them.
   try {
     await socket.bind(url);
   } catch (err) {
-    throw new CliError(`demo-remote: cannot bind the ${what} port ${url}: ${(err as Error).message}`);
+    throw new CliError(`cannot bind the ${what} port ${url}: ${(err as Error).message}`);
   }
 }
 
 function portOf(endpoint: string | null): number {
   const m = /:(\d+)$/.exec(endpoint ?? '');
-  if (m === null) throw new CliError(`demo-remote: cannot read the bound port from ${String(endpoint)}`);
+  if (m === null) throw new CliError(`cannot read the bound port from ${String(endpoint)}`);
   return Number(m[1]);
 }

@@ -13,7 +13,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Bulk, Server } from '@lightbeam/core';
 import { isXfer, strerror } from '@lightbeam/core';
@@ -22,6 +22,8 @@ import type { FileBatchMeta, FileEntry } from './file-meta.js';
 import { SHA256_BYTES } from './file-meta.js';
 import type { ReceiverLimits } from './receiver-limits.js';
 import { MAX_REFUSALS_KEPT, resolveReceiverLimits } from './receiver-limits.js';
+import type { OverwritePolicy } from './no-clobber.js';
+import { existsReason, pathExists, placeFile } from './no-clobber.js';
 import { UnsafePathError, prepareTarget } from './safe-path.js';
 
 /** A file received and verified. */
@@ -106,12 +108,14 @@ export class FileReceiver {
   private readonly limits: ReceiverLimits;
   /** File handles open now, over every transfer. */
   private handles = 0;
+  private readonly overwrite: boolean;
 
   /**
    * @param server - where messages come from
    * @param root - output folder, already created and resolved with `realpath`
    * @param events - reports
    * @param limits - bounds on messages, open files, transfers and silence (see {@link ReceiverLimits})
+   * @param policy - whether existing files are replaced (by default they are refused and kept)
    * @throws RangeError for a limit that is not a positive integer
    */
   constructor(
@@ -119,8 +123,10 @@ export class FileReceiver {
     private readonly root: string,
     private readonly events: ReceiverEvents,
     limits: Partial<ReceiverLimits> = {},
+    policy: OverwritePolicy = {},
   ) {
     this.limits = resolveReceiverLimits(limits);
+    this.overwrite = policy.overwrite === true;
   }
 
   /** Transfers in progress. */
@@ -260,6 +266,8 @@ export class FileReceiver {
     if (e.offset === 0 && open0 === undefined) {
       try {
         const file = await this.planFile(e);
+        // Checked before any data is read; placeFile checks again when the name is given.
+        if (!this.overwrite && (await pathExists(file.target))) return refuse(existsReason(e.path));
         t.open.set(e.path, file);
         return { kind: 'file', file };
       } catch (err) {
@@ -322,7 +330,11 @@ export class FileReceiver {
       this.refuse(t, { path: printable(key), reason: `SHA-256 mismatch: expected ${toHex(want)}, got ${toHex(got)}` }, key);
       return;
     }
-    await rename(f.temp, f.target);
+    if (!(await placeFile(f.temp, f.target, this.overwrite))) {
+      await unlink(f.temp).catch(() => {});
+      this.refuse(t, { path: printable(key), reason: existsReason(key) }, key);
+      return;
+    }
     const file: ReceivedFile = { path: key, size: f.entry.size, sha256: toHex(got) };
     t.report.received.push(file);
     t.report.bytes += file.size;

@@ -16,11 +16,13 @@ export {
 export type { ReceiverLimits } from './receiver-limits.js';
 export type { CurveClientKeys, CurveServerKeys } from './curve-options.js';
 export type { ReceivedFile, ReceiverEvents, RefusedFile, TransferReport } from './file-receiver.js';
+export type { OverwritePolicy } from './no-clobber.js';
 export { walkSources } from './file-walk.js';
 export type { WalkedSources } from './file-walk.js';
 export type { SkippedPath, SourceFile } from './file-walk.js';
 export type { HostPort } from './host-port.js';
-export { formatHostPort, parseHostPort } from './host-port.js';
+export { formatHostPort, parseHostPort, toZmqUrl } from './host-port.js';
+export type { HostPortParseOptions } from './host-port.js';
 export { SUBCOMMANDS, VERSION, createProgram } from './program.js';
 export type { Progress } from './progress.js';
 export { createProgress, formatBytes } from './progress.js';

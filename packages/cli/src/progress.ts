@@ -91,9 +91,10 @@ class BarProgress implements Progress {
  * The progress display for this process: a bar when stdout is a TTY and `enabled`, plain lines
  * otherwise.
  *
- * @param opts - `bytes` to show values as byte counts; `enabled: false` to force plain lines
+ * @param opts - `bytes` to show values as byte counts; `enabled: false` to force plain lines;
+ *   `out` for where plain lines go (stderr when stdout is kept for machine-readable lines)
  */
-export function createProgress(opts: { bytes: boolean; enabled?: boolean }): Progress {
+export function createProgress(opts: { bytes: boolean; enabled?: boolean; out?: NodeJS.WritableStream }): Progress {
   const tty = process.stdout.isTTY === true && opts.enabled !== false;
-  return tty ? new BarProgress(process.stdout, opts.bytes) : new PlainProgress(process.stdout);
+  return tty ? new BarProgress(process.stdout, opts.bytes) : new PlainProgress(opts.out ?? process.stdout);
 }

@@ -57,6 +57,11 @@ export interface ReceiveFilesOptions extends Partial<ReceiverLimits> {
   replyPort?: number;
   /** CURVE on both ports: this receiver's key pair and, optionally, the senders it admits. */
   curve?: CurveServerKeys;
+  /**
+   * Replace files already in the output folder (`--force`); otherwise each is refused and kept.
+   * @defaultValue false
+   */
+  force?: boolean;
 }
 
 /** A sender's transfer id as it may be printed (JSON-quoted unless plain). */
@@ -142,6 +147,7 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
       },
     },
     limits,
+    { overwrite: opts.force === true },
   );
   function report(r: TransferReport): void {
     progress.stop();

@@ -120,6 +120,11 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
   const client = await TransportFactory.getClient(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
     highWaterMark: SEND_HIGH_WATER_MARK,
     linger: timeoutMs,
+    // Nothing is queued until the receiver completed ZeroMQ's handshake: a peer that accepts TCP
+    // but never answers (stopped, not ZeroMQ, other CURVE keys) makes the first send time out with
+    // a clear error, instead of `send` exiting 0 and then lingering at exit on messages queued for
+    // nobody (zeromq.js's "Waiting for queued ZeroMQ messages" warning).
+    immediate: true,
     curve,
   });
   const plan = planMessages(files, opts.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES);
@@ -150,9 +155,12 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
       const rc = await client.send(meta, { timeoutMs });
       if (rc !== 0) {
         throw new CliError(
-          rc === ETIMEDOUT
-            ? `the receiver at ${opts.host}:${opts.port} took nothing for ${timeoutMs} ms (message ${m + 1} of ${plan.length})`
-            : `send to ${opts.host}:${opts.port} failed: ${strerror(rc)} (code ${rc})`,
+          rc !== ETIMEDOUT
+            ? `send to ${opts.host}:${opts.port} failed: ${strerror(rc)} (code ${rc})`
+            : m === 0
+              ? `the receiver at ${opts.host}:${opts.port} accepted the connection but did not complete ZeroMQ's handshake within ${timeoutMs} ms ` +
+                '(is it a "lightbeam recv", running, with the same CURVE keys?)'
+              : `the receiver at ${opts.host}:${opts.port} took nothing for ${timeoutMs} ms (message ${m + 1} of ${plan.length})`,
         );
       }
       sent += bytes;

@@ -60,6 +60,8 @@ export class ZeroMqClient extends Client {
       // Every send first tries without waiting; waiting sends set a timeout for their own call.
       sendTimeout: 0,
     };
+    // Set before connect: libzmq reads ZMQ_IMMEDIATE when it makes the connection's pipe.
+    if (options.immediate === true) socketOptions.immediate = true;
     if (options.maxMessageSize !== undefined) socketOptions.maxMessageSize = intOption('maxMessageSize', options.maxMessageSize, -1, -1);
     if (options.curve !== undefined) {
       const { serverKey } = options.curve;

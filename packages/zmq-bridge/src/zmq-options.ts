@@ -98,6 +98,15 @@ export interface ZeroMqClientOptions extends ZeroMqSocketOptions {
    * @defaultValue true
    */
   copyXfer?: boolean;
+  /**
+   * `ZMQ_IMMEDIATE`: queue messages only on connections whose ZeroMQ handshake completed, so
+   * `send` waits (or resolves `EAGAIN`) while no server answers instead of queueing for one
+   * that may never come. What was never queued cannot hold the process at exit, where
+   * zeromq.js waits up to the linger for queued messages (and after 500 ms prints "Waiting for
+   * queued ZeroMQ messages to be delivered").
+   * @defaultValue false
+   */
+  immediate?: boolean;
 }
 
 /** Options of {@link ZeroMqServer}. */

@@ -14,11 +14,11 @@ export interface BridgeCliOpts {
   channels?: string;
   defaultChannel?: string;
   acceptChannels?: string;
-  worker: string[];
+  worker?: string[];
   curveSecretKey?: string;
   curvePublicKey?: string;
   curveServerKey?: string;
-  curveAllow: string[];
+  curveAllow?: string[];
   hwm?: string;
   sendTimeoutMs?: string;
   deliverTimeoutMs?: string;
@@ -28,7 +28,8 @@ export interface BridgeCliOpts {
   exitWithWorkers: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+// No default list: Commander would print "(default: [])" in the help of a repeatable option.
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** The `bridge` subcommand. */
 export const bridgeCommand: SubcommandModule = {
@@ -47,16 +48,16 @@ export const bridgeCommand: SubcommandModule = {
           'workerData.bridge lists the channels). Prints "bridge ready ..." once bound, a JSON line of counters on exit. ' +
           'Stops on SIGINT/SIGTERM, or with --exit-with-workers when every worker has exited.',
       )
-      .option('--listen <url>', 'ingress address to bind, e.g. tcp://0.0.0.0:9000 (port 0: ephemeral)')
-      .option('--peer <url>', 'ingress of the peer bridge, e.g. tcp://10.0.0.2:9000')
+      .option('--listen <url>', 'ingress address to bind, tcp://host:port or host:port, e.g. tcp://0.0.0.0:9000 (port 0: ephemeral)')
+      .option('--peer <url>', 'ingress of the peer bridge, tcp://host:port or host:port, e.g. 10.0.0.2:9000')
       .option('--channels <list>', 'channels to forward to the peer, comma separated; local=remote renames')
       .option('--default-channel <name>', 'channel for messages without a routing frame')
       .option('--accept-channels <list>', 'only deliver into these channels (comma separated)')
-      .option('--worker <file>', 'worker script attached to the shared memory (repeatable)', collect, [])
+      .option('--worker <file>', 'worker script attached to the shared memory (repeatable)', collect)
       .option('--curve-secret-key <z85>', 'CURVE: this bridge\'s secret key')
       .option('--curve-public-key <z85>', 'CURVE: this bridge\'s public key')
       .option('--curve-server-key <z85>', 'CURVE: the peer bridge\'s public key')
-      .option('--curve-allow <z85,...>', 'CURVE: the ingress admits only these peer public keys (repeatable)', collect, [])
+      .option('--curve-allow <z85,...>', 'CURVE: the ingress admits only these peer public keys (repeatable)', collect)
       .option('--hwm <n>', 'ZeroMQ high-water mark (messages)')
       .option('--send-timeout-ms <ms>', 'how long the egress waits for room before reporting a message')
       .option('--deliver-timeout-ms <ms>', 'how long the ingress waits for a full local channel')

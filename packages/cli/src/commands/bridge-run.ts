@@ -8,6 +8,7 @@ import { BridgeHost } from '@lightbeam/zmq-bridge';
 import { CliError, UsageError, oneLine } from '../cli-error.js';
 import type { BridgeCliOpts } from './bridge-command.js';
 import { optionalInt } from './bridge-command.js';
+import { zmqUrlOption } from './options.js';
 
 const list = (s: string | undefined): string[] => (s === undefined ? [] : s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
 
@@ -28,11 +29,11 @@ export function bridgeHostOptions(opts: BridgeCliOpts): BridgeHostOptions {
   const keys = [opts.curveSecretKey, opts.curvePublicKey];
   if (keys.some((k) => k !== undefined) && keys.some((k) => k === undefined)) throw new UsageError('CURVE needs both --curve-secret-key and --curve-public-key');
   if (opts.curveServerKey !== undefined && opts.curveSecretKey === undefined) throw new UsageError('--curve-server-key needs --curve-secret-key and --curve-public-key');
-  const allow = opts.curveAllow.flatMap((s) => list(s));
+  const allow = (opts.curveAllow ?? []).flatMap((s) => list(s));
   if (allow.length > 0 && opts.curveSecretKey === undefined) throw new UsageError('--curve-allow needs --curve-secret-key and --curve-public-key');
   return {
-    listen: opts.listen,
-    peer: opts.peer,
+    listen: zmqUrlOption('--listen', opts.listen),
+    peer: zmqUrlOption('--peer', opts.peer),
     channels,
     defaultChannel: opts.defaultChannel,
     acceptChannels: opts.acceptChannels === undefined ? undefined : list(opts.acceptChannels),
@@ -50,7 +51,7 @@ export function bridgeHostOptions(opts: BridgeCliOpts): BridgeHostOptions {
     deliverTimeoutMs: optionalInt('--deliver-timeout-ms', opts.deliverTimeoutMs),
     drainMs: optionalInt('--drain-ms', opts.drainMs),
     maxMessageBytes: optionalInt('--max-message-bytes', opts.maxMessageBytes, 1),
-    workers: opts.worker.map((w) => resolve(w)),
+    workers: (opts.worker ?? []).map((w) => resolve(w)),
     memory: { regionBytes: (optionalInt('--region-mib', opts.regionMib, 1) ?? 256) * 1024 * 1024 },
     onUndelivered: (r) => process.stderr.write(`lightbeam bridge: undelivered (${r.direction}, channel ${r.channel ?? '?'}): ${r.reason}\n`),
   };
@@ -73,7 +74,7 @@ export async function runBridge(opts: BridgeCliOpts): Promise<boolean> {
     throw new CliError(oneLine(err));
   }
   const b = host.bridge;
-  process.stdout.write(`bridge ready listen=${b.endpoint ?? '-'} port=${b.port ?? '-'} peer=${opts.peer ?? '-'} channels=${b.channels.join(',') || '-'} workers=${host.workers.length}\n`);
+  process.stdout.write(`bridge ready listen=${b.endpoint ?? '-'} port=${b.port ?? '-'} peer=${options.peer ?? '-'} channels=${b.channels.join(',') || '-'} workers=${host.workers.length}\n`);
   const stop = new Promise<'signal'>((res) => {
     process.once('SIGINT', () => res('signal'));
     process.once('SIGTERM', () => res('signal'));

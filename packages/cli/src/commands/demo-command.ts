@@ -58,7 +58,7 @@ export const demoCommand: SubcommandModule = {
       .option('--count <n>', 'messages per path', '2000')
       .option('--size <bytes>', 'payload bytes per message (multiple of 4; suffixes k, m)', '64k')
       .option('--workers <n>', 'piscina worker threads', '2')
-      .option('--remote <host:port>', 'a running "lightbeam demo-remote" (default: start one here on 127.0.0.1)')
+      .option('--remote <host:port>', 'a running "lightbeam demo-remote", host:port or tcp://host:port (default: start one here on 127.0.0.1)')
       .option('--timeout-ms <ms>', 'longest wait for any single step', '20000')
       .addOption(new Option('--corrupt-every <n>', 'damage every n-th payload after its checksum (fault injection)').default('0').hideHelp())
       .option('--no-progress', 'print plain lines even on a terminal')

@@ -37,13 +37,13 @@ export const demoRemoteCommand: SubcommandModule = {
           '(e.g. --listen 0.0.0.0:9700; the ports have no authentication, so only on a network you trust). Then run ' +
           '"lightbeam demo --remote <this-host>:<port>" on the other host.',
       )
-      .option('--listen <host:port>', 'control address to bind; the bridge and the baseline use the next two ports', DEFAULT_DEMO_REMOTE_LISTEN)
+      .option('--listen <host:port>', 'control address to bind (host:port or tcp://host:port); the bridge and the baseline use the next two ports', DEFAULT_DEMO_REMOTE_LISTEN)
       .option('--once', 'exit after one demo run')
       .option('--region-mib <n>', 'shared memory region size in MiB', '256')
       .option('--capacity <n>', 'ring slots of the channel the bridge delivers into', '16')
       .addOption(new Option('--exit-with-stdin', 'exit when stdin closes (set by "lightbeam demo" for its child)').hideHelp())
       .action(async (opts: DemoRemoteOpts) => {
-        const listen = opts.listen.startsWith(':') || /:0$/.test(opts.listen) ? parseHostPortOrZero(opts.listen) : parseHostPortOption('--listen', opts.listen);
+        const listen = parseHostPortOption('--listen', opts.listen, { allowPortZero: true });
         if (listen.port > 65533) throw new UsageError(`--listen port must leave room for the next two ports, got ${listen.port}`);
         const regionMib = parseIntOption('--region-mib', opts.regionMib, 16);
         if (regionMib > 1024) throw new UsageError(`--region-mib must be at most 1024, got ${regionMib}`);
@@ -73,10 +73,3 @@ export const demoRemoteCommand: SubcommandModule = {
       });
   },
 };
-
-/** `host:0` (ephemeral ports), which the shared host:port parser refuses. */
-function parseHostPortOrZero(text: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]*)):0$/.exec(text);
-  if (m === null) return parseHostPortOption('--listen', text);
-  return { host: m[1] ?? (m[2] === '' ? '127.0.0.1' : m[2]), port: 0 };
-}

@@ -22,8 +22,9 @@ interface RecvOpts {
   replyPort?: string;
   curveSecretKey?: string;
   curvePublicKey?: string;
-  curveAllow: string[];
+  curveAllow?: string[];
   json: boolean;
+  force?: boolean;
   progress: boolean;
 }
 
@@ -36,10 +37,10 @@ export const recvCommand: SubcommandModule = {
       .summary('receive files sent by "lightbeam send" into a folder')
       .description(
         'Receive files sent by "lightbeam send" into a folder. Every SHA-256 is verified before a file gets its name; ' +
-          'names that would land outside the folder (absolute, "..", NUL bytes, symbolic links) are refused and the ' +
-          'receiver keeps running. Exits 1 if anything was refused or failed, or if --timeout-ms passed before --count transfers.',
+          'names that would land outside the folder (absolute, "..", NUL bytes, symbolic links), and names of files ' +
+          'already there (unless --force), are refused and the receiver keeps running. Exits 1 if anything was refused or failed, or if --timeout-ms passed before --count transfers.',
       )
-      .requiredOption('--listen <host:port>', 'address to bind, e.g. 0.0.0.0:9000')
+      .requiredOption('--listen <host:port>', 'address to bind, host:port or tcp://host:port, e.g. 0.0.0.0:9000')
       .requiredOption('--out <dir>', 'output folder (created if missing)')
       .option('--count <n>', 'exit after this many transfers (one per "lightbeam send" run)')
       .option('--timeout-ms <ms>', 'give up after this long without a message')
@@ -54,8 +55,10 @@ export const recvCommand: SubcommandModule = {
       .option('--reply-port <port>', 'port on which senders are told what was verified (default: the --listen port + 1)')
       .option('--curve-secret-key <z85>', 'CURVE: this receiver\'s secret key (encrypts and authenticates both ports)')
       .option('--curve-public-key <z85>', 'CURVE: this receiver\'s public key (senders give it as --curve-server-key)')
-      .option('--curve-allow <z85,...>', 'CURVE: admit only these sender public keys (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option('--json', 'print one JSON line per finished transfer instead of the text summary')
+      // No default list: Commander would print "(default: [])" in the help.
+      .option('--curve-allow <z85,...>', 'CURVE: admit only these sender public keys (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+      .option('--force', 'replace files already in the output folder (without it each such file is refused and kept)')
+      .option('--json', 'print JSON lines only on stdout (listening, then one per finished transfer); the per-file lines go to stderr')
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (opts: RecvOpts) => {
         const listen = parseHostPortOption('--listen', opts.listen);
@@ -70,8 +73,9 @@ export const recvCommand: SubcommandModule = {
         const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1);
         if (replyPort !== undefined && replyPort > 65535) throw new UsageError(`--reply-port must be at most 65535, got ${replyPort}`);
         const curve = parseServerCurve(opts);
-        const progress = createProgress({ bytes: true, enabled: opts.progress && !opts.json });
-        const ok = await receiveFiles({ host: listen.host, port: listen.port, outDir: opts.out, count, timeoutMs, ...limits, replyPort, curve, json: opts.json, progress });
+        // With --json, stdout carries JSON lines only: the per-file lines are for people, on stderr.
+        const progress = createProgress({ bytes: true, enabled: opts.progress && !opts.json, out: opts.json ? process.stderr : process.stdout });
+        const ok = await receiveFiles({ host: listen.host, port: listen.port, outDir: opts.out, count, timeoutMs, ...limits, replyPort, curve, json: opts.json, force: opts.force === true, progress });
         if (!ok) process.exitCode = 1;
       });
   },

@@ -35,7 +35,7 @@ export const sendCommand: SubcommandModule = {
           'and confirms back on its reply port (the data port + 1); send exits 0 only once every file is confirmed.',
       )
       .argument('<paths...>', 'files and folders to send')
-      .requiredOption('--to <host:port>', 'the receiver, e.g. 10.0.0.2:9000')
+      .requiredOption('--to <host:port>', 'the receiver, host:port or tcp://host:port, e.g. 10.0.0.2:9000')
       .option('--timeout-ms <ms>', 'how long to wait for the receiver (reachability, queue room, each confirmation)', '30000')
       .option('--message-bytes <n>', 'data carried by one message; larger files are split', String(DEFAULT_MESSAGE_BYTES))
       .option('--reply-port <port>', "the receiver's reply port (default: the data port + 1)")
