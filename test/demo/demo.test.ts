@@ -59,8 +59,10 @@ function agrees(sentence: string, speedup: number): void {
   const v = parseVerdict(sentence);
   expect(v, sentence).to.not.equal(null);
   const { factor, faster } = v as { factor: number; faster: boolean };
-  if (speedup.toFixed(2) !== '1.00') expect(faster, `${sentence} but the speed-up is ${speedup}`).to.equal(speedup > 1);
-  expect(factor).to.be.closeTo(faster ? speedup : 1 / speedup, 0.011);
+  // The numbers read back are rounded as printed: near 1 the direction is a coin toss of rounding.
+  if (Math.abs(speedup - 1) > 0.02) expect(faster, `${sentence} but the speed-up is ${speedup}`).to.equal(speedup > 1);
+  const want = faster ? speedup : 1 / speedup;
+  expect(factor, sentence).to.be.closeTo(want, 0.01 + 0.01 * want);
 }
 
 describe('lightbeam demo', function () {
@@ -90,8 +92,7 @@ describe('lightbeam demo', function () {
     agrees(sentenceOf(r.stdout, 'Act 1'), spreadOf(perRun).median);
 
     // Act 2: three runs of each path, the far side's verdict for each.
-    expect(r.stdout.match(new RegExp(`, ${OURS}: 200/200 verified by the remote side, 0 mismatches, 0 lost`, 'g'))).to.have.length(3);
-    expect(r.stdout.match(new RegExp(`, ${BASELINE}: 200/200 verified by the remote side, 0 mismatches, 0 lost`, 'g'))).to.have.length(3);
+    for (const name of [OURS, BASELINE]) expect(r.stdout.split(`, ${name}: 200/200 verified by the remote side, 0 mismatches, 0 lost`)).to.have.length(4);
     for (const name of [OURS, BASELINE]) {
       const cells = row(r.stdout, name);
       expect(cells[1]).to.equal('200/200');
@@ -100,7 +101,11 @@ describe('lightbeam demo', function () {
       expect(cells[9], 'lost').to.equal('0');
       expect(cells[6]).to.match(/^\d+(\.\d+)? ms \(\d+(\.\d+)? ms-\d+(\.\d+)? ms\)$/); // p50, median (range)
     }
-    const times = (name: string): number[] => [...r.stdout.matchAll(new RegExp(`^run \\d+/3, ${name.replace(/[+]/g, '\\+')}: .*, (\\d+\\.\\d\\d) s$`, 'gm'))].map((m) => Number(m[1]));
+    const times = (name: string): number[] =>
+      r.stdout
+        .split('\n')
+        .filter((l) => /^run \d+\/3, /.test(l) && l.includes(`, ${name}: `))
+        .map((l) => Number(/, (\d+\.\d) ms$/.exec(l)?.[1]));
     const ours = times(OURS);
     const base = times(BASELINE);
     expect(ours).to.have.length(3);

@@ -190,7 +190,7 @@ async function runRemoteAct(o: DemoOptions, runs: number, manager: MemoryManager
         const verdict = (await ctl.call({ op: 'result', run, idleMs: o.timeoutMs }, o.timeoutMs * 2)).verdict;
         const ms = performance.now() - t0;
         if (verdict === undefined) throw new CliError(`the demo remote sent no verdict for the ${run} run`);
-        steps.log(`run ${r + 1}/${runs}, ${name}: ${verdict.received}/${verdict.expected} verified by the remote side, ${verdict.mismatches} mismatches, ${verdict.lost} lost, ${(ms / 1000).toFixed(2)} s`);
+        steps.log(`run ${r + 1}/${runs}, ${name}: ${verdict.received}/${verdict.expected} verified by the remote side, ${verdict.mismatches} mismatches, ${verdict.lost} lost, ${ms.toFixed(1)} ms`);
         return { name, verdict, ms };
       });
     const b = bridge;
