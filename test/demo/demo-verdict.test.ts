@@ -35,14 +35,17 @@ describe('demo verdicts: every comparison names its direction', () => {
     const mixed = spreadOf([0.8, 1.05, 1.2]);
     expect(verdictSentence(mixed, 'x')).to.match(/^Lightbeam 1\.05x faster than x \(1\.25x slower to 1\.20x faster over 3 runs\)\.$/);
     expect(describeRange(spreadOf([0.5, 0.8]))).to.equal('1.25-2.00x slower');
+    expect(verdictSentence(spreadOf([0.9, 1.001, 1.2]), 'x')).to.equal('Lightbeam as fast as x (1.00x; 1.11x slower to 1.20x faster over 3 runs).');
+    expect(parseVerdict('Lightbeam as fast as x (1.00x; ...)')).to.deep.equal({ factor: 1, faster: null });
     // A seeded sweep: the sentence's direction and factor always follow the median.
     let seed = 12;
     const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 3 + 0.2;
     for (let i = 0; i < 200; i++) {
       const s = spreadOf([rnd(), rnd(), rnd()]);
       const v = parseVerdict(verdictSentence(s, 'y'));
-      expect(v?.faster).to.equal(s.median >= 1);
-      expect(v?.factor).to.be.closeTo(s.median >= 1 ? s.median : 1 / s.median, 0.005);
+      const f = s.median >= 1 ? s.median : 1 / s.median;
+      expect(v?.faster).to.equal(f.toFixed(2) === '1.00' ? null : s.median >= 1);
+      expect(v?.factor).to.be.closeTo(f, 0.005);
     }
   });
 

@@ -75,8 +75,11 @@ export function expectedChecksums(w: LocalWorkload): Uint32Array {
 
 /** Counts verified messages and mismatches of one run. */
 export class RunTally {
+  /** Messages checked so far. */
   verified = 0;
+  /** Messages whose bytes or checksum were wrong. */
   mismatches = 0;
+  /** The first mismatch, as one line. */
   firstMismatch: string | null = null;
 
   /**

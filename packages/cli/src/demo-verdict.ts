@@ -67,7 +67,10 @@ export function describeFactor(speedup: number, words: readonly [better: string,
 export function verdictSentence(s: RunSpread, against: string): string {
   const faster = s.median >= 1;
   const f = (x: number): number => (faster ? x : 1 / x);
-  return `Lightbeam ${f(s.median).toFixed(2)}x ${faster ? 'faster' : 'slower'} than ${against} (${describeRange(s)} over ${s.runs} run${s.runs === 1 ? '' : 's'}).`;
+  const runs = `${describeRange(s)} over ${s.runs} run${s.runs === 1 ? '' : 's'}`;
+  // "1.00x faster" would claim a direction the rounding does not show.
+  if (f(s.median).toFixed(2) === '1.00') return `Lightbeam as fast as ${against} (1.00x; ${runs}).`;
+  return `Lightbeam ${f(s.median).toFixed(2)}x ${faster ? 'faster' : 'slower'} than ${against} (${runs}).`;
 }
 
 /**
@@ -83,8 +86,17 @@ export function describeRange(s: RunSpread, words: readonly [better: string, wor
   return `${(1 / s.min).toFixed(2)}x ${words[1]} to ${s.max.toFixed(2)}x ${words[0]}`;
 }
 
+/** What a verdict sentence states. */
+export interface ParsedVerdict {
+  /** The factor, above or at 1. */
+  factor: number;
+  /** Whether it says faster, slower (`false`), or as fast (`null`). */
+  faster: boolean | null;
+}
+
 /** The factor and direction a sentence of {@link verdictSentence} states, read back (for tests and tools). */
-export function parseVerdict(sentence: string): { factor: number; faster: boolean } | null {
+export function parseVerdict(sentence: string): ParsedVerdict | null {
+  if (/Lightbeam as fast as /.test(sentence)) return { factor: 1, faster: null };
   const m = /Lightbeam (\d+\.\d+)x (faster|slower) than /.exec(sentence);
   return m === null ? null : { factor: Number(m[1]), faster: m[2] === 'faster' };
 }

@@ -39,7 +39,8 @@ export { expectedChecksums, localWorkloads, RunTally } from './demo-local-worklo
 export type { LocalMode, LocalRunResult, LocalWorkload } from './demo-local-workload.js';
 export { EtaClock } from './demo-eta.js';
 export { describeFactor, describeRange, geometricMean, parseVerdict, speedups, spreadOf, verdictSentence } from './demo-verdict.js';
-export type { RunSpread } from './demo-verdict.js';
+export type { ParsedVerdict, RunSpread } from './demo-verdict.js';
+export { DemoSteps } from './demo-steps.js';
 export { RESULTS_CHANNEL, runDemoRemote } from './demo-remote.js';
 export type { DemoRemoteOptions } from './demo-remote.js';
 export { Verifier, PRECOMPUTE_BYTES } from './demo-verifier.js';
