@@ -96,7 +96,8 @@ class BarProgress implements Progress {
   }
 
   private show(value: number, total: number): string {
-    return this.bytes ? `${formatBytes(value)} / ${formatBytes(total)}` : `${value} / ${total}`;
+    // Whole units: a step-counting bar moves by fractions of a step between updates.
+    return this.bytes ? `${formatBytes(value)} / ${formatBytes(total)}` : `${Math.floor(value)} / ${total}`;
   }
 }
 
