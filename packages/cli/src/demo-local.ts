@@ -87,6 +87,10 @@ export async function runLocalAct(o: LocalActOptions, steps: DemoSteps): Promise
         if (r.mismatches > 0) throw new CliError(`act 1 warm-up, ${path} ${w.name}: ${r.mismatches} mismatches (first: ${r.firstMismatch})`);
       }
     }
+    // Every block the timed runs take must come back: moved blocks are freed by the consumer's
+    // release, fanned-out ones by the producer after the last answer.
+    const inUse = (): number => o.manager.stats().reduce((a, st) => a + st.blocksInUse, 0);
+    const before = inUse();
     for (let r = 0; r < o.runs; r++) {
       for (const w of ws) {
         for (let p = 0; p < LOCAL_PATHS.length; p++) {
@@ -97,6 +101,9 @@ export async function runLocalAct(o: LocalActOptions, steps: DemoSteps): Promise
       }
       steps.log(`act 1 run ${r + 1}/${o.runs}: ${ws.map((w) => `${w.name} ${describeFactor(bestSpeedup(results[w.name], r))}`).join(', ')} (Lightbeam against the faster postMessage)`);
     }
+    const after = inUse();
+    if (after > before) throw new CliError(`act 1: ${after - before} shared-memory blocks still in use after the timed runs (${before} before)`);
+    steps.log(`act 1: shared-memory blocks in use before the timed runs ${before}, after ${after}: every block handed over came back`);
   } finally {
     await workers.close();
   }
