@@ -80,7 +80,9 @@ async function pipeline(w: LocalWorkload, want: Uint32Array, clients: Client[], 
     // Produce while the next worker has room in its window (its ring has exactly that many slots).
     while (sent < w.count && inFlight[sent % n] < w.window) {
       const i = sent % n;
-      const block = allocate(manager, w.size);
+      // A fresh slab block per payload: the consumer's release frees it; null means the slab is
+      // full right now, so take results (which frees blocks) before producing more.
+      const block = manager.allocate(w.size);
       if (block === null) break;
       const full = manager.toFullPtr(block, w.size);
       fillPayload(full.ptr, sent);
@@ -129,7 +131,7 @@ async function fanOut(w: LocalWorkload, want: Uint32Array, clients: Client[], re
   const t0 = performance.now();
   while (tally.verified < total) {
     while (sent < w.count && blocks.size < w.window) {
-      const block = allocate(manager, w.size);
+      const block = manager.allocate(w.size);
       if (block === null) break;
       const full = manager.toFullPtr(block, w.size);
       fillPayload(full.ptr, sent);
@@ -167,9 +169,4 @@ async function receive(results: Server, meta: DemoMeta, timeoutMs: number, done:
   if (rc === EAGAIN) rc = await results.waitMetadata(meta, { timeoutMs });
   if (rc !== LBM_OK) throw new CliError(`act 1: waiting for result ${done + 1} of ${total}: ${strerror(rc)}`);
   return rc;
-}
-
-/** A slab block of `size` bytes, or `null` when the slab is full right now (the consumer frees some). */
-function allocate(manager: MemoryManager, size: number): Pointer | null {
-  return manager.allocate(size);
 }
