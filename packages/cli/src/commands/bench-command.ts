@@ -32,7 +32,7 @@ export const benchCommand: SubcommandModule = {
       .option('--suite <name>', 'run only this suite (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option('--root <dir>', 'the repository checkout holding bench/', '.')
       .option('--suite-timeout-ms <ms>', 'stop a suite that runs longer than this', '600000')
-      .option('--quick', 'fewer rounds and messages in every suite (about a minute in all on 2 cores): a first look, not figures to quote')
+      .option('--quick', 'fewer rounds and messages in every suite (one to two minutes in all on 2 cores): a first look, not figures to quote')
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (opts: BenchOpts) => {
         const suiteTimeoutMs = parseIntOption('--suite-timeout-ms', opts.suiteTimeoutMs, 1);
