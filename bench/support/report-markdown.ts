@@ -66,6 +66,12 @@ export function formatFigure(r: BenchRow): string {
   return `${formatRate(r.opsPerSec)} ${unit}/s${per}`;
 }
 
+/** The direction of a ratio in words: `(better)` above 1, `(worse)` below, `(even)` when it rounds to 1.00. */
+export function ratioWord(ratio: number): string {
+  if (ratio.toFixed(2) === '1.00') return '(even)';
+  return ratio > 1 ? '(better)' : '(worse)';
+}
+
 /** The header of each suite's table. */
 export const TABLE_HEADER = '| measure | peer | peer figure | ours | ratio (above 1 = ours better) | goal | met |';
 
@@ -88,7 +94,9 @@ export function renderMarkdown(outcomes: readonly SuiteOutcome[], title = 'Light
     '',
     'Each table sets a peer beside the one of our rows it is compared with. Ratio: ours / peer in operations per second at the same ' +
       'size and workload (for round trips: the peer\'s time over ours), so above 1 means ours is better, below 1 worse. ' +
-      'Figures are medians over the suite\'s rounds; descriptor-only hand-offs are counted in messages, never bytes.',
+      'Figures are medians over the suite\'s rounds; descriptor-only hand-offs are counted in messages, never bytes. ' +
+      'Where a suite pairs its rounds (ours and the peer measured back to back), the ratio is the median of the per-round ' +
+      'ratios, which can differ a little from the ratio of the two medians beside it.',
     '',
   );
   for (const o of outcomes) {
@@ -98,7 +106,7 @@ export function renderMarkdown(outcomes: readonly SuiteOutcome[], title = 'Light
     for (const c of o.charts ?? []) lines.push(`![${escapeCell(c.measure)}](${c.file})`, '');
     lines.push(TABLE_HEADER, '|---|---|---:|---|---:|---:|---|');
     for (const c of comparisons) {
-      const ratio = c.ratio === null ? '-' : `${c.ratio.toFixed(2)}x ${c.ratio >= 1 ? '(better)' : '(worse)'}`;
+      const ratio = c.ratio === null ? '-' : `${c.ratio.toFixed(2)}x ${ratioWord(c.ratio)}`;
       const ours = c.ours === null ? '(not named by the suite)' : `${c.ours.impl}: ${formatFigure(c.ours)}`;
       const met = c.goal === null || c.ratio === null ? '' : c.ratio >= c.goal ? 'met' : 'NOT met';
       lines.push(

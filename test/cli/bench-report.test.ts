@@ -113,10 +113,10 @@ describe('benchmark report: every suite, ratios that say which way they go (issu
         .map((l) => l.split(' | ').map((c) => c.replace(/^\| |\s\|$/g, '').trim()));
       expect(rows.length, section.split('\n')[0]).to.be.greaterThan(0);
       for (const [, , peerFigure, ours, ratio, goal, met] of rows) {
-        const m = /^(\d+\.\d\d)x \((better|worse)\)$/.exec(ratio);
+        const m = /^(\d+\.\d\d)x \((better|worse|even)\)$/.exec(ratio);
         expect(m, ratio).to.not.equal(null);
         const value = Number((m as RegExpExecArray)[1]);
-        expect((m as RegExpExecArray)[2], ratio).to.equal(value >= 1 ? 'better' : 'worse');
+        expect((m as RegExpExecArray)[2], ratio).to.equal(value === 1 ? 'even' : value > 1 ? 'better' : 'worse');
         // Ours does more operations per second exactly when the ratio says better.
         const oursFigure = parseRate(ours.slice(ours.indexOf(': ') + 2));
         expect(oursFigure > parseRate(peerFigure), `${ours} against ${peerFigure}: ${ratio}`).to.equal(value > 1);
@@ -160,5 +160,14 @@ describe('benchmark report: every suite, ratios that say which way they go (issu
     ]);
     const { markdown } = await writeReport([{ suite: 'x', result: r, exitCode: 0 }], dir);
     expect(await readFile(markdown, 'utf8')).to.contain('| (not named by the suite) | 2.00x (better) |');
+  });
+
+  it('calls a ratio that rounds to 1.00x even, not better', async () => {
+    const r = makeBenchResult('x', [
+      { task: 'a', side: 'ours', impl: 'ours a', messageBytes: 64, opsPerSec: 2, bytesPerSec: 128 },
+      { task: 'p', side: 'peer', impl: 'peer', messageBytes: 64, opsPerSec: 2, bytesPerSec: 128, ratio: 1.004, vs: 'a' },
+    ]);
+    const { markdown } = await writeReport([{ suite: 'x', result: r, exitCode: 0 }], dir);
+    expect(await readFile(markdown, 'utf8')).to.contain('| 1.00x (even) |');
   });
 });
