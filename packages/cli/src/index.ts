@@ -33,7 +33,7 @@ export { DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES, planMessages } from './s
 export type { Piece } from './send-plan.js';
 export { DEMO_WORKER, REMOTE_START_TIMEOUT_MS, runDemo } from './demo.js';
 export type { DemoActs, DemoOptions, DemoOutcome } from './demo.js';
-export { LOCAL_PATHS, formatLocalTable, localStepKeys, runLocalAct } from './demo-local.js';
+export { LOCAL_PATHS, WARM_UP_PASSES, formatLocalTable, localStepKeys, runLocalAct } from './demo-local.js';
 export type { LocalActOptions, LocalActOutcome, LocalPath } from './demo-local.js';
 export { expectedChecksums, localWorkloads, RunTally } from './demo-local-workload.js';
 export type { LocalMode, LocalRunResult, LocalWorkload } from './demo-local-workload.js';

@@ -18,7 +18,7 @@ import { DemoMeta, checksumPayload, transformPayload } from '../dist/demo-payloa
 async function serve({ mode, channel, results, capacity, timeoutMs }) {
   // spinUs 0: park at once when the ring is empty; spinning would steal a core from the producer
   // on a 2-core machine.
-  const server = await TransportFactory.getServer(channel, Transport.kShm, undefined, undefined, { capacity, spinUs: Number(process.env.LBM_DEMO_SPIN ?? 0) });
+  const server = await TransportFactory.getServer(channel, Transport.kShm, undefined, undefined, { capacity, spinUs: 0 });
   const client = await TransportFactory.getClient(results, Transport.kShm);
   parentPort.postMessage({ op: 'bound' });
   let served = 0;
