@@ -133,7 +133,9 @@ async function main(): Promise<void> {
       const xs = one[oneTask(impl, size)];
       const ops = summary(xs).median;
       const ours = impl === 'shm alloc+free';
-      results.push({ task: oneTask(impl, size), side: ours ? 'ours' : 'peer', impl: ours ? 'lightbeam slab' : impl, messageBytes: size, opsPerSec: ops, bytesPerSec: ops * size, ...(ours ? {} : { ratio: ratioOf(shm, xs).median }) });
+      const measure = 'alloc+free, one thread';
+      const peerOf = { ratio: ratioOf(shm, xs).median, vs: oneTask('shm alloc+free', size), goal: impl === 'new Uint8Array' && size === 4096 ? 5 : null };
+      results.push({ task: oneTask(impl, size), side: ours ? 'ours' : 'peer', impl: ours ? 'lightbeam slab' : impl, messageBytes: size, opsPerSec: ops, bytesPerSec: ops * size, measure, unit: 'alloc+free pairs', ...(ours ? {} : peerOf) });
     }
   }
 
@@ -167,7 +169,22 @@ async function main(): Promise<void> {
       const xs = two[twoTask(kind, size)];
       const ops = summary(xs).median;
       const ours = kind !== 'gc';
-      results.push({ task: twoTask(kind, size), side: ours ? 'ours' : 'peer', impl: ours ? `lightbeam slab${kind === 'shm-fifo' ? ' FIFO' : ''}` : 'new Uint8Array', messageBytes: size, opsPerSec: ops, bytesPerSec: ops * size, ...(ours ? {} : { ratio: ratioOf(two[twoTask('shm', size)], xs).median }) });
+      const peerOf = {
+        ratio: ratioOf(two[twoTask('shm', size)], xs).median,
+        vs: twoTask('shm', size),
+        also: [{ vs: twoTask('shm-fifo', size), ratio: ratioOf(two[twoTask('shm-fifo', size)], xs).median }],
+      };
+      results.push({
+        task: twoTask(kind, size),
+        side: ours ? 'ours' : 'peer',
+        impl: ours ? `lightbeam slab${kind === 'shm-fifo' ? ' FIFO' : ''}` : 'new Uint8Array',
+        messageBytes: size,
+        opsPerSec: ops,
+        bytesPerSec: ops * size,
+        measure: 'alloc+free, two threads on one region (total)',
+        unit: 'alloc+free pairs',
+        ...(ours ? {} : peerOf),
+      });
     }
   }
 

@@ -3,11 +3,14 @@
  * descriptors, 3 custom fields: i32, string, string), side by side in one run.
  *
  * Run: `npx tsx bench/archive.bench.ts` (after `pnpm run build`). Goal: at least 3x JSON.
+ * `LBM_BENCH_ROUNDS` (default 7) sets the number of alternating rounds; the figures are medians.
  */
 import { Bench } from 'tinybench';
 import type { Archive } from '@lightbeam/core';
 import { BULK_EXPOSE, BULK_XFER, LbmMeta, decodeMeta, encodeMeta, expose } from '@lightbeam/core';
-import { printRatioTable, runRounds } from './support/ratio-table.js';
+import { printRatioTable, runRounds, taskRate } from './support/ratio-table.js';
+import { writeBenchResult } from './support/report-format.js';
+import { summary } from './support/rounds.js';
 
 /** The benchmark's message: what a typical request carries. */
 class RequestMeta extends LbmMeta {
@@ -48,7 +51,8 @@ let sink = 0;
 
 const archiveTask = `archive encode+decode bulks=2 fields=3 frame=${encodeMeta(meta).byteLength}B`;
 const jsonTask = `JSON stringify+parse bulks=2 fields=3 text=${JSON.stringify(plain).length}B`;
-const ROUNDS = 7;
+const ROUNDS = Number(process.env.LBM_BENCH_ROUNDS ?? 7);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError(`LBM_BENCH_ROUNDS must be an integer >= 1, got ${process.env.LBM_BENCH_ROUNDS}`);
 
 // Short alternating rounds rather than one long run per task: the machine is shared, and a load
 // change during one long task would skew the ratio.
@@ -75,3 +79,24 @@ const ratios = printRatioTable(rounds, [{ label: 'archive vs JSON (encode+decode
 });
 const ratio = ratios['archive vs JSON (encode+decode)'];
 console.log(`archive / JSON = ${ratio.toFixed(2)}x, median of ${ROUNDS} rounds (goal >= 3x: ${ratio >= 3 ? 'met' : 'NOT met'})`);
+
+// The result file: medians over the rounds; the ratio is the median of the per-round ratios.
+const rate = (name: string): number => summary(rounds.map((b) => taskRate(b.getTask(name)!, { batch: BATCH }).opsPerSec)).median;
+const frame = encodeMeta(meta).byteLength;
+const measure = 'metadata encode+decode (2 bulks, 3 fields)';
+await writeBenchResult('archive', [
+  { task: archiveTask, side: 'ours', impl: 'lightbeam archive', messageBytes: frame, opsPerSec: rate(archiveTask), bytesPerSec: rate(archiveTask) * frame, measure, unit: 'encode+decode' },
+  {
+    task: jsonTask,
+    side: 'peer',
+    impl: 'JSON stringify+parse',
+    messageBytes: frame,
+    opsPerSec: rate(jsonTask),
+    bytesPerSec: rate(jsonTask) * JSON.stringify(plain).length,
+    ratio,
+    measure,
+    unit: 'encode+decode',
+    vs: archiveTask,
+    goal: 3,
+  },
+]);

@@ -252,6 +252,15 @@ const RT_OURS_FOR: Readonly<Record<string, string>> = {
   'atomics waitAsync': 'ours parked async',
 };
 
+/** Report fields of a round-trip row: its family, and for a peer the ours row and goal its ratio refers to. */
+function rtLinks(k: RtKind, pair: Pair): Partial<BenchRowInput> {
+  const oursKey = RT_OURS_FOR[k.key];
+  const ours = RT_KINDS.find((x) => x.key === oursKey);
+  // Goals as ratios above 1 = ours better (peer time / ours time): "within 2x" is >= 0.5.
+  const goal = ({ 'bare ring': 0.5, 'postMessage event': 20, 'postMessage spin': 5, 'atomics wait': 1 / 1.2, 'atomics waitAsync': 1 / 1.2 } as Record<string, number>)[k.key];
+  return { measure: `round trip ${SMALL} B ${pair}`, unit: 'round trips', ...(ours === undefined ? {} : { vs: `round trip ${ours.task} ${pair}`, goal: goal ?? null }) };
+}
+
 async function roundTrips(): Promise<void> {
   const cases: Record<string, RoundCase> = {};
   const p99s = new Map<string, number[]>();
@@ -291,7 +300,7 @@ async function roundTrips(): Promise<void> {
       const oursKey = RT_OURS_FOR[k.key];
       const ratio = oursKey === undefined ? undefined : med(k.key, pair) / med(oursKey, pair);
       const bytes = 2 * SMALL;
-      results.push({ task: `round trip ${k.task} ${pair}`, side: k.side, impl: k.side === 'ours' ? `lightbeam shm ${k.key.slice(5)}` : k.key, messageBytes: SMALL, opsPerSec: 1e6 / us, bytesPerSec: (bytes * 1e6) / us, ...(ratio === undefined ? {} : { ratio }) });
+      results.push({ task: `round trip ${k.task} ${pair}`, side: k.side, impl: k.side === 'ours' ? `lightbeam shm ${k.key.slice(5)}` : k.key, messageBytes: SMALL, opsPerSec: 1e6 / us, bytesPerSec: (bytes * 1e6) / us, ...(ratio === undefined ? {} : { ratio }), ...rtLinks(k, pair) });
     }
     const sync = p50('ours sync XFER', pair);
     const fmtUs = (key: string): string => fmtRange(summary(p50(key, pair)), 'us');
@@ -417,9 +426,9 @@ async function rateTable(title: string, cases: readonly RateCase[]): Promise<Rec
   return rounds;
 }
 
-function record(task: string, side: 'ours' | 'peer', impl: string, bytes: number, rates: readonly number[], ratio?: number): void {
+function record(task: string, side: 'ours' | 'peer', impl: string, bytes: number, rates: readonly number[], ratio?: number, links: Partial<BenchRowInput> = {}): void {
   const rate = summary(rates).median;
-  results.push({ task, side, impl, messageBytes: bytes, opsPerSec: rate, bytesPerSec: rate * bytes, ...(ratio === undefined ? {} : { ratio }) });
+  results.push({ task, side, impl, messageBytes: bytes, opsPerSec: rate, bytesPerSec: rate * bytes, ...(ratio === undefined ? {} : { ratio }), ...links });
 }
 
 async function smallRate(): Promise<void> {
@@ -438,10 +447,11 @@ async function smallRate(): Promise<void> {
   const vsAsync = ratioOf(r[async_], r[transfer]);
   goal('small-message rate, sync API >= 10x postMessage transfer', `${fmtRate(summary(r[transfer]), 'msg/s')}`, fmtRate(summary(r[sync]), 'msg/s'), `ours/peer ${fmtRatio(vsSync)}`, vsSync.median >= 10);
   goal('small-message rate, async API >= 4x postMessage transfer', `${fmtRate(summary(r[transfer]), 'msg/s')}`, fmtRate(summary(r[async_]), 'msg/s'), `ours/peer ${fmtRatio(vsAsync)}`, vsAsync.median >= 4);
-  record(`rate ${sync}`, 'ours', 'lightbeam shm sync API', SMALL, r[sync]);
-  record(`rate ${async_}`, 'ours', 'lightbeam shm async API', SMALL, r[async_]);
-  record(`rate ${transfer}`, 'peer', 'postMessage transfer', SMALL, r[transfer], vsSync.median);
-  record(`rate ${copy}`, 'peer', 'postMessage copy', SMALL, r[copy], ratioOf(r[sync], r[copy]).median);
+  const rate = { measure: `one-way ${SMALL} B messages main -> worker, ${PM_WINDOW} in flight`, unit: 'messages' };
+  record(`rate ${sync}`, 'ours', 'lightbeam shm sync API', SMALL, r[sync], undefined, rate);
+  record(`rate ${async_}`, 'ours', 'lightbeam shm async API', SMALL, r[async_], undefined, rate);
+  record(`rate ${transfer}`, 'peer', 'postMessage transfer', SMALL, r[transfer], vsSync.median, { ...rate, vs: `rate ${sync}`, goal: 10, also: [{ vs: `rate ${async_}`, ratio: vsAsync.median, goal: 4 }] });
+  record(`rate ${copy}`, 'peer', 'postMessage copy', SMALL, r[copy], ratioOf(r[sync], r[copy]).median, { ...rate, vs: `rate ${sync}` });
 }
 
 // ---- young GCs on the synchronous path --------------------------------------------------------------
@@ -575,9 +585,10 @@ async function bulkXfer(): Promise<void> {
   const vsPm = ratioOf(r[ours], r[pm]);
   goal('(issue 11) 1 MiB XFER >= 4x postMessage copy, 32 in flight', fmtRate(summary(r[pm]), 'msg/s'), fmtRate(summary(r[ours]), 'msg/s'), `ours/peer ${fmtRatio(vsPm)}`, vsPm.median >= 4);
   goal('(issue 11) 1 MiB XFER >= 0.5x same-thread memcpy', fmtRate(summary(r[cpy]), 'copies/s'), fmtRate(summary(r[ours]), 'msg/s'), `ours/peer ${fmtRatio(vsCpy)}`, vsCpy.median >= 0.5);
-  record(ours, 'ours', 'lightbeam shm XFER', MiB, r[ours]);
-  record(cpy, 'peer', 'memcpy', MiB, r[cpy], vsCpy.median);
-  record(pm, 'peer', 'postMessage copy', MiB, r[pm], vsPm.median);
+  const xfer = { measure: `1 MiB BULK_XFER main -> worker, ${PM_WINDOW} in flight`, unit: 'messages' };
+  record(ours, 'ours', 'lightbeam shm XFER', MiB, r[ours], undefined, xfer);
+  record(cpy, 'peer', 'memcpy', MiB, r[cpy], vsCpy.median, { ...xfer, vs: ours, goal: 0.5 });
+  record(pm, 'peer', 'postMessage copy', MiB, r[pm], vsPm.median, { ...xfer, vs: ours, goal: 4 });
 }
 
 async function exposeHandoff(): Promise<void> {
@@ -594,9 +605,10 @@ async function exposeHandoff(): Promise<void> {
   const spread = ratioOf(r[big], r[small]);
   const vsPm = ratioOf(r[big], r[pm]);
   goal('(issue 11) EXPOSE hand-off 1 MiB within 10% of 1 KiB', fmtRate(summary(r[small]), 'msg/s'), fmtRate(summary(r[big]), 'msg/s'), `1MiB/1KiB ${fmtRatio(spread)}`, Math.abs(spread.median - 1) <= 0.1);
-  record(small, 'ours', 'lightbeam shm EXPOSE', KiB, r[small]);
-  record(big, 'ours', 'lightbeam shm EXPOSE', MiB, r[big]);
-  record(pm, 'peer', 'postMessage SAB view', MiB, r[pm], vsPm.median);
+  const handoff = { measure: 'EXPOSE hand-off main -> worker (descriptor only)', unit: 'messages' };
+  record(small, 'ours', 'lightbeam shm EXPOSE', KiB, r[small], undefined, handoff);
+  record(big, 'ours', 'lightbeam shm EXPOSE', MiB, r[big], undefined, handoff);
+  record(pm, 'peer', 'postMessage SAB view', MiB, r[pm], vsPm.median, { ...handoff, vs: big });
 }
 
 async function pipeline(): Promise<void> {
@@ -634,9 +646,10 @@ async function pipeline(): Promise<void> {
     const vsClone = ratioOf(r[tasks.shm], r[tasks.clone]);
     const vsTransfer = ratioOf(r[tasks.shm], r[tasks.transfer]);
     console.log(`kShm / plain piscina: clone ${fmtRatio(vsClone)}, transfer ${fmtRatio(vsTransfer)} (reported, no goal)`);
-    record(tasks.shm, 'ours', 'lightbeam shm pipeline', size, r[tasks.shm]);
-    record(tasks.clone, 'peer', 'piscina clone', size, r[tasks.clone], vsClone.median);
-    record(tasks.transfer, 'peer', 'piscina transfer', size, r[tasks.transfer], vsTransfer.median);
+    const pipe = { measure: `piscina pipeline, ${jobs} jobs, ${workers} workers`, unit: 'jobs' };
+    record(tasks.shm, 'ours', 'lightbeam shm pipeline', size, r[tasks.shm], undefined, pipe);
+    record(tasks.clone, 'peer', 'piscina clone', size, r[tasks.clone], vsClone.median, { ...pipe, vs: tasks.shm });
+    record(tasks.transfer, 'peer', 'piscina transfer', size, r[tasks.transfer], vsTransfer.median, { ...pipe, vs: tasks.shm });
   } finally {
     for (const j of shmJobs) manager.free(j.block.shm);
     await pool.destroy();

@@ -30,8 +30,21 @@
  * Each row: `suite`, `task` (tinybench name, carrying its parameters), `side` (`"ours"` or
  * `"peer"`), `impl` (the series name in the chart: `"lightbeam shm"`, `"postMessage copy"`),
  * `messageBytes` (the payload of one operation), `opsPerSec`, `bytesPerSec`, and on peer rows
- * `ratio`: ours divided by this peer at the same size and workload (above 1: ours is faster);
+ * `ratio`: ours divided by this peer at the same size and workload (above 1: ours is better);
  * `null` or absent when the suite did not compute it.
+ *
+ * Optional, so that the report can say exactly what is compared with what:
+ *
+ * | field | on | meaning |
+ * |---|---|---|
+ * | `measure` | any row | the family of measures the row belongs to (`round trip 64 B main<->worker`): one chart and one group of the report's table per family; rows of one family measure the same task at different sizes or by different implementations |
+ * | `unit` | any row | what one operation is (`messages`, `round trips`, `alloc+free pairs`); figures are shown as that unit per second |
+ * | `vs` | peer rows | the `task` of the ours row that `ratio` compares this peer with |
+ * | `goal` | peer rows | the ratio the project aims for (ours better above 1): the report says whether it is met |
+ * | `also` | peer rows | further comparisons of this peer, each `{ vs, ratio, goal? }` |
+ *
+ * Without `measure`, a row's family is its suite; without `vs`, the ours row of the same family
+ * and size when there is exactly one.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -63,8 +76,28 @@ export interface BenchRow {
   opsPerSec: number;
   /** Payload bytes per second (`opsPerSec * messageBytes` unless the suite knows better). */
   bytesPerSec: number;
-  /** Peer rows: ours / this peer at the same size; above 1 means ours is faster. */
+  /** Peer rows: ours / this peer at the same size; above 1 means ours is better. */
   ratio?: number | null;
+  /** The family of measures this row belongs to (one chart per family); the suite when absent. */
+  measure?: string;
+  /** What one operation is (`messages`, `round trips`); figures are shown per second of it. */
+  unit?: string;
+  /** Peer rows: the `task` of the ours row that `ratio` compares with. */
+  vs?: string;
+  /** Peer rows: the ratio aimed for (above 1 = ours better); the report says whether it is met. */
+  goal?: number | null;
+  /** Peer rows: further comparisons with other ours rows. */
+  also?: BenchComparison[];
+}
+
+/** One more comparison of a peer row with an ours row (see {@link BenchRow.also}). */
+export interface BenchComparison {
+  /** The `task` of the ours row. */
+  vs: string;
+  /** Ours / this peer (above 1 = ours better). */
+  ratio: number;
+  /** The ratio aimed for, if any. */
+  goal?: number | null;
 }
 
 /** The content of one result file. */
@@ -143,6 +176,15 @@ export function validateBenchResult(value: unknown, where: string): BenchResultF
       if (typeof row[k] !== 'number' || !Number.isFinite(row[k]) || (row[k] as number) < 0) fail(`${at}.${k} must be a finite number >= 0`);
     }
     if (row.ratio !== undefined && row.ratio !== null && (typeof row.ratio !== 'number' || !Number.isFinite(row.ratio))) fail(`${at}.ratio must be a number or null`);
+    if (row.goal !== undefined && row.goal !== null && (typeof row.goal !== 'number' || !(row.goal > 0))) fail(`${at}.goal must be a number above 0 or null`);
+    for (const k of ['measure', 'unit', 'vs']) if (row[k] !== undefined && (typeof row[k] !== 'string' || row[k] === '')) fail(`${at}.${k} must be a non-empty string when present`);
+    if (row.also !== undefined) {
+      if (!Array.isArray(row.also)) fail(`${at}.also must be an array`);
+      (row.also as unknown[]).forEach((c, j) => {
+        const x = c as Record<string, unknown>;
+        if (typeof x !== 'object' || x === null || typeof x.vs !== 'string' || typeof x.ratio !== 'number' || !Number.isFinite(x.ratio)) fail(`${at}.also[${j}] must be { vs: string, ratio: number, goal? }`);
+      });
+    }
   });
   if (typeof v.environment !== 'object' || v.environment === null) fail('environment must be an object');
   return v as unknown as BenchResultFile;

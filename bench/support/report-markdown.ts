@@ -1,7 +1,8 @@
 /**
- * The markdown side of the benchmark report: one table per suite, ours and the peers side by
- * side at each message size, with the ratio.
+ * The markdown side of the benchmark report: one table per suite, each peer beside the one of
+ * our rows it is compared with, the ratio (above 1 = ours better), the goal and whether it is met.
  */
+import { comparisonsOf, familyOf } from './report-compare.js';
 import type { BenchResultFile, BenchRow } from './report-format.js';
 
 /** How one suite's run went, as `lightbeam bench` saw it. */
@@ -12,8 +13,8 @@ export interface SuiteOutcome {
   result: BenchResultFile | null;
   /** Exit code of the suite's process (`null` when it was not run, e.g. a fixture). */
   exitCode: number | null;
-  /** Chart file name next to the markdown, when one was drawn. */
-  chart?: string;
+  /** The charts drawn for it (file names next to the markdown), one per family of measures. */
+  charts?: Array<{ measure: string; file: string }>;
   /** Why there is no result (no file, invalid file, crash), for the report. */
   note?: string;
 }
@@ -43,23 +44,36 @@ export function formatRate(n: number): string {
 }
 
 /**
- * The ratio of a row: the suite's own for peer rows, else ours / peer computed when exactly
- * one ours row has the same size; `null` for ours rows and when it cannot be known.
+ * The ratio of a peer row: the suite's own, else ours / peer computed from the ours row it is
+ * compared with (see report-compare.ts); `null` for ours rows and when it cannot be known.
  *
  * @param row - the row
  * @param rows - all rows of its suite
  */
 export function rowRatio(row: BenchRow, rows: readonly BenchRow[]): number | null {
   if (row.side === 'ours') return null;
-  if (typeof row.ratio === 'number') return row.ratio;
-  const ours = rows.filter((r) => r.side === 'ours' && r.messageBytes === row.messageBytes);
-  if (ours.length !== 1 || row.bytesPerSec === 0) return null;
-  return ours[0].bytesPerSec / row.bytesPerSec;
+  return comparisonsOf(rows).comparisons.find((c) => c.peer === row)?.ratio ?? null;
 }
 
 function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
+
+/** A row's figure as people read it: `1.23M messages/s`, plus the time of one for round trips. */
+export function formatFigure(r: BenchRow): string {
+  const unit = r.unit ?? 'ops';
+  const per = unit === 'round trips' && r.opsPerSec > 0 ? ` (${(1e6 / r.opsPerSec).toFixed(2)} us each)` : '';
+  return `${formatRate(r.opsPerSec)} ${unit}/s${per}`;
+}
+
+/** The direction of a ratio in words: `(better)` above 1, `(worse)` below, `(even)` when it rounds to 1.00. */
+export function ratioWord(ratio: number): string {
+  if (ratio.toFixed(2) === '1.00') return '(even)';
+  return ratio > 1 ? '(better)' : '(worse)';
+}
+
+/** The header of each suite's table. */
+export const TABLE_HEADER = '| measure | peer | peer figure | ours | ratio (above 1 = ours better) | goal | met |';
 
 /**
  * Renders the whole report.
@@ -76,18 +90,32 @@ export function renderMarkdown(outcomes: readonly SuiteOutcome[], title = 'Light
     const status = o.result !== null ? 'ok' : (o.note ?? 'no result file');
     lines.push(`| ${escapeCell(o.suite)} | ${escapeCell(status)}${o.exitCode !== null && o.exitCode !== 0 ? ` (exit ${o.exitCode})` : ''} | ${o.result?.rows.length ?? 0} |`);
   }
-  lines.push('', 'Ratio: ours / peer throughput at the same message size (above 1: ours is faster).', '');
+  lines.push(
+    '',
+    'Each table sets a peer beside the one of our rows it is compared with. Ratio: ours / peer in operations per second at the same ' +
+      'size and workload (for round trips: the peer\'s time over ours), so above 1 means ours is better, below 1 worse. ' +
+      'Figures are medians over the suite\'s rounds; descriptor-only hand-offs are counted in messages, never bytes. ' +
+      'Where a suite pairs its rounds (ours and the peer measured back to back), the ratio is the median of the per-round ' +
+      'ratios, which can differ a little from the ratio of the two medians beside it.',
+    '',
+  );
   for (const o of outcomes) {
     if (o.result === null || o.result.rows.length === 0) continue;
-    const rows = [...o.result.rows].sort((a, b) => a.messageBytes - b.messageBytes || (a.side === b.side ? a.impl.localeCompare(b.impl) : a.side === 'ours' ? -1 : 1));
+    const { comparisons, unpaired } = comparisonsOf(o.result.rows);
     lines.push(`## ${o.suite}`, '');
-    if (o.chart !== undefined) lines.push(`![throughput against message size, ${o.suite}](${o.chart})`, '');
-    lines.push('| size | side | implementation | ops/s | bytes/s | ratio | task |', '|---:|---|---|---:|---:|---:|---|');
-    for (const r of rows) {
-      const ratio = rowRatio(r, o.result.rows);
+    for (const c of o.charts ?? []) lines.push(`![${escapeCell(c.measure)}](${c.file})`, '');
+    lines.push(TABLE_HEADER, '|---|---|---:|---|---:|---:|---|');
+    for (const c of comparisons) {
+      const ratio = c.ratio === null ? '-' : `${c.ratio.toFixed(2)}x ${ratioWord(c.ratio)}`;
+      const ours = c.ours === null ? '(not named by the suite)' : `${c.ours.impl}: ${formatFigure(c.ours)}`;
+      const met = c.goal === null || c.ratio === null ? '' : c.ratio >= c.goal ? 'met' : 'NOT met';
       lines.push(
-        `| ${formatSize(r.messageBytes)} | ${r.side} | ${escapeCell(r.impl)} | ${formatRate(r.opsPerSec)} | ${formatRate(r.bytesPerSec)}B/s | ${ratio === null ? '' : `${ratio.toFixed(2)}x`} | ${escapeCell(r.task)} |`,
+        `| ${escapeCell(`${c.measure}, ${formatSize(c.peer.messageBytes)}`)} | ${escapeCell(c.peer.impl)} | ${formatFigure(c.peer)} | ${escapeCell(ours)} | ${ratio} | ${c.goal === null ? '' : `>= ${c.goal.toFixed(2)}x`} | ${met} |`,
       );
+    }
+    if (unpaired.length > 0) {
+      lines.push('', 'Also measured, with no peer of their own:', '');
+      for (const r of unpaired) lines.push(`- ${escapeCell(familyOf(r))}, ${formatSize(r.messageBytes)}: ${escapeCell(r.impl)}, ${formatFigure(r)} (\`${escapeCell(r.task)}\`)`);
     }
     lines.push('');
   }

@@ -1,5 +1,5 @@
 /**
- * Gathers result files into `report.md` plus one `<suite>.svg` per suite. Used by
+ * Gathers result files into `report.md` plus one `<suite>-<family>.svg` per family of measures. Used by
  * `lightbeam bench` (loaded at run time through tsx) and usable on its own.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { validateBenchResult } from './report-format.js';
 import type { SuiteOutcome } from './report-markdown.js';
 import { renderMarkdown } from './report-markdown.js';
-import { renderThroughputSvg } from './report-svg.js';
+import { families, renderFamilySvg } from './report-svg.js';
 
 /** File name of the markdown report. */
 export const REPORT_MARKDOWN = 'report.md';
@@ -32,8 +32,13 @@ export async function readSuiteResult(suite: string, path: string, exitCode: num
   }
 }
 
+/** A file-name-safe form of a family's name: `round trip 64 B` -> `round-trip-64-b`. */
+export function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'all';
+}
+
 /**
- * Writes `report.md` and one SVG chart per suite with rows into `outDir`.
+ * Writes `report.md` and one SVG chart per family of measures of each suite with rows into `outDir`.
  *
  * @param outcomes - one per suite
  * @param outDir - existing folder
@@ -43,15 +48,22 @@ export async function writeReport(outcomes: readonly SuiteOutcome[], outDir: str
   const charts: string[] = [];
   const withCharts: SuiteOutcome[] = [];
   for (const o of outcomes) {
-    if (o.result === null || !o.result.rows.some((r) => r.messageBytes > 0 && r.bytesPerSec > 0)) {
+    if (o.result === null) {
       withCharts.push(o);
       continue;
     }
-    const name = `${o.suite.replace(/[^A-Za-z0-9._-]/g, '_')}.svg`;
-    const path = join(outDir, name);
-    await writeFile(path, await renderThroughputSvg(o.suite, o.result.rows));
-    charts.push(path);
-    withCharts.push({ ...o, chart: name });
+    const drawn: Array<{ measure: string; file: string }> = [];
+    const suite = o.suite.replace(/[^A-Za-z0-9._-]/g, '_');
+    const fams = families(o.result.rows);
+    for (const f of fams) {
+      // A suite with one family keeps the plain `<suite>.svg` name.
+      const file = fams.length === 1 && f.measure === o.suite ? `${suite}.svg` : `${suite}-${slug(f.measure)}.svg`;
+      const path = join(outDir, file);
+      await writeFile(path, await renderFamilySvg(o.suite, f.measure, f.rows));
+      charts.push(path);
+      drawn.push({ measure: f.measure, file });
+    }
+    withCharts.push({ ...o, charts: drawn });
   }
   const markdown = join(outDir, REPORT_MARKDOWN);
   await writeFile(markdown, renderMarkdown(withCharts));

@@ -40,7 +40,7 @@ describe('lightbeam bench', function () {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('runs every suite, tolerates one without results, reports a crash, writes report.md and one SVG', async () => {
+  it('runs every suite, tolerates one without results, reports a crash, writes report.md and one SVG per family', async () => {
     const out = join(root, 'out');
     const r = await runCli(['bench', '--root', root, '--out', out, '--no-progress']);
     expect(r.code, r.stderr).to.equal(1);
@@ -51,13 +51,14 @@ describe('lightbeam bench', function () {
     expect(md).to.contain('| crash | no result file (exit 3) | 0 |');
     expect(md).to.contain('| good | ok | 6 |');
     expect(md).to.contain('| silent | no result file | 0 |');
-    expect(md).to.match(/\| 1 KiB \| peer \| peer A \| .* \| 2\.00x \|/);
-    expect(md).to.match(/\| 64 KiB \| peer \| peer B \| .* \| 4\.00x \|/);
+    // Each peer beside the ours row of its size, the ratio labelled with its direction.
+    expect(md).to.match(/\| good, 1 KiB \| peer A \| .* \| lightbeam test: .* \| 2\.00x \(better\) \|/);
+    expect(md).to.match(/\| good, 64 KiB \| peer B \| .* \| lightbeam test: .* \| 4\.00x \(better\) \|/);
     expect((await readdir(out)).sort()).to.deep.equal(['crash.log', 'good.json', 'good.log', 'good.svg', 'report.md', 'silent.log']);
     expect(await readFile(join(out, 'crash.log'), 'utf8')).to.contain('boom');
     const svg = await readFile(join(out, 'good.svg'), 'utf8');
     expect(XMLValidator.validate(svg)).to.equal(true);
-    for (const s of ['lightbeam test', 'peer A', 'peer B']) expect(svg).to.contain(`>${s}</text>`);
+    for (const s of ['lightbeam test (ours)', 'peer A (peer)', 'peer B (peer)']) expect(svg).to.contain(`>${s}</text>`);
   });
 
   it('runs only the suite named by --suite and exits 0 when it succeeds', async () => {

@@ -36,31 +36,37 @@ describe('benchmark report writer', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('turns the fixture result into a markdown table with ratios and an SVG with one series per peer', async () => {
+  it('turns the fixture result into a table of peers beside the ours row they are compared with, and one bar chart with a colour and a marker per series', async () => {
     const outcome = await readSuiteResult('shm', FIXTURE, 0);
     expect(outcome.result, outcome.note).to.not.equal(null);
     const missing = await readSuiteResult('silent', join(dir, 'silent.json'), 0);
     const { markdown, charts } = await writeReport([outcome, missing], dir);
+    // The fixture has no `measure`: one family, the suite, drawn as `<suite>.svg`.
     expect(charts).to.deep.equal([join(dir, 'shm.svg')]);
 
     const md = await readFile(markdown, 'utf8');
     expect(md).to.contain('| shm | ok | 9 |');
     expect(md).to.contain('| silent | no result file | 0 |');
-    expect(md).to.contain('![throughput against message size, shm](shm.svg)');
+    expect(md).to.contain('![shm](shm.svg)');
+    expect(md).to.contain('| measure | peer | peer figure | ours | ratio (above 1 = ours better) | goal | met |');
     // The fixture's own ratio is kept; a missing one is computed from the ours row of that size.
-    expect(md).to.match(/\| 64 KiB \| peer \| postMessage copy \| .* \| 3\.00x \|/);
-    expect(md).to.match(/\| 1 MiB \| peer \| postMessage transfer \| .* \| 2\.50x \|/);
+    expect(md).to.match(/\| shm, 64 KiB \| postMessage copy \| .* \| lightbeam shm: .* \| 3\.00x \(better\) \|/);
+    expect(md).to.match(/\| shm, 1 MiB \| postMessage transfer \| .* \| lightbeam shm: .* \| 2\.50x \(better\) \|/);
 
     const svg = await readFile(charts[0], 'utf8');
     expect(XMLValidator.validate(svg)).to.equal(true);
     const tree = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(svg);
     expect(tree).to.have.property('svg');
-    // Line marks: one path per series (implementation).
-    const groups = findAll(tree, 'g').filter((g) => typeof g.class === 'string' && (g.class as string).includes('mark-line'));
-    const lines = groups.flatMap((g) => findAll(g, 'path'));
-    expect(lines).to.have.length(3);
+    // Bars, never lines: no line joins two sizes or two tasks.
+    const groups = findAll(tree, 'g').filter((g) => typeof g.class === 'string');
+    expect(groups.some((g) => (g.class as string).includes('mark-line'))).to.equal(false);
+    const bars = groups.filter((g) => (g.class as string).includes('mark-rect')).flatMap((g) => findAll(g, 'path'));
+    expect(bars).to.have.length(9);
+    // Each series its own colour.
+    const fills = new Set(bars.map((b) => String(b.fill)));
+    expect(fills.size).to.equal(3);
     const texts = findAll(tree, 'text').map((t) => (typeof t === 'object' ? String(t['#text'] ?? '') : String(t)));
-    for (const series of ['lightbeam shm', 'postMessage copy', 'postMessage transfer']) expect(texts, series).to.include(series);
+    for (const series of ['lightbeam shm (ours)', 'postMessage copy (peer)', 'postMessage transfer (peer)']) expect(texts, series).to.include(series);
   });
 
   it('rejects result files that break the format, naming the field', () => {

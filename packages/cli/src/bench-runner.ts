@@ -17,6 +17,22 @@ export const SUITE_SUFFIX = '.bench.ts';
 /** Environment variable telling a suite where to write its result file (as in report-format.ts). */
 export const BENCH_OUT_ENV = 'LIGHTBEAM_BENCH_OUT';
 
+/**
+ * What `--quick` passes to each suite: fewer rounds and messages (each suite documents these
+ * variables in its header comment), so that all five suites run in well under 3 minutes on a
+ * 2-core machine. Figures from one round carry no range: quick runs are for a first look.
+ * Suites not listed get one round.
+ */
+export const QUICK_ENV: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  alloc: { LBM_BENCH_ROUNDS: '3' },
+  archive: { LBM_BENCH_ROUNDS: '3' },
+  zmq: { LBM_BENCH_ROUNDS: '3' },
+  shm: { LBM_BENCH_ROUNDS: '1' },
+  bridge: { BRIDGE_BENCH_ROUNDS: '1', BRIDGE_BENCH_COUNT: '200', BRIDGE_BENCH_RTT: '300' },
+};
+/** What `--quick` passes to a suite {@link QUICK_ENV} does not list. */
+export const QUICK_ENV_DEFAULT: Readonly<Record<string, string>> = { LBM_BENCH_ROUNDS: '1' };
+
 /** What `bench/support/report-writer.ts` offers (it is loaded at run time, from the checkout). */
 interface ReportWriterModule {
   readSuiteResult(suite: string, path: string, exitCode: number | null): Promise<ReportOutcome>;
@@ -43,6 +59,11 @@ export interface RunBenchOptions {
   suiteTimeoutMs: number;
   /** Progress and per-suite lines. */
   progress: Progress;
+  /**
+   * Shrink every suite's rounds and counts ({@link QUICK_ENV}).
+   * @defaultValue false
+   */
+  quick?: boolean;
 }
 
 /** What {@link runBench} produced. */
@@ -104,11 +125,13 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
     await rm(resultPath, { force: true });
     const logPath = join(outDir, `${suite}.log`);
     progress.log(`running ${suite} (output in ${logPath})`);
-    const exitCode = await runSuite(root, suite, outDir, logPath, opts.suiteTimeoutMs);
+    const env = opts.quick === true ? (QUICK_ENV[suite] ?? QUICK_ENV_DEFAULT) : {};
+    const t0 = performance.now();
+    const exitCode = await runSuite(root, suite, outDir, logPath, opts.suiteTimeoutMs, env);
     const outcome = await writer.readSuiteResult(suite, resultPath, exitCode);
     outcomes.push(outcome);
     const rows = outcome.result?.rows.length ?? 0;
-    progress.log(`${suite}: exit ${exitCode ?? 'timeout'}, ${outcome.result !== null ? `${rows} rows` : (outcome.note ?? 'no result file')}`);
+    progress.log(`${suite}: exit ${exitCode ?? 'timeout'}, ${outcome.result !== null ? `${rows} rows` : (outcome.note ?? 'no result file')}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     progress.update(i + 1);
   }
   progress.stop();
@@ -129,13 +152,13 @@ async function loadReportWriter(root: string): Promise<ReportWriterModule> {
 }
 
 /** Runs one suite; resolves its exit code, or `null` when it ran past the timeout and was killed. */
-function runSuite(root: string, suite: string, outDir: string, logPath: string, timeoutMs: number): Promise<number | null> {
+function runSuite(root: string, suite: string, outDir: string, logPath: string, timeoutMs: number, extraEnv: Readonly<Record<string, string>>): Promise<number | null> {
   return new Promise((resolveRun, reject) => {
     const log = createWriteStream(logPath);
     const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
     const child = spawn(process.execPath, [tsxCli, join('bench', `${suite}${SUITE_SUFFIX}`)], {
       cwd: root,
-      env: { ...process.env, [BENCH_OUT_ENV]: outDir },
+      env: { ...process.env, ...extraEnv, [BENCH_OUT_ENV]: outDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pipe(log, { end: false });

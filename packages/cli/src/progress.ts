@@ -12,8 +12,11 @@ export interface Progress {
    * @param label - what is being counted
    */
   start(total: number, label: string): void;
-  /** Moves the bar to `value`. */
-  update(value: number): void;
+  /**
+   * Moves the bar to `value`.
+   * @param eta - the time to go as shown; by default the bar's own estimate from its rate so far
+   */
+  update(value: number, eta?: string): void;
   /** Prints a line of output above the bar (or just prints it). */
   log(line: string): void;
   /** Removes the bar; later `log` lines print plainly. */
@@ -45,6 +48,7 @@ class PlainProgress implements Progress {
 class BarProgress implements Progress {
   private readonly multi: cliProgress.MultiBar;
   private bar: cliProgress.SingleBar | null = null;
+  private startedAt = 0;
 
   constructor(stream: NodeJS.WritableStream, private readonly bytes: boolean) {
     this.multi = new cliProgress.MultiBar(
@@ -52,7 +56,8 @@ class BarProgress implements Progress {
         stream,
         hideCursor: true,
         clearOnComplete: true,
-        format: '{label} [{bar}] {percentage}% | {shown} | ETA {eta_formatted}',
+        // Our own ETA token: cli-progress's own prints "NFs" until its rate settles.
+        format: '{label} [{bar}] {percentage}% | {shown} | ETA {etaText}',
         barCompleteChar: '\u2588',
         barIncompleteChar: '\u2591',
       },
@@ -62,12 +67,20 @@ class BarProgress implements Progress {
 
   start(total: number, label: string): void {
     this.bar?.stop();
-    this.bar = this.multi.create(Math.max(total, 1), 0, { label, shown: this.show(0, total) });
+    this.startedAt = performance.now();
+    this.bar = this.multi.create(Math.max(total, 1), 0, { label, shown: this.show(0, total), etaText: 'estimating' });
   }
 
-  update(value: number): void {
+  update(value: number, eta?: string): void {
     const b = this.bar;
-    if (b !== null) b.update(value, { shown: this.show(value, b.getTotal()) });
+    if (b !== null) b.update(value, { shown: this.show(value, b.getTotal()), etaText: eta ?? this.ownEta(value, b.getTotal()) });
+  }
+
+  /** Elapsed time scaled by what is left; nothing to say before the first unit is done. */
+  private ownEta(value: number, total: number): string {
+    if (!(value > 0)) return 'estimating';
+    const s = Math.round((((performance.now() - this.startedAt) / value) * Math.max(0, total - value)) / 1000);
+    return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
   }
 
   log(line: string): void {
@@ -83,7 +96,8 @@ class BarProgress implements Progress {
   }
 
   private show(value: number, total: number): string {
-    return this.bytes ? `${formatBytes(value)} / ${formatBytes(total)}` : `${value} / ${total}`;
+    // Whole units: a step-counting bar moves by fractions of a step between updates.
+    return this.bytes ? `${formatBytes(value)} / ${formatBytes(total)}` : `${Math.floor(value)} / ${total}`;
   }
 }
 
