@@ -1,0 +1,418 @@
+/**
+ * The RPC server: receives requests on one Lightbeam server endpoint, runs the handler
+ * registered under each request's method (at most `maxConcurrent` at once, the rest queued up to
+ * `maxQueued`), and sends each reply to the request's `replyTo` (see rpc-reply-path.ts).
+ * Whatever arrives, malformed or hostile, is counted and dropped or answered; nothing a peer
+ * sends can throw out of the receive loop.
+ */
+import { isXfer } from './bulk.js';
+import { LbmMeta } from './lbm-meta.js';
+import { ECANCELED, ENOBUFS, ESHUTDOWN, LBM_MALFORMED, LBM_OK } from './return-codes.js';
+import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RpcEnvelope, RpcStatus } from './rpc-envelope.js';
+import { ReplyClients } from './rpc-reply-clients.js';
+import type { Server } from './server.js';
+import type { Transport } from './transport-factory.js';
+import { TransportFactory } from './transport-factory.js';
+
+/** What a handler learns about its call besides the request. */
+export interface RpcContext {
+  /** The caller's correlation id. */
+  readonly callId: number;
+  /** The called name. */
+  readonly method: string;
+  /** `performance.now()` after which the caller no longer waits; `Infinity` for none. */
+  readonly deadline: number;
+  /** Aborted when the caller cancels, the deadline passes, or the server closes. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A handler: gets the request (its `send` bulks carry `data` where the bytes are readable here:
+ * in-place views of XFER data, live views of EXPOSE data over shared memory) and returns the
+ * reply meta (nothing for an empty reply). The request's bytes stay valid until the returned
+ * promise settles and the reply is sent. A throw or rejection reaches the caller as
+ * `ERR_LBM_RPC_HANDLER` with the error's message.
+ */
+export type RpcHandler<Req extends LbmMeta = LbmMeta> = (request: Req, ctx: RpcContext) => Promise<LbmMeta | void> | LbmMeta | void;
+
+/** Options of {@link RpcServer.handle}. */
+export interface RpcHandleOptions<Req extends LbmMeta> {
+  /**
+   * Makes the meta a request decodes into (a subclass declaring the request's custom fields).
+   * @defaultValue `() => new LbmMeta()`
+   */
+  create?: () => Req;
+}
+
+/** Options of {@link RpcServer}. */
+export interface RpcServerOptions {
+  /**
+   * Handlers running at once; further requests wait in the queue.
+   * @defaultValue 64
+   */
+  maxConcurrent?: number;
+  /**
+   * Requests waiting for a free slot; beyond it a request is answered `OVERLOADED` at once.
+   * @defaultValue 1024
+   */
+  maxQueued?: number;
+  /**
+   * Longest wait for room to send one reply; a reply that does not fit is dropped (counted).
+   * @defaultValue 1000
+   */
+  replyTimeoutMs?: number;
+  /**
+   * Reply clients kept connected (one per caller address, least recently used closed first).
+   * @defaultValue 64
+   */
+  maxReplyClients?: number;
+  /** Transport options of the reply clients. */
+  replyClientOptions?: Record<string, unknown>;
+  /**
+   * Decides whether the server may send to a request's `replyTo` (ZeroMQ: the server connects to
+   * that URL, so an exposed server may want to restrict it). Requests it refuses are dropped.
+   * @defaultValue every address
+   */
+  acceptReplyTo?: (replyTo: string) => boolean;
+}
+
+/** Where {@link RpcServer.listen} binds. */
+export interface RpcListenOptions extends RpcServerOptions {
+  /** ZeroMQ protocol, default `tcp`. */
+  protocol?: string;
+  /** ZeroMQ port (0: ephemeral), default 8192. */
+  port?: number;
+  /** Transport options of the request server. */
+  serverOptions?: Record<string, unknown>;
+}
+
+/** Counters of an {@link RpcServer}. */
+export interface RpcServerStats {
+  /** Requests whose handler ran to completion (successfully or not). */
+  handled: number;
+  /** Handlers that threw or rejected. */
+  failed: number;
+  /** Messages that could not be decoded at all (no call id): dropped. */
+  malformed: number;
+  /** Requests answered `BAD_REQUEST` or `NO_METHOD`. */
+  refused: number;
+  /** Requests answered `OVERLOADED`. */
+  overloaded: number;
+  /** Queued requests dropped because their deadline passed before a slot freed. */
+  expired: number;
+  /** Calls the caller canceled. */
+  canceled: number;
+  /** Replies that could not be sent (no room in time, unreachable or refused address). */
+  repliesDropped: number;
+}
+
+interface Call {
+  env: RpcEnvelope;
+  key: string;
+  deadline: number;
+  controller: AbortController | null;
+  /** The reply was sent (or will not be): the handler's late result is discarded. */
+  answered: boolean;
+  /** The deadline timer fired: the caller has given up, so no reply is sent. */
+  expired: boolean;
+}
+
+/** Serves named handlers over one Lightbeam server endpoint. */
+export class RpcServer {
+  /** Counters since construction. */
+  readonly stats: RpcServerStats = { handled: 0, failed: 0, malformed: 0, refused: 0, overloaded: 0, expired: 0, canceled: 0, repliesDropped: 0 };
+  private readonly handlers = new Map<string, { fn: RpcHandler<LbmMeta>; create: () => LbmMeta }>();
+  private readonly calls = new Map<string, Call>();
+  private readonly queue: Call[] = [];
+  private readonly replies: ReplyClients;
+  private readonly maxConcurrent: number;
+  private readonly maxQueued: number;
+  private readonly replyTimeoutMs: number;
+  private readonly acceptReplyTo: (replyTo: string) => boolean;
+  private active = 0;
+  private closing: Promise<void> | null = null;
+  private readonly loopDone: Promise<void>;
+  private readonly resolveBody = (env: RpcEnvelope): LbmMeta => this.handlers.get(env.method)?.create() ?? new LbmMeta();
+
+  /**
+   * Starts serving: the receive loop runs until {@link RpcServer.close}.
+   *
+   * @param server - a bound server endpoint (the RPC server owns it and closes it)
+   * @param transport - its transport (replies go over the same one)
+   * @param options - limits
+   */
+  constructor(
+    readonly server: Server,
+    readonly transport: Transport,
+    options: RpcServerOptions = {},
+  ) {
+    this.maxConcurrent = positive('maxConcurrent', options.maxConcurrent ?? 64);
+    this.maxQueued = nonNegative('maxQueued', options.maxQueued ?? 1024);
+    this.replyTimeoutMs = nonNegative('replyTimeoutMs', options.replyTimeoutMs ?? 1000);
+    this.acceptReplyTo = options.acceptReplyTo ?? (() => true);
+    this.replies = new ReplyClients(transport, positive('maxReplyClients', options.maxReplyClients ?? 64), options.replyClientOptions ?? {});
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Binds a server endpoint through `TransportFactory` and serves on it.
+   *
+   * @param transport - `Transport.kShm` (addr: channel name) or `Transport.kZeroMq` (addr: host)
+   * @param addr - channel or host
+   * @param options - protocol, port, server options and limits
+   */
+  static async listen(transport: Transport, addr: string, options: RpcListenOptions = {}): Promise<RpcServer> {
+    const server = await TransportFactory.getServer(addr, transport, options.protocol, options.port, options.serverOptions);
+    return new RpcServer(server, transport, options);
+  }
+
+  /**
+   * Registers (or replaces) the handler of `name`.
+   *
+   * @param name - the method name callers use (at most 256 UTF-8 bytes)
+   * @param handler - runs once per request
+   * @param options - `create` for a request meta with custom fields
+   */
+  handle<Req extends LbmMeta = LbmMeta>(name: string, handler: RpcHandler<Req>, options: RpcHandleOptions<Req> = {}): this {
+    if (typeof name !== 'string' || name === '') throw new TypeError(`handle name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (typeof handler !== 'function') throw new TypeError(`handle ${name}: handler must be a function`);
+    const create = options.create ?? ((): LbmMeta => new LbmMeta());
+    this.handlers.set(name, { fn: handler as RpcHandler<LbmMeta>, create });
+    return this;
+  }
+
+  /** Handlers running now. */
+  get running(): number {
+    return this.active;
+  }
+
+  /** Requests waiting for a slot. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Stops receiving, aborts running handlers, answers every call not yet answered with
+   * `SHUTDOWN` (best effort, bounded by `replyTimeoutMs`) and closes the endpoints. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closing === null) this.closing = this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.server.close();
+    await this.loopDone;
+    const pending = [...this.calls.values()];
+    this.queue.length = 0;
+    await Promise.all(pending.map((c) => this.finish(c, null, RpcStatus.SHUTDOWN, 'the server closed')));
+    await this.replies.close();
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      // A fresh envelope per request: it stays with its call until the reply is sent.
+      const env = new RpcEnvelope(this.resolveBody);
+      let rc: number;
+      try {
+        rc = await this.server.waitMetadata(env);
+      } catch {
+        rc = LBM_MALFORMED;
+      }
+      if (rc === LBM_OK) {
+        try {
+          this.dispatch(env);
+        } catch {
+          this.stats.malformed++;
+          this.server.release(env);
+        }
+      } else if (rc === LBM_MALFORMED) {
+        this.stats.malformed++;
+      } else if (rc === ESHUTDOWN || rc === ECANCELED || this.closing !== null || this.server.closed) {
+        return;
+      } else if (rc === ENOBUFS) {
+        // Every receive slot holds a running or queued request; one frees when a handler ends.
+        await new Promise((r) => setTimeout(r, 1));
+      } else {
+        // A transient transport code: do not spin on it.
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+  }
+
+  private dispatch(env: RpcEnvelope): void {
+    if (env.kind === RPC_KIND_CANCEL) {
+      this.server.release(env);
+      this.cancel(`${env.replyTo}#${env.callId}`);
+      return;
+    }
+    if (env.kind !== RPC_KIND_REQUEST || env.replyTo === '' || !this.acceptReplyTo(env.replyTo)) {
+      // Nobody to answer (or an address the application refuses): nothing more to do.
+      this.stats.malformed++;
+      this.server.release(env);
+      return;
+    }
+    const now = performance.now();
+    const call: Call = { env, key: `${env.replyTo}#${env.callId}`, deadline: env.budgetMs === 0 ? Infinity : now + env.budgetMs, controller: null, answered: false, expired: false };
+    if (this.calls.has(call.key)) {
+      // A duplicate id from the same caller: answering twice would confuse it; drop this one.
+      this.stats.malformed++;
+      this.server.release(env);
+      return;
+    }
+    this.calls.set(call.key, call);
+    if (env.bodyMalformed) {
+      this.stats.refused++;
+      void this.finish(call, null, RpcStatus.BAD_REQUEST, `request fields of ${JSON.stringify(env.method)} could not be decoded: ${errorText(env.bodyError)}`);
+      return;
+    }
+    if (!this.handlers.has(env.method)) {
+      this.stats.refused++;
+      void this.finish(call, null, RpcStatus.NO_METHOD, `no handler for ${JSON.stringify(env.method)}`);
+      return;
+    }
+    if (!this.receiveBulks(env)) {
+      this.stats.refused++;
+      void this.finish(call, null, RpcStatus.BAD_REQUEST, `request bulks of ${JSON.stringify(env.method)} could not be received`);
+      return;
+    }
+    if (this.active < this.maxConcurrent) this.run(call);
+    else if (this.queue.length < this.maxQueued) this.queue.push(call);
+    else {
+      this.stats.overloaded++;
+      void this.finish(call, null, RpcStatus.OVERLOADED, `server busy: ${this.active} running, ${this.queue.length} queued`);
+    }
+  }
+
+  /** Receives the request's XFER data in place, and shows every readable bulk through `send[i].data`. */
+  private receiveBulks(env: RpcEnvelope): boolean {
+    const send = env.send;
+    for (let i = 0; i < send.length; i++) {
+      const b = send[i] as (typeof send)[number];
+      if (isXfer(b.flags)) env.recv.push({ data: null, size: b.size, flags: b.flags });
+    }
+    if (this.server.recvBulksNow(env) !== LBM_OK) return false;
+    let k = 0;
+    for (let i = 0; i < send.length; i++) {
+      const b = send[i] as (typeof send)[number];
+      if (isXfer(b.flags)) b.data = (env.recv[k++] as (typeof send)[number]).data;
+    }
+    const body = env.body as LbmMeta;
+    body.send = env.send;
+    body.recv = env.recv;
+    return true;
+  }
+
+  private cancel(key: string): void {
+    const call = this.calls.get(key);
+    if (call === undefined) return;
+    this.stats.canceled++;
+    const at = this.queue.indexOf(call);
+    if (at >= 0) this.queue.splice(at, 1);
+    call.controller?.abort(new Error('the caller canceled the call'));
+    // The caller has stopped listening: no reply, just free the request.
+    void this.finish(call, null, -1, '');
+  }
+
+  private run(call: Call): void {
+    this.active++;
+    const controller = new AbortController();
+    call.controller = controller;
+    const { env } = call;
+    const entry = this.handlers.get(env.method) as { fn: RpcHandler<LbmMeta> };
+    const timer = call.deadline === Infinity ? undefined : setTimeout(() => {
+            // Timers may fire a fraction of a millisecond early: trust the timer, not the clock.
+            call.expired = true;
+            controller.abort(new Error('the call deadline passed'));
+          }, call.deadline - performance.now());
+    const ctx: RpcContext = { callId: env.callId, method: env.method, deadline: call.deadline, signal: controller.signal };
+    let result: Promise<LbmMeta | void>;
+    try {
+      result = Promise.resolve(entry.fn(env.body as LbmMeta, ctx));
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    void result
+      .then(
+        (reply) => this.finish(call, reply ?? new LbmMeta(), RpcStatus.OK, ''),
+        (err: unknown) => {
+          this.stats.failed++;
+          return this.finish(call, null, RpcStatus.HANDLER_FAILED, errorText(err));
+        },
+      )
+      .finally(() => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.stats.handled++;
+        this.active--;
+        this.pump();
+      });
+  }
+
+  private pump(): void {
+    while (this.active < this.maxConcurrent && this.queue.length > 0 && this.closing === null) {
+      const call = this.queue.shift() as Call;
+      if (call.deadline <= performance.now()) {
+        // The caller stopped waiting while this sat in the queue: running it would be wasted work.
+        this.stats.expired++;
+        void this.finish(call, null, -1, '');
+        continue;
+      }
+      this.run(call);
+    }
+  }
+
+  /**
+   * Answers a call once: sends the reply (or the failure `status`; `-1` sends nothing), then
+   * releases the request's message.
+   */
+  private async finish(call: Call, reply: LbmMeta | null, status: number, text: string): Promise<void> {
+    if (call.answered) return;
+    call.answered = true;
+    const { env } = call;
+    try {
+      if (status >= 0 && !call.expired && call.deadline > performance.now()) {
+        const rc = await this.sendReply(env, reply, status, text);
+        if (rc !== LBM_OK) this.stats.repliesDropped++;
+      }
+    } finally {
+      this.calls.delete(call.key);
+      this.server.release(env);
+    }
+  }
+
+  private async sendReply(req: RpcEnvelope, reply: LbmMeta | null, status: number, text: string): Promise<number> {
+    const out = new RpcEnvelope();
+    out.kind = RPC_KIND_REPLY;
+    out.callId = req.callId;
+    out.status = status;
+    out.error = text;
+    if (reply !== null && status === RpcStatus.OK) {
+      out.body = reply;
+      out.send = reply.send;
+      out.recv = reply.recv;
+    }
+    try {
+      return await this.replies.send(req.replyTo, out, this.replyTimeoutMs);
+    } catch (err) {
+      // The handler's reply broke a send rule (bad flags, missing data): the caller learns why.
+      if (status !== RpcStatus.OK) return ESHUTDOWN;
+      this.stats.failed++;
+      return this.sendReply(req, null, RpcStatus.HANDLER_FAILED, `the reply could not be sent: ${errorText(err)}`);
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function positive(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`RpcServer ${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+function nonNegative(name: string, v: number): number {
+  if (!(v >= 0)) throw new RangeError(`RpcServer ${name} must be a non-negative number, got ${v}`);
+  return v;
+}
