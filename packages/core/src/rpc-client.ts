@@ -9,7 +9,8 @@ import type { Client } from './client.js';
 import { LbmMeta } from './lbm-meta.js';
 import { LightbeamError } from './lightbeam-error.js';
 import { NULL_POINTER } from './pointer.js';
-import { ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LBM_OK } from './return-codes.js';
+import { ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_OK } from './return-codes.js';
+import { receiveLoop } from './rpc-receive-loop.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_MAX_BUDGET_MS, RpcEnvelope, RpcStatus } from './rpc-envelope.js';
 import { callError, statusError } from './rpc-errors.js';
 import type { ReplyEndpointOptions } from './rpc-reply-path.js';
@@ -43,6 +44,12 @@ export interface RpcClientOptions {
    * @defaultValue 30000
    */
   defaultTimeoutMs?: number;
+  /**
+   * Over a transport that answers synchronously (shared memory): microseconds the reply loop
+   * polls for a reply before it parks, once per wake-up.
+   * @defaultValue 20
+   */
+  spinUs?: number;
 }
 
 /** Where {@link RpcClient.connect} sends and listens. */
@@ -88,6 +95,7 @@ export class RpcClient {
   readonly stats: RpcClientStats = { replies: 0, unmatched: 0, malformed: 0 };
   private readonly pending = new Map<number, Pending>();
   private readonly defaultTimeoutMs: number;
+  private readonly spinUs: number;
   private nextId = 1;
   private closing: Promise<void> | null = null;
   private readonly loopDone: Promise<void>;
@@ -110,6 +118,8 @@ export class RpcClient {
     const t = options.defaultTimeoutMs ?? 30_000;
     if (!(t > 0)) throw new RangeError(`RpcClient defaultTimeoutMs must be a positive number, got ${t}`);
     this.defaultTimeoutMs = t;
+    this.spinUs = options.spinUs ?? 20;
+    if (!(this.spinUs >= 0)) throw new RangeError(`RpcClient spinUs must be a non-negative number, got ${this.spinUs}`);
     this.loopDone = this.loop();
   }
 
@@ -238,31 +248,20 @@ export class RpcClient {
     this.requests.send(env).catch(() => undefined);
   }
 
-  private async loop(): Promise<void> {
-    for (;;) {
-      const env = new RpcEnvelope(this.resolveBody);
-      let rc: number;
-      try {
-        rc = await this.replies.waitMetadata(env);
-      } catch {
-        rc = LBM_MALFORMED;
-      }
-      if (rc === LBM_OK) {
+  private loop(): Promise<void> {
+    return receiveLoop(this.replies, {
+      make: () => new RpcEnvelope(this.resolveBody),
+      onMessage: (env) => {
         try {
           this.onReply(env);
-        } catch {
-          this.stats.malformed++;
         } finally {
           this.replies.release(env);
         }
-      } else if (rc === LBM_MALFORMED) {
-        this.stats.malformed++;
-      } else if (rc === ESHUTDOWN || rc === ECANCELED || this.closing !== null || this.replies.closed) {
-        return;
-      } else {
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    }
+      },
+      onMalformed: () => void this.stats.malformed++,
+      stopped: () => this.closing !== null,
+      spinUs: this.spinUs,
+    });
   }
 
   private onReply(env: RpcEnvelope): void {

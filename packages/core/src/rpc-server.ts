@@ -7,7 +7,8 @@
  */
 import { isXfer } from './bulk.js';
 import { LbmMeta } from './lbm-meta.js';
-import { ECANCELED, ENOBUFS, ESHUTDOWN, LBM_MALFORMED, LBM_OK } from './return-codes.js';
+import { ESHUTDOWN, LBM_OK } from './return-codes.js';
+import { receiveLoop } from './rpc-receive-loop.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RpcEnvelope, RpcStatus } from './rpc-envelope.js';
 import { ReplyClients } from './rpc-reply-clients.js';
 import type { Server } from './server.js';
@@ -74,6 +75,12 @@ export interface RpcServerOptions {
    * @defaultValue every address
    */
   acceptReplyTo?: (replyTo: string) => boolean;
+  /**
+   * Over a transport that answers synchronously (shared memory): microseconds the receive loop
+   * polls for the next request before it parks, once per wake-up.
+   * @defaultValue 20
+   */
+  spinUs?: number;
 }
 
 /** Where {@link RpcServer.listen} binds. */
@@ -128,6 +135,7 @@ export class RpcServer {
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
   private readonly replyTimeoutMs: number;
+  private readonly spinUs: number;
   private readonly acceptReplyTo: (replyTo: string) => boolean;
   private active = 0;
   private closing: Promise<void> | null = null;
@@ -150,6 +158,7 @@ export class RpcServer {
     this.maxQueued = nonNegative('maxQueued', options.maxQueued ?? 1024);
     this.replyTimeoutMs = nonNegative('replyTimeoutMs', options.replyTimeoutMs ?? 1000);
     this.acceptReplyTo = options.acceptReplyTo ?? (() => true);
+    this.spinUs = nonNegative('spinUs', options.spinUs ?? 20);
     this.replies = new ReplyClients(transport, positive('maxReplyClients', options.maxReplyClients ?? 64), options.replyClientOptions ?? {});
     this.loopDone = this.loop();
   }
@@ -209,35 +218,22 @@ export class RpcServer {
     await this.replies.close();
   }
 
-  private async loop(): Promise<void> {
-    for (;;) {
+  private loop(): Promise<void> {
+    return receiveLoop(this.server, {
       // A fresh envelope per request: it stays with its call until the reply is sent.
-      const env = new RpcEnvelope(this.resolveBody);
-      let rc: number;
-      try {
-        rc = await this.server.waitMetadata(env);
-      } catch {
-        rc = LBM_MALFORMED;
-      }
-      if (rc === LBM_OK) {
+      make: () => new RpcEnvelope(this.resolveBody),
+      onMessage: (env) => {
         try {
           this.dispatch(env);
         } catch {
           this.stats.malformed++;
           this.server.release(env);
         }
-      } else if (rc === LBM_MALFORMED) {
-        this.stats.malformed++;
-      } else if (rc === ESHUTDOWN || rc === ECANCELED || this.closing !== null || this.server.closed) {
-        return;
-      } else if (rc === ENOBUFS) {
-        // Every receive slot holds a running or queued request; one frees when a handler ends.
-        await new Promise((r) => setTimeout(r, 1));
-      } else {
-        // A transient transport code: do not spin on it.
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    }
+      },
+      onMalformed: () => void this.stats.malformed++,
+      stopped: () => this.closing !== null,
+      spinUs: this.spinUs,
+    });
   }
 
   private dispatch(env: RpcEnvelope): void {

@@ -46,6 +46,13 @@ export interface RpcPoolOptions {
    * @defaultValue 3
    */
   maxStartFailures?: number;
+  /**
+   * Microseconds each end (the worker's RPC server, the pool's RPC clients) polls an empty
+   * channel before parking, once per wake-up: a reply or request that arrives within it costs no
+   * wake-up. (The transport's own adaptive spin is off for these endpoints: the RPC loops spin.)
+   * @defaultValue 50
+   */
+  spinUs?: number;
   /** `Worker` options (`workerData` must be an object or undefined; the channel is added). */
   workerOptions?: WorkerOptions;
   /** The memory the workers attach to (the thread's by default). */
@@ -94,6 +101,7 @@ export class RpcWorkerPool {
   private readonly maxQueue: number;
   private readonly defaultTimeoutMs: number;
   private readonly maxStartFailures: number;
+  private readonly spinUs: number;
   private startFailures = 0;
   private closing: Promise<void> | null = null;
   private broken: LightbeamError | null = null;
@@ -111,6 +119,7 @@ export class RpcWorkerPool {
     this.maxQueue = options.maxQueue ?? 1024;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
     this.maxStartFailures = options.maxStartFailures ?? 3;
+    this.spinUs = options.spinUs ?? 50;
     if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`createRpcPool workers must be a positive integer, got ${n}`);
     if (!Number.isSafeInteger(this.concurrency) || this.concurrency < 1) throw new RangeError(`createRpcPool concurrency must be a positive integer, got ${this.concurrency}`);
     if (!Number.isSafeInteger(this.maxQueue) || this.maxQueue < 0) throw new RangeError(`createRpcPool maxQueue must be a non-negative integer, got ${this.maxQueue}`);
@@ -216,7 +225,7 @@ export class RpcWorkerPool {
   private spawn(): Slot {
     const channel = `lbm-pool-${randomUUID()}`;
     const base = this.options.workerOptions ?? {};
-    const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel } };
+    const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel, spinUs: this.spinUs } };
     const worker = startWorker(this.filename, { ...base, workerData }, this.options.manager ?? defaultMemory());
     const slot: Slot = { worker, channel, client: null, ready: false, dead: false, inFlight: 0 };
     worker.on('message', (msg: unknown) => {
@@ -230,7 +239,7 @@ export class RpcWorkerPool {
 
   private async onReady(slot: Slot): Promise<void> {
     try {
-      const client = await RpcClient.connect(Transport.kShm, slot.channel, { defaultTimeoutMs: this.defaultTimeoutMs });
+      const client = await RpcClient.connect(Transport.kShm, slot.channel, { defaultTimeoutMs: this.defaultTimeoutMs, spinUs: this.spinUs, replyServerOptions: { spinUs: 0 } });
       if (slot.dead || this.closing !== null) {
         await client.close();
         return;

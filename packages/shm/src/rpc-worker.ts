@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData as threadWorkerData } from 'node:worker_threads';
 import { LightbeamError, RpcServer, Transport } from '@lightbeam/core';
-import type { RpcServerOptions } from '@lightbeam/core';
+import type { RpcListenOptions } from '@lightbeam/core';
 import './shm-register.js';
 
 /** The `workerData` key under which the pool passes a worker its channel. */
@@ -17,6 +17,8 @@ export const RPC_POOL_READY = 'lightbeam-rpc-pool-ready';
 export interface RpcPoolWorkerData {
   /** The shared-memory channel this worker serves. */
   channel: string;
+  /** `spinUs` of the worker's RPC server (the pool's option). */
+  spinUs?: number;
 }
 
 /**
@@ -32,16 +34,17 @@ export interface RpcPoolWorkerData {
  * ```
  *
  * @param setup - registers the handlers
- * @param options - limits of the worker's server (`maxConcurrent`, `maxQueued`, ...)
+ * @param options - limits of the worker's server (`maxConcurrent`, `maxQueued`, ...) and its
+ *   `serverOptions` (`spinUs` defaults to the pool's)
  * @param data - the worker's `workerData` (the thread's by default)
  * @throws LightbeamError `ERR_LBM_INVALID_ARGUMENT` in a thread the pool did not start
  */
-export async function serveRpcWorker(setup: (server: RpcServer) => void | Promise<void>, options: RpcServerOptions = {}, data: unknown = threadWorkerData): Promise<RpcServer> {
+export async function serveRpcWorker(setup: (server: RpcServer) => void | Promise<void>, options: RpcListenOptions = {}, data: unknown = threadWorkerData): Promise<RpcServer> {
   const pool = (data as Record<string, unknown> | null | undefined)?.[RPC_POOL_KEY] as RpcPoolWorkerData | undefined;
   if (pool === undefined || typeof pool.channel !== 'string' || parentPort === null) {
     throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `serveRpcWorker: workerData has no ${RPC_POOL_KEY} channel (start this script with createRpcPool)`);
   }
-  const server = await RpcServer.listen(Transport.kShm, pool.channel, options);
+  const server = await RpcServer.listen(Transport.kShm, pool.channel, { spinUs: pool.spinUs, ...options, serverOptions: { spinUs: 0, ...options.serverOptions } });
   await setup(server);
   parentPort.postMessage(RPC_POOL_READY);
   return server;
