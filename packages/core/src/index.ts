@@ -64,7 +64,7 @@ export {
   RpcStatus,
 } from './rpc-envelope.js';
 export { callError, statusError } from './rpc-errors.js';
-export type { ReplyEndpointOptions } from './rpc-reply-path.js';
+export type { ReplyEndpoint, ReplyEndpointOptions, ReplyUrl } from './rpc-reply-path.js';
 export { bindReplyEndpoint, connectReply, parseReplyUrl } from './rpc-reply-path.js';
 export type { RpcContext, RpcHandleOptions, RpcHandler, RpcListenOptions, RpcServerOptions, RpcServerStats } from './rpc-server.js';
 export { RpcServer } from './rpc-server.js';

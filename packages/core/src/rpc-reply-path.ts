@@ -38,6 +38,24 @@ export interface ReplyEndpointOptions {
   replyServerOptions?: Record<string, unknown>;
 }
 
+/** A bound reply endpoint. */
+export interface ReplyEndpoint {
+  /** The server replies arrive at. */
+  server: Server;
+  /** Its address as a request's `replyTo` carries it. */
+  replyTo: string;
+}
+
+/** A ZeroMQ URL as `TransportFactory.getClient` takes it. */
+export interface ReplyUrl {
+  /** `tcp`, `ipc` or `inproc`. */
+  protocol: string;
+  /** Host (tcp), path (ipc) or name (inproc). */
+  addr: string;
+  /** TCP port; 0 for the others. */
+  port: number;
+}
+
 /**
  * Binds a fresh reply endpoint for a client of `transport` and tells its address.
  *
@@ -46,7 +64,7 @@ export interface ReplyEndpointOptions {
  * @param opts - where to bind
  * @returns the bound server and the address to put in `replyTo`
  */
-export async function bindReplyEndpoint(transport: Transport, protocol: string | undefined, opts: ReplyEndpointOptions = {}): Promise<{ server: Server; replyTo: string }> {
+export async function bindReplyEndpoint(transport: Transport, protocol: string | undefined, opts: ReplyEndpointOptions = {}): Promise<ReplyEndpoint> {
   const serverOptions = opts.replyServerOptions ?? {};
   if (transport === Transport.kShm) {
     const name = opts.replyChannel ?? `lbm-rpc-${randomUUID()}`;
@@ -65,7 +83,7 @@ export async function bindReplyEndpoint(transport: Transport, protocol: string |
 }
 
 /** Parses a ZeroMQ reply URL into the factory's coordinates, or `null` when it is not one. */
-export function parseReplyUrl(url: string): { protocol: string; addr: string; port: number } | null {
+export function parseReplyUrl(url: string): ReplyUrl | null {
   const m = /^(tcp|ipc|inproc):\/\/(.+)$/.exec(url);
   if (m === null) return null;
   const protocol = m[1] as string;
