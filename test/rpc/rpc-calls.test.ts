@@ -8,6 +8,7 @@ import type { Archive } from '@lightbeam/core';
 import { BULK_XFER, LbmMeta, LightbeamError } from '@lightbeam/core';
 import type { RpcPair } from './support/rpc-pair.js';
 import { RPC_TRANSPORTS } from './support/rpc-pair.js';
+import { withOwnMemory } from './support/own-memory.js';
 
 class NumMeta extends LbmMeta {
   n = 0;
@@ -38,6 +39,7 @@ async function rejection(p: Promise<unknown>): Promise<LightbeamError> {
 for (const t of RPC_TRANSPORTS) {
   describe(`RPC over ${t.name}`, function () {
     this.timeout(60_000);
+    withOwnMemory();
     let p: RpcPair;
     afterEach(async () => p?.close());
 

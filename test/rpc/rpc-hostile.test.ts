@@ -9,6 +9,7 @@ import { BULK_XFER, LbmMeta, LightbeamError, RPC_KIND_CANCEL, RPC_KIND_REPLY, Rp
 import { Prng } from '../support/prng.js';
 import type { RpcPair } from './support/rpc-pair.js';
 import { RPC_TRANSPORTS } from './support/rpc-pair.js';
+import { withOwnMemory } from './support/own-memory.js';
 
 class NumMeta extends LbmMeta {
   n = 0;
@@ -46,6 +47,7 @@ function serverAddress(p: RpcPair): string {
 for (const t of RPC_TRANSPORTS) {
   describe(`RPC hostile peers over ${t.name}`, function () {
     this.timeout(60_000);
+    withOwnMemory();
     let p: RpcPair;
     let raw: Client | null = null;
     afterEach(async () => {

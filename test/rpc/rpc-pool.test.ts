@@ -8,6 +8,7 @@ import type { Archive } from '@lightbeam/core';
 import { BULK_EXPOSE, LbmMeta, LightbeamError } from '@lightbeam/core';
 import type { RpcWorkerPool } from '@lightbeam/shm';
 import { createRpcPool, defaultMemory } from '@lightbeam/shm';
+import { withOwnMemory } from './support/own-memory.js';
 
 const WORKER = new URL('../fixtures/rpc/pool-worker.mjs', import.meta.url);
 
@@ -37,6 +38,7 @@ async function until(cond: () => boolean): Promise<void> {
 
 describe('RpcWorkerPool (kShm, worker threads)', function () {
   this.timeout(60_000);
+  withOwnMemory();
   let pool: RpcWorkerPool | null = null;
   afterEach(async () => {
     await pool?.close();

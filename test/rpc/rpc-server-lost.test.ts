@@ -10,6 +10,7 @@ import { RPC_POOL_KEY, RPC_POOL_READY, startWorker } from '@lightbeam/shm';
 import '@lightbeam/zmq-bridge';
 import type { Child } from '../zmq/support/child.js';
 import { startNode } from '../zmq/support/child.js';
+import { withOwnMemory } from './support/own-memory.js';
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
@@ -23,6 +24,7 @@ async function code(p: Promise<unknown>): Promise<string> {
 
 describe('RPC server lost mid-call', function () {
   this.timeout(60_000);
+  withOwnMemory();
   let child: Child | null = null;
   let client: RpcClient | null = null;
   afterEach(async () => {

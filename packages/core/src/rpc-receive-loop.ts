@@ -3,9 +3,15 @@
  * synchronously before it parks, which would hold the thread while the work the last message
  * started (a handler, a caller's continuation sending its next request) waits in the microtask
  * queue. So the loop drains what is ready without waiting (`recvMetadataNow`), lets the thread's
- * queued work run (one `setImmediate` turn), then polls for up to `spinUs` (a reply or the next
+ * queued work run (one `setImmediate` turn), then polls for a while (a reply or the next
  * request usually arrives within microseconds, and a wake-up from a park costs tens of them on a
  * loaded machine), and only then waits. The loop spins once per wake-up: an idle endpoint parks.
+ *
+ * The poll adapts. Two peers that both park fall into a trap: each one's spin runs out while
+ * the other is still waking, so every message pays a wake-up. A park that ended soon (within
+ * {@link MAX_SPIN_US}) means the next message is likely as close: the next poll lasts that long
+ * (bounded), which catches it and lets the peer's wake-up go unpaid. A long park resets the poll
+ * to `spinUs`, so an idle endpoint spins briefly once and parks.
  */
 import type { RpcEnvelope } from './rpc-envelope.js';
 import { EAGAIN, ECANCELED, ENOBUFS, ESHUTDOWN, LBM_MALFORMED, LBM_OK } from './return-codes.js';
@@ -25,6 +31,9 @@ export interface ReceiveLoopHandlers {
   spinUs: number;
 }
 
+/** Longest adaptive poll, in microseconds: beyond it a park is cheaper than the spin. */
+export const MAX_SPIN_US = 400;
+
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 
@@ -38,6 +47,7 @@ export async function receiveLoop(server: Server, h: ReceiveLoopHandlers): Promi
   // Only a transport that answers synchronously (shared memory) spins inside waitMetadata; a
   // protected getter of Server, read without widening Server's public surface.
   const spins = Reflect.get(server, 'receivesSynchronously') === true;
+  let spinUs = h.spinUs;
   for (;;) {
     let env = h.make();
     let rc: number;
@@ -51,8 +61,8 @@ export async function receiveLoop(server: Server, h: ReceiveLoopHandlers): Promi
       if (rc !== EAGAIN && rc !== ENOBUFS) return;
       await turn();
       if (h.stopped()) return;
-      if (h.spinUs > 0) {
-        const until = performance.now() + h.spinUs / 1000;
+      if (spinUs > 0) {
+        const until = performance.now() + spinUs / 1000;
         // The clock only every 16 polls: reading it costs more than a poll.
         for (let i = 1; (rc = safe(() => server.recvMetadataNow(env))) === EAGAIN; i++) {
           if ((i & 15) === 0 && performance.now() >= until) break;
@@ -64,10 +74,15 @@ export async function receiveLoop(server: Server, h: ReceiveLoopHandlers): Promi
         }
       }
     }
+    const parkedAt = spins ? performance.now() : 0;
     try {
       rc = await server.waitMetadata(env);
     } catch {
       rc = LBM_MALFORMED;
+    }
+    if (spins && h.spinUs > 0) {
+      const parkedUs = (performance.now() - parkedAt) * 1000;
+      spinUs = parkedUs <= MAX_SPIN_US ? Math.max(h.spinUs, Math.min(MAX_SPIN_US, parkedUs * 1.25)) : h.spinUs;
     }
     if (rc === LBM_OK) deliver(h, env);
     else if (rc === LBM_MALFORMED) h.onMalformed();

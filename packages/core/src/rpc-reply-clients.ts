@@ -9,9 +9,16 @@ import { ECONNRESET, ESHUTDOWN, EINVAL } from './return-codes.js';
 import { connectReply } from './rpc-reply-path.js';
 import type { Transport } from './transport-factory.js';
 
+interface Entry {
+  /** Set once connected (`null` while connecting or when the address could not be connected). */
+  client: Client | null;
+  /** Settles when the connect attempt ends. */
+  connecting: Promise<Client | null>;
+}
+
 /** A cache of reply clients by address. */
 export class ReplyClients {
-  private readonly clients = new Map<string, Promise<Client | null>>();
+  private readonly clients = new Map<string, Entry>();
   private closed = false;
 
   /**
@@ -30,14 +37,12 @@ export class ReplyClients {
    *
    * @returns the transport's code; `EINVAL` when the address cannot be connected
    */
-  async send(replyTo: string, meta: LbmMeta, timeoutMs: number): Promise<number> {
-    if (this.closed) return ESHUTDOWN;
-    const client = await this.get(replyTo);
-    if (client === null) return EINVAL;
-    const rc = await client.send(meta, { timeoutMs });
-    // A reply endpoint that went away will not come back under the same address: forget it.
-    if (rc === ECONNRESET || rc === ESHUTDOWN) this.drop(replyTo, client);
-    return rc;
+  send(replyTo: string, meta: LbmMeta, timeoutMs: number): Promise<number> {
+    if (this.closed) return Promise.resolve(ESHUTDOWN);
+    const e = this.entry(replyTo);
+    // A connected client sends at once: no promise in front of the transport's own.
+    if (e.client !== null) return this.sent(replyTo, e.client, e.client.send(meta, { timeoutMs }));
+    return e.connecting.then((c) => (c === null ? EINVAL : this.sent(replyTo, c, c.send(meta, { timeoutMs }))));
   }
 
   /** Closes every client; later sends resolve `ESHUTDOWN`. */
@@ -45,33 +50,56 @@ export class ReplyClients {
     this.closed = true;
     const all = [...this.clients.values()];
     this.clients.clear();
-    await Promise.all(all.map(async (p) => (await p)?.close()));
+    await Promise.all(all.map(async (e) => (await e.connecting)?.close()));
   }
 
-  private get(replyTo: string): Promise<Client | null> {
-    let p = this.clients.get(replyTo);
-    if (p !== undefined) {
+  private sent(replyTo: string, client: Client, rc: Promise<number>): Promise<number> {
+    return rc.then((code) => {
+      // A reply endpoint that went away will not come back under the same address: forget it.
+      if (code === ECONNRESET || code === ESHUTDOWN) this.drop(replyTo, client);
+      return code;
+    });
+  }
+
+  private entry(replyTo: string): Entry {
+    let e = this.clients.get(replyTo);
+    if (e !== undefined) {
       // Most recently used last: Map keeps insertion order, so the first entry is the oldest.
-      this.clients.delete(replyTo);
-      this.clients.set(replyTo, p);
-      return p;
+      if (this.clients.size > 1) {
+        this.clients.delete(replyTo);
+        this.clients.set(replyTo, e);
+      }
+      return e;
     }
-    p = connectReply(this.transport, replyTo, this.options).catch(() => null);
-    this.clients.set(replyTo, p);
+    const entry: Entry = { client: null, connecting: Promise.resolve(null) };
+    entry.connecting = connectReply(this.transport, replyTo, this.options).then(
+      (c) => {
+        if (this.closed) {
+          void c.close();
+          return null;
+        }
+        entry.client = c;
+        return c;
+      },
+      () => {
+        // Unreachable now is not unreachable forever: the next reply to it tries again.
+        if (this.clients.get(replyTo) === entry) this.clients.delete(replyTo);
+        return null;
+      },
+    );
+    e = entry;
+    this.clients.set(replyTo, e);
     if (this.clients.size > this.max) {
-      const [oldest, victim] = this.clients.entries().next().value as [string, Promise<Client | null>];
+      const [oldest, victim] = this.clients.entries().next().value as [string, Entry];
       this.clients.delete(oldest);
-      void victim.then((c) => c?.close());
+      void victim.connecting.then((c) => c?.close());
     }
-    return p;
+    return e;
   }
 
   private drop(replyTo: string, client: Client): void {
-    const p = this.clients.get(replyTo);
-    if (p === undefined) return;
-    void p.then((c) => {
-      if (c === client && this.clients.get(replyTo) === p) this.clients.delete(replyTo);
-    });
+    const e = this.clients.get(replyTo);
+    if (e !== undefined && e.client === client) this.clients.delete(replyTo);
     void client.close();
   }
 }

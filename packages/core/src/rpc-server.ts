@@ -122,6 +122,8 @@ interface Call {
   answered: boolean;
   /** The deadline timer fired: the caller has given up, so no reply is sent. */
   expired: boolean;
+  /** The caller canceled: a signal made from now on starts aborted. */
+  canceled: boolean;
 }
 
 /** Serves named handlers over one Lightbeam server endpoint. */
@@ -214,6 +216,10 @@ export class RpcServer {
     await this.loopDone;
     const pending = [...this.calls.values()];
     this.queue.length = 0;
+    for (const c of pending) {
+      c.canceled = true;
+      c.controller?.abort(new Error('the server closed'));
+    }
     await Promise.all(pending.map((c) => this.finish(c, null, RpcStatus.SHUTDOWN, 'the server closed')));
     await this.replies.close();
   }
@@ -249,7 +255,7 @@ export class RpcServer {
       return;
     }
     const now = performance.now();
-    const call: Call = { env, key: `${env.replyTo}#${env.callId}`, deadline: env.budgetMs === 0 ? Infinity : now + env.budgetMs, controller: null, answered: false, expired: false };
+    const call: Call = { env, key: `${env.replyTo}#${env.callId}`, deadline: env.budgetMs === 0 ? Infinity : now + env.budgetMs, controller: null, answered: false, expired: false, canceled: false };
     if (this.calls.has(call.key)) {
       // A duplicate id from the same caller: answering twice would confuse it; drop this one.
       this.stats.malformed++;
@@ -305,6 +311,7 @@ export class RpcServer {
     this.stats.canceled++;
     const at = this.queue.indexOf(call);
     if (at >= 0) this.queue.splice(at, 1);
+    call.canceled = true;
     call.controller?.abort(new Error('the caller canceled the call'));
     // The caller has stopped listening: no reply, just free the request.
     void this.finish(call, null, -1, '');
@@ -312,16 +319,33 @@ export class RpcServer {
 
   private run(call: Call): void {
     this.active++;
-    const controller = new AbortController();
-    call.controller = controller;
     const { env } = call;
     const entry = this.handlers.get(env.method) as { fn: RpcHandler<LbmMeta> };
-    const timer = call.deadline === Infinity ? undefined : setTimeout(() => {
+    // The signal is made on first use: most handlers never look at it, and an AbortController
+    // per call costs more than an empty handler.
+    const controller = (): AbortController => {
+      if (call.controller === null) {
+        call.controller = new AbortController();
+        if (call.canceled) call.controller.abort(new Error('the call was canceled or the server closed'));
+      }
+      return call.controller;
+    };
+    const timer =
+      call.deadline === Infinity
+        ? undefined
+        : setTimeout(() => {
             // Timers may fire a fraction of a millisecond early: trust the timer, not the clock.
             call.expired = true;
-            controller.abort(new Error('the call deadline passed'));
+            controller().abort(new Error('the call deadline passed'));
           }, call.deadline - performance.now());
-    const ctx: RpcContext = { callId: env.callId, method: env.method, deadline: call.deadline, signal: controller.signal };
+    const ctx: RpcContext = {
+      callId: env.callId,
+      method: env.method,
+      deadline: call.deadline,
+      get signal(): AbortSignal {
+        return controller().signal;
+      },
+    };
     let result: Promise<LbmMeta | void>;
     try {
       result = Promise.resolve(entry.fn(env.body as LbmMeta, ctx));
