@@ -261,6 +261,8 @@ export class RpcClient {
       onMalformed: () => void this.stats.malformed++,
       stopped: () => this.closing !== null,
       spinUs: this.spinUs,
+      blockMs: 0,
+      idle: () => false,
     });
   }
 

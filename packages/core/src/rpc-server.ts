@@ -81,6 +81,14 @@ export interface RpcServerOptions {
    * @defaultValue 20
    */
   spinUs?: number;
+  /**
+   * Over shared memory, in a worker whose loop does nothing but serve: while no handler is in
+   * progress, block the thread up to this many ms at a time waiting for a request
+   * (`waitMetadataSync`, the fastest wake-up), giving the event loop a turn between blocks.
+   * Timers and messages of the thread wait up to this long. 0 never blocks (the main thread).
+   * @defaultValue 0
+   */
+  blockWhenIdleMs?: number;
 }
 
 /** Where {@link RpcServer.listen} binds. */
@@ -138,6 +146,7 @@ export class RpcServer {
   private readonly maxQueued: number;
   private readonly replyTimeoutMs: number;
   private readonly spinUs: number;
+  private readonly blockWhenIdleMs: number;
   private readonly acceptReplyTo: (replyTo: string) => boolean;
   private active = 0;
   private closing: Promise<void> | null = null;
@@ -161,6 +170,7 @@ export class RpcServer {
     this.replyTimeoutMs = nonNegative('replyTimeoutMs', options.replyTimeoutMs ?? 1000);
     this.acceptReplyTo = options.acceptReplyTo ?? (() => true);
     this.spinUs = nonNegative('spinUs', options.spinUs ?? 20);
+    this.blockWhenIdleMs = nonNegative('blockWhenIdleMs', options.blockWhenIdleMs ?? 0);
     this.replies = new ReplyClients(transport, positive('maxReplyClients', options.maxReplyClients ?? 64), options.replyClientOptions ?? {});
     this.loopDone = this.loop();
   }
@@ -239,6 +249,8 @@ export class RpcServer {
       onMalformed: () => void this.stats.malformed++,
       stopped: () => this.closing !== null,
       spinUs: this.spinUs,
+      blockMs: this.blockWhenIdleMs,
+      idle: () => this.active === 0 && this.calls.size === 0,
     });
   }
 

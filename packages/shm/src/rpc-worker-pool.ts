@@ -53,6 +53,13 @@ export interface RpcPoolOptions {
    * @defaultValue 50
    */
   spinUs?: number;
+  /**
+   * Idle workers block their thread up to this many ms at a time waiting for a call (the fastest
+   * wake-up, no CPU while waiting; see `RpcServerOptions.blockWhenIdleMs`); 0 parks them on the
+   * event loop instead (for workers that also serve timers or other I/O).
+   * @defaultValue 10
+   */
+  blockWhenIdleMs?: number;
   /** `Worker` options (`workerData` must be an object or undefined; the channel is added). */
   workerOptions?: WorkerOptions;
   /** The memory the workers attach to (the thread's by default). */
@@ -225,7 +232,7 @@ export class RpcWorkerPool {
   private spawn(): Slot {
     const channel = `lbm-pool-${randomUUID()}`;
     const base = this.options.workerOptions ?? {};
-    const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel, spinUs: this.spinUs } };
+    const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel, spinUs: this.spinUs, blockWhenIdleMs: this.options.blockWhenIdleMs ?? 10 } };
     const worker = startWorker(this.filename, { ...base, workerData }, this.options.manager ?? defaultMemory());
     const slot: Slot = { worker, channel, client: null, ready: false, dead: false, inFlight: 0 };
     worker.on('message', (msg: unknown) => {

@@ -19,6 +19,8 @@ export interface RpcPoolWorkerData {
   channel: string;
   /** `spinUs` of the worker's RPC server (the pool's option). */
   spinUs?: number;
+  /** `blockWhenIdleMs` of the worker's RPC server (the pool's option). */
+  blockWhenIdleMs?: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function serveRpcWorker(setup: (server: RpcServer) => void | Promis
   if (pool === undefined || typeof pool.channel !== 'string' || parentPort === null) {
     throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `serveRpcWorker: workerData has no ${RPC_POOL_KEY} channel (start this script with createRpcPool)`);
   }
-  const server = await RpcServer.listen(Transport.kShm, pool.channel, { spinUs: pool.spinUs, ...options, serverOptions: { spinUs: 0, ...options.serverOptions } });
+  const server = await RpcServer.listen(Transport.kShm, pool.channel, { spinUs: pool.spinUs, blockWhenIdleMs: pool.blockWhenIdleMs ?? 0, ...options, serverOptions: { spinUs: 0, ...options.serverOptions } });
   await setup(server);
   parentPort.postMessage(RPC_POOL_READY);
   return server;
