@@ -4,14 +4,16 @@
  * number of calls may be in flight; each settles exactly once: with its reply, or with a
  * `LightbeamError` (handler failure, timeout, cancel, close, lost peer).
  */
+import type { Bulk } from './bulk.js';
 import { isXfer } from './bulk.js';
 import type { Client } from './client.js';
 import { LbmMeta } from './lbm-meta.js';
 import { LightbeamError } from './lightbeam-error.js';
 import { NULL_POINTER } from './pointer.js';
 import { ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_OK } from './return-codes.js';
+import { Deadlines } from './rpc-deadlines.js';
 import { receiveLoop } from './rpc-receive-loop.js';
-import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_MAX_BUDGET_MS, RpcEnvelope, RpcStatus } from './rpc-envelope.js';
+import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RPC_MAX_BUDGET_MS, RpcEnvelope, RpcStatus } from './rpc-envelope.js';
 import { callError, statusError } from './rpc-errors.js';
 import type { ReplyEndpointOptions } from './rpc-reply-path.js';
 import { bindReplyEndpoint } from './rpc-reply-path.js';
@@ -82,12 +84,14 @@ interface Pending {
   create: () => LbmMeta;
   resolve: (m: LbmMeta) => void;
   reject: (e: Error) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
 
 const makeMeta = (): LbmMeta => new LbmMeta();
+const NO_BULKS: Bulk[] = [];
+/** A copy of a received descriptor the transport will not touch again (the bytes are shared). */
+const ownBulk = (b: Bulk): Bulk => ({ data: b.data === null ? null : { ptr: b.data.ptr, shm: b.data.shm }, size: b.size, flags: b.flags });
 
 /** Calls named handlers of an {@link RpcServer} and resolves their replies. */
 export class RpcClient {
@@ -97,9 +101,21 @@ export class RpcClient {
   private readonly defaultTimeoutMs: number;
   private readonly spinUs: number;
   private nextId = 1;
+  private readonly deadlines = new Deadlines(
+    (id) => {
+      const p = this.pending.get(id);
+      if (p !== undefined) this.settle(id, callError(p.method, ETIMEDOUT, 'waiting for the reply'));
+    },
+    () => this.pending.size,
+    (id) => this.pending.has(id),
+  );
+  private readonly resolveBody = (env: RpcEnvelope): LbmMeta => (env.kind === RPC_KIND_REPLY && env.status === RpcStatus.OK ? (this.pending.get(env.callId)?.create() ?? new LbmMeta()) : new LbmMeta());
+  /** The reply envelope, reused by every receive. */
+  private readonly incoming = new RpcEnvelope(this.resolveBody);
+  /** The request envelope, reused: `send` reads it during the call only. */
+  private readonly out = new RpcEnvelope();
   private closing: Promise<void> | null = null;
   private readonly loopDone: Promise<void>;
-  private readonly resolveBody = (env: RpcEnvelope): LbmMeta => (env.kind === RPC_KIND_REPLY && env.status === RpcStatus.OK ? (this.pending.get(env.callId)?.create() ?? new LbmMeta()) : new LbmMeta());
 
   /**
    * Starts listening for replies.
@@ -166,7 +182,8 @@ export class RpcClient {
     const signal = opts.signal;
     if (signal?.aborted === true) return Promise.reject(callError(method, ECANCELED, 'before sending'));
     const id = this.nextId++;
-    const env = new RpcEnvelope();
+    const env = this.out;
+    env.kind = RPC_KIND_REQUEST;
     env.callId = id;
     env.method = method;
     // At least 1 ms: 0 on the wire means "no deadline".
@@ -176,8 +193,8 @@ export class RpcClient {
     env.send = meta.send;
     env.recv = meta.recv;
     const promise = new Promise<R>((resolve, reject) => {
-      const p: Pending = { method, create: opts.reply ?? makeMeta, resolve: resolve as (m: LbmMeta) => void, reject, timer: undefined, signal, onAbort: undefined };
-      if (timeoutMs !== Infinity) p.timer = setTimeout(() => this.settle(id, callError(method, ETIMEDOUT, 'waiting for the reply')), timeoutMs);
+      const p: Pending = { method, create: opts.reply ?? makeMeta, resolve: resolve as (m: LbmMeta) => void, reject, signal, onAbort: undefined };
+      if (timeoutMs !== Infinity) this.deadlines.add(id, timeoutMs);
       if (signal !== undefined) {
         p.onAbort = () => {
           if (this.settle(id, callError(method, ECANCELED, 'waiting for the reply'))) this.sendCancel(id);
@@ -191,6 +208,11 @@ export class RpcClient {
       sent = this.requests.send(env, { timeoutMs: timeoutMs === Infinity ? undefined : timeoutMs, signal });
     } catch (err) {
       sent = Promise.reject(err);
+    } finally {
+      // Nothing of the request is kept: let its body and bulks go.
+      env.body = null;
+      env.send = NO_BULKS;
+      env.recv = NO_BULKS;
     }
     sent.then(
       (rc) => {
@@ -219,6 +241,7 @@ export class RpcClient {
 
   private async shutdown(): Promise<void> {
     this.failPending(new LightbeamError('ERR_LBM_CLOSED', 'rpc: the client closed before the reply arrived', { errno: ESHUTDOWN }));
+    this.deadlines.clear();
     await Promise.all([this.requests.close(), this.replies.close()]);
     await this.loopDone;
   }
@@ -234,7 +257,6 @@ export class RpcClient {
 
   private forget(id: number, p: Pending): void {
     this.pending.delete(id);
-    if (p.timer !== undefined) clearTimeout(p.timer);
     if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort);
   }
 
@@ -250,7 +272,8 @@ export class RpcClient {
 
   private loop(): Promise<void> {
     return receiveLoop(this.replies, {
-      make: () => new RpcEnvelope(this.resolveBody),
+      // One envelope for every reply: what the caller keeps is copied out of it.
+      make: () => this.incoming,
       onMessage: (env) => {
         try {
           this.onReply(env);
@@ -302,8 +325,10 @@ export class RpcClient {
       r.data = { ptr: own, shm: NULL_POINTER };
       b.data = r.data;
     }
-    body.send = env.send;
-    body.recv = env.recv;
+    // The transport may refill these arrays and Bulk objects at the next receive: the caller's
+    // reply gets its own (an empty reply copies nothing).
+    body.send = env.send.length === 0 ? [] : env.send.map(ownBulk);
+    body.recv = env.recv.length === 0 ? [] : env.recv.map(ownBulk);
     p.resolve(body);
   }
 }

@@ -97,6 +97,12 @@ export class RpcEnvelope extends LbmMeta {
   }
 
   override serialize(ar: Archive): void {
+    if (ar.reading) {
+      // An envelope may be decoded into again: nothing of the last message may survive.
+      this.body = null;
+      this.bodyMalformed = false;
+      this.bodyError = undefined;
+    }
     this.version = ar.u8(this.version);
     if (ar.reading && this.version !== RPC_VERSION) throw new MalformedError(`rpc envelope version ${this.version} is not ${RPC_VERSION}`);
     this.kind = ar.u8(this.kind);

@@ -10,6 +10,7 @@ import { LbmMeta } from './lbm-meta.js';
 import { ESHUTDOWN, LBM_OK } from './return-codes.js';
 import { receiveLoop } from './rpc-receive-loop.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RpcEnvelope, RpcStatus } from './rpc-envelope.js';
+import { CallTable } from './rpc-call-table.js';
 import { ReplyClients } from './rpc-reply-clients.js';
 import type { Server } from './server.js';
 import type { Transport } from './transport-factory.js';
@@ -123,7 +124,6 @@ export interface RpcServerStats {
 
 interface Call {
   env: RpcEnvelope;
-  key: string;
   deadline: number;
   controller: AbortController | null;
   /** The reply was sent (or will not be): the handler's late result is discarded. */
@@ -139,7 +139,7 @@ export class RpcServer {
   /** Counters since construction. */
   readonly stats: RpcServerStats = { handled: 0, failed: 0, malformed: 0, refused: 0, overloaded: 0, expired: 0, canceled: 0, repliesDropped: 0 };
   private readonly handlers = new Map<string, { fn: RpcHandler<LbmMeta>; create: () => LbmMeta }>();
-  private readonly calls = new Map<string, Call>();
+  private readonly calls = new CallTable<Call>();
   private readonly queue: Call[] = [];
   private readonly replies: ReplyClients;
   private readonly maxConcurrent: number;
@@ -224,7 +224,7 @@ export class RpcServer {
   private async shutdown(): Promise<void> {
     await this.server.close();
     await this.loopDone;
-    const pending = [...this.calls.values()];
+    const pending = this.calls.values();
     this.queue.length = 0;
     for (const c of pending) {
       c.canceled = true;
@@ -257,7 +257,7 @@ export class RpcServer {
   private dispatch(env: RpcEnvelope): void {
     if (env.kind === RPC_KIND_CANCEL) {
       this.server.release(env);
-      this.cancel(`${env.replyTo}#${env.callId}`);
+      this.cancel(env.replyTo, env.callId);
       return;
     }
     if (env.kind !== RPC_KIND_REQUEST || env.replyTo === '' || !this.acceptReplyTo(env.replyTo)) {
@@ -267,14 +267,13 @@ export class RpcServer {
       return;
     }
     const now = performance.now();
-    const call: Call = { env, key: `${env.replyTo}#${env.callId}`, deadline: env.budgetMs === 0 ? Infinity : now + env.budgetMs, controller: null, answered: false, expired: false, canceled: false };
-    if (this.calls.has(call.key)) {
+    const call: Call = { env, deadline: env.budgetMs === 0 ? Infinity : now + env.budgetMs, controller: null, answered: false, expired: false, canceled: false };
+    if (!this.calls.add(env.replyTo, env.callId, call)) {
       // A duplicate id from the same caller: answering twice would confuse it; drop this one.
       this.stats.malformed++;
       this.server.release(env);
       return;
     }
-    this.calls.set(call.key, call);
     if (env.bodyMalformed) {
       this.stats.refused++;
       void this.finish(call, null, RpcStatus.BAD_REQUEST, `request fields of ${JSON.stringify(env.method)} could not be decoded: ${errorText(env.bodyError)}`);
@@ -317,8 +316,8 @@ export class RpcServer {
     return true;
   }
 
-  private cancel(key: string): void {
-    const call = this.calls.get(key);
+  private cancel(replyTo: string, id: number): void {
+    const call = this.calls.get(replyTo, id);
     if (call === undefined) return;
     this.stats.canceled++;
     const at = this.queue.indexOf(call);
@@ -358,26 +357,29 @@ export class RpcServer {
         return controller().signal;
       },
     };
-    let result: Promise<LbmMeta | void>;
+    const done = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      this.stats.handled++;
+      this.active--;
+      this.pump();
+    };
+    const failed = (err: unknown): Promise<void> => {
+      this.stats.failed++;
+      return this.finish(call, null, RpcStatus.HANDLER_FAILED, errorText(err));
+    };
+    let result: Promise<LbmMeta | void> | LbmMeta | void;
     try {
-      result = Promise.resolve(entry.fn(env.body as LbmMeta, ctx));
+      result = entry.fn(env.body as LbmMeta, ctx);
     } catch (err) {
-      result = Promise.reject(err);
+      void failed(err).then(done, done);
+      return;
     }
-    void result
-      .then(
-        (reply) => this.finish(call, reply ?? new LbmMeta(), RpcStatus.OK, ''),
-        (err: unknown) => {
-          this.stats.failed++;
-          return this.finish(call, null, RpcStatus.HANDLER_FAILED, errorText(err));
-        },
-      )
-      .finally(() => {
-        if (timer !== undefined) clearTimeout(timer);
-        this.stats.handled++;
-        this.active--;
-        this.pump();
-      });
+    // A synchronous handler's reply goes out now, without a promise in front of the send.
+    const answered =
+      result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as { then?: unknown }).then === 'function')
+        ? Promise.resolve(result).then((reply) => this.finish(call, reply ?? EMPTY_REPLY, RpcStatus.OK, ''), failed)
+        : this.finish(call, (result as LbmMeta | undefined) ?? EMPTY_REPLY, RpcStatus.OK, '');
+    void answered.then(done, done);
   }
 
   private pump(): void {
@@ -407,7 +409,7 @@ export class RpcServer {
         if (rc !== LBM_OK) this.stats.repliesDropped++;
       }
     } finally {
-      this.calls.delete(call.key);
+      this.calls.delete(env.replyTo, env.callId);
       this.server.release(env);
     }
   }
@@ -433,6 +435,9 @@ export class RpcServer {
     }
   }
 }
+
+/** The reply of a handler that returned nothing; only ever encoded, never changed. */
+const EMPTY_REPLY = new LbmMeta();
 
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
