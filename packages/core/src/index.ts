@@ -66,7 +66,7 @@ export {
 export { callError, statusError } from './rpc-errors.js';
 export type { ReplyEndpoint, ReplyEndpointOptions, ReplyUrl } from './rpc-reply-path.js';
 export { bindReplyEndpoint, connectReply, parseReplyUrl } from './rpc-reply-path.js';
-export type { RpcContext, RpcHandleOptions, RpcHandler, RpcListenOptions, RpcServerOptions, RpcServerStats } from './rpc-server.js';
+export type { RpcContext, RpcHandleOptions, RpcHandler, RpcListenOptions, RpcServerOptions, RpcServerStats } from './rpc-server-types.js';
 export { RpcServer } from './rpc-server.js';
 export type { RpcCallOptions, RpcClientOptions, RpcClientStats, RpcConnectOptions } from './rpc-client.js';
 export { RpcClient } from './rpc-client.js';
