@@ -128,4 +128,13 @@ describe('RpcWorkerPool (kShm, worker threads)', function () {
     await pool.close();
     expect(await hang).to.equal('ERR_LBM_CLOSED');
   });
+
+  it('stops replacing workers whose script dies before serving, and rejects calls with ERR_LBM_RPC_PEER_LOST', async () => {
+    pool = createRpcPool(new URL('../fixtures/rpc/bad-worker.mjs', import.meta.url), { workers: 1, maxStartFailures: 3 });
+    const queued = code(pool.run('empty', new LbmMeta(), { timeoutMs: 20_000 }));
+    await pool.started();
+    expect(await queued).to.equal('ERR_LBM_RPC_PEER_LOST');
+    expect(await code(pool.run('empty', new LbmMeta()))).to.equal('ERR_LBM_RPC_PEER_LOST');
+    expect(pool.stats.workersLost).to.equal(3);
+  });
 });
