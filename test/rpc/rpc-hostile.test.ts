@@ -91,6 +91,17 @@ for (const t of RPC_TRANSPORTS) {
       expect(p.server.stats.handled).to.be.at.least(1);
     });
 
+    it('a caller whose reply address is dead does not hold a handler slot while its reply waits', async () => {
+      p = await t.make({ maxConcurrent: 1, replyTimeoutMs: 30_000 });
+      p.server.handle('ok', () => new LbmMeta());
+      raw = await connectReply(p.server.transport, serverAddress(p));
+      const dead = t.name === 'kShm' ? `nobody-listens-${process.pid}-${Date.now()}` : 'tcp://127.0.0.1:1';
+      for (let id = 1; id <= 3; id++) await sendFrames(raw, envelope({ callId: id, method: 'ok', replyTo: dead }));
+      // With the only slot held until a dead reply gave up (30 s), this call would time out.
+      expect(await code(p.client.call('ok', new LbmMeta(), { timeoutMs: 10_000 }))).to.equal('resolved');
+      expect(p.server.stats.handled).to.be.at.least(4);
+    });
+
     it('the client survives forged replies: unknown ids are counted, bad ones fail only their call', async () => {
       p = await t.make();
       p.server.handle('hang', () => new Promise<void>(() => {}));

@@ -258,23 +258,29 @@ export class RpcServer {
       this.active--;
       this.pump();
     };
-    const failed = (err: unknown): Promise<void> => {
+    // The slot frees when the handler settles, not when its reply is sent: a caller whose reply
+    // endpoint is gone must not hold a slot for up to replyTimeoutMs.
+    const answer = (reply: LbmMeta | null, status: number, text: string): void => {
+      this.finish(call, reply, status, text).catch(() => undefined);
+      done();
+    };
+    const failed = (err: unknown): void => {
       this.stats.failed++;
-      return this.finish(call, null, RpcStatus.HANDLER_FAILED, errorText(err));
+      answer(null, RpcStatus.HANDLER_FAILED, errorText(err));
     };
     let result: Promise<LbmMeta | void> | LbmMeta | void;
     try {
       result = entry.fn(env.body as LbmMeta, ctx);
     } catch (err) {
-      void failed(err).then(done, done);
+      failed(err);
       return;
     }
-    // A synchronous handler's reply goes out now, without a promise in front of the send.
-    const answered =
-      result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as { then?: unknown }).then === 'function')
-        ? Promise.resolve(result).then((reply) => this.finish(call, reply ?? EMPTY_REPLY, RpcStatus.OK, ''), failed)
-        : this.finish(call, (result as LbmMeta | undefined) ?? EMPTY_REPLY, RpcStatus.OK, '');
-    void answered.then(done, done);
+    if (result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as { then?: unknown }).then === 'function')) {
+      Promise.resolve(result).then((reply) => answer(reply ?? EMPTY_REPLY, RpcStatus.OK, ''), failed);
+    } else {
+      // A synchronous handler's reply goes out now, without a promise in front of the send.
+      answer((result as LbmMeta | undefined) ?? EMPTY_REPLY, RpcStatus.OK, '');
+    }
   }
 
   private pump(): void {
