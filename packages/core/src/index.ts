@@ -50,3 +50,23 @@ export type { EndpointSpec, TransportProvider } from './transport-factory.js';
 export { DEFAULT_PORT, DEFAULT_PROTOCOL, TRANSPORT_PACKAGES, Transport, TransportFactory } from './transport-factory.js';
 export type { WaitOptions, WaitSpec } from './wait.js';
 export { raceWait, remainingMs, toWaitSpec } from './wait.js';
+export type { BodyResolver } from './rpc-envelope.js';
+export {
+  RPC_KIND_CANCEL,
+  RPC_KIND_REPLY,
+  RPC_KIND_REQUEST,
+  RPC_MAX_BUDGET_MS,
+  RPC_MAX_ERROR_BYTES,
+  RPC_MAX_METHOD_BYTES,
+  RPC_MAX_REPLY_TO_BYTES,
+  RPC_VERSION,
+  RpcEnvelope,
+  RpcStatus,
+} from './rpc-envelope.js';
+export { callError, statusError } from './rpc-errors.js';
+export type { ReplyEndpoint, ReplyEndpointOptions, ReplyUrl } from './rpc-reply-path.js';
+export { bindReplyEndpoint, connectReply, parseReplyUrl } from './rpc-reply-path.js';
+export type { RpcContext, RpcHandleOptions, RpcHandler, RpcListenOptions, RpcServerOptions, RpcServerStats } from './rpc-server-types.js';
+export { RpcServer } from './rpc-server.js';
+export type { RpcCallOptions, RpcClientOptions, RpcClientStats, RpcConnectOptions } from './rpc-client.js';
+export { RpcClient } from './rpc-client.js';

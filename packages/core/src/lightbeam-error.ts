@@ -26,6 +26,28 @@ export const ERROR_CODES = {
   ERR_LBM_BAD_POINTER: 'a pointer belongs to no known region or is not a block start',
   /** A shared structure failed its integrity check. */
   ERR_LBM_CORRUPT: 'a shared structure failed its integrity check',
+  /** An RPC call's deadline passed before its reply arrived (`errno` ETIMEDOUT). */
+  ERR_LBM_RPC_TIMEOUT: 'the call timed out before its reply arrived',
+  /** An RPC call was aborted through its `AbortSignal` (`errno` ECANCELED). */
+  ERR_LBM_RPC_CANCELED: 'the call was canceled',
+  /** The RPC handler threw or rejected; the message carries its text. */
+  ERR_LBM_RPC_HANDLER: 'the remote handler failed',
+  /** No handler is registered under the called name. */
+  ERR_LBM_RPC_NO_METHOD: 'no handler is registered under that name',
+  /** The RPC server's queue was full and it refused the call. */
+  ERR_LBM_RPC_OVERLOADED: 'the server is overloaded and refused the call',
+  /** The RPC server could not decode the request's fields or receive its bulks. */
+  ERR_LBM_RPC_BAD_REQUEST: 'the server could not decode the request',
+  /** The reply could not be decoded into the caller's reply meta. */
+  ERR_LBM_RPC_BAD_REPLY: 'the reply could not be decoded',
+  /** The request could not be sent (`errno` holds the transport's code). */
+  ERR_LBM_RPC_SEND: 'the request could not be sent',
+  /** The RPC server closed before it answered the call. */
+  ERR_LBM_RPC_SHUTDOWN: 'the server shut down before answering',
+  /** The worker (or peer) running the call went away (`errno` ECONNRESET). */
+  ERR_LBM_RPC_PEER_LOST: 'the peer running the call went away',
+  /** A worker pool's queue is at its bound (backpressure: wait for `ready()`). */
+  ERR_LBM_RPC_QUEUE_FULL: 'the pool queue is full',
 } as const;
 
 /** A stable error code string; see {@link ERROR_CODES}. */

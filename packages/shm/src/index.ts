@@ -17,3 +17,7 @@ export type { ShmServerOptions, ShmServerStats } from './shm-server.js';
 export { reapThread, watchWorker } from './shm-watch.js';
 export { findChannelRing } from './shm-channels.js';
 import './shm-register.js';
+export { RPC_POOL_KEY, RPC_POOL_READY, serveRpcWorker } from './rpc-worker.js';
+export type { RpcPoolWorkerData } from './rpc-worker.js';
+export { RpcWorkerPool, createRpcPool } from './rpc-worker-pool.js';
+export type { RpcPoolOptions, RpcPoolStats } from './rpc-worker-pool.js';
