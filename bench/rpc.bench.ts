@@ -121,13 +121,20 @@ console.table([
   { goal: 'zmq rtt <= 1.1x raw DEALER/ROUTER', measured: fmtRange(rttZmq, 'x'), result: rttZmq.median <= 1.1 ? 'met' : 'NOT met' },
 ]);
 
+const RTT_SHM = 'call rtt transport=shm handler=empty workers=1';
+const RATE_SHM = `calls/s transport=shm in-flight=${IN_FLIGHT} workers=1`;
+const RTT_ZMQ = 'call rtt transport=zmq tcp handler=empty';
+const rttFamily = { measure: 'RPC call round trip, empty handler', unit: 'calls' };
+const rateFamily = { measure: `RPC calls with ${IN_FLIGHT} in flight, empty handler`, unit: 'calls' };
+// Peer rows carry ours/peer in operations per second (above 1: ours better), and goals in that
+// direction: a round trip at most 0.3x the peer's time is at least 1/0.3 as many calls per second.
 const rows: BenchRowInput[] = [
-  { task: 'call rtt transport=shm handler=empty workers=1', side: 'ours', impl: 'lightbeam rpc shm', messageBytes: 0, opsPerSec: 1e6 / summary(r.shmRtt).median, bytesPerSec: 0 },
-  { task: 'piscina run() empty rtt threads=1', side: 'peer', impl: 'piscina', messageBytes: 0, opsPerSec: 1e6 / summary(r.piscinaRtt).median, bytesPerSec: 0, ratio: 1 / rttShm.median },
-  { task: `calls/s transport=shm in-flight=${IN_FLIGHT} workers=1`, side: 'ours', impl: 'lightbeam rpc shm', messageBytes: 0, opsPerSec: summary(r.shmRate).median, bytesPerSec: 0 },
-  { task: `piscina run() empty in-flight=${IN_FLIGHT} threads=1`, side: 'peer', impl: 'piscina', messageBytes: 0, opsPerSec: summary(r.piscinaRate).median, bytesPerSec: 0, ratio: rateShm.median },
-  { task: 'call rtt transport=zmq tcp handler=empty', side: 'ours', impl: 'lightbeam rpc zmq', messageBytes: 0, opsPerSec: 1e6 / summary(r.zmqRtt).median, bytesPerSec: 0 },
-  { task: `raw zeromq.js DEALER/ROUTER rtt size=${RAW_BYTES}B`, side: 'peer', impl: 'zeromq.js raw', messageBytes: RAW_BYTES, opsPerSec: 1e6 / summary(r.rawRtt).median, bytesPerSec: RAW_BYTES * (1e6 / summary(r.rawRtt).median), ratio: 1 / rttZmq.median },
+  { task: RTT_SHM, side: 'ours', impl: 'lightbeam rpc shm', messageBytes: 0, opsPerSec: 1e6 / summary(r.shmRtt).median, bytesPerSec: 0, ...rttFamily },
+  { task: 'piscina run() empty rtt threads=1', side: 'peer', impl: 'piscina', messageBytes: 0, opsPerSec: 1e6 / summary(r.piscinaRtt).median, bytesPerSec: 0, ratio: 1 / rttShm.median, vs: RTT_SHM, goal: 1 / 0.3, ...rttFamily },
+  { task: RATE_SHM, side: 'ours', impl: 'lightbeam rpc shm', messageBytes: 0, opsPerSec: summary(r.shmRate).median, bytesPerSec: 0, ...rateFamily },
+  { task: `piscina run() empty in-flight=${IN_FLIGHT} threads=1`, side: 'peer', impl: 'piscina', messageBytes: 0, opsPerSec: summary(r.piscinaRate).median, bytesPerSec: 0, ratio: rateShm.median, vs: RATE_SHM, goal: 5, ...rateFamily },
+  { task: RTT_ZMQ, side: 'ours', impl: 'lightbeam rpc zmq', messageBytes: 0, opsPerSec: 1e6 / summary(r.zmqRtt).median, bytesPerSec: 0, ...rttFamily },
+  { task: `raw zeromq.js DEALER/ROUTER rtt size=${RAW_BYTES}B`, side: 'peer', impl: 'zeromq.js raw', messageBytes: RAW_BYTES, opsPerSec: 1e6 / summary(r.rawRtt).median, bytesPerSec: RAW_BYTES * (1e6 / summary(r.rawRtt).median), ratio: 1 / rttZmq.median, vs: RTT_ZMQ, goal: 1 / 1.1, ...rttFamily },
 ];
 console.log(`\nwrote ${await writeBenchResult('rpc', rows)}`);
 

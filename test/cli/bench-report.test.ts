@@ -18,7 +18,8 @@ import { TABLE_HEADER } from '../../bench/support/report-markdown.js';
 import { writeReport } from '../../bench/support/report-writer.js';
 import { REPO_ROOT } from './support/run-cli.js';
 
-const SUITES = ['alloc', 'archive', 'bridge', 'shm', 'zmq'];
+/** Every suite in bench/ (listed by the runner); the report fixtures below cover these too. */
+const SUITES = ['alloc', 'archive', 'bridge', 'rpc', 'shm', 'zmq'];
 
 /** A small result per suite, shaped like what each suite writes (families, vs, goals, also). */
 function results(): BenchResultFile[] {
@@ -51,6 +52,10 @@ function results(): BenchResultFile[] {
       row('tput diy', 'peer', 'postMessage + zeromq.js', 1 << 20, 1300, { measure: tput, unit: 'messages', vs: 'tput move', ratio: 1.23, goal: 1.5 }),
       row('rtt', 'ours', 'lightbeam bridge', 64, 2500, { measure: 'round trip', unit: 'round trips' }),
       row('rtt diy', 'peer', 'postMessage + zeromq.js', 64, 5800, { measure: 'round trip', unit: 'round trips', vs: 'rtt', ratio: 0.43 }),
+    ]),
+    makeBenchResult('rpc', [
+      row('rtt shm', 'ours', 'lightbeam rpc shm', 0, 2.5e5, { measure: 'RPC call round trip', unit: 'calls' }),
+      row('rtt piscina', 'peer', 'piscina', 0, 5e4, { measure: 'RPC call round trip', unit: 'calls', vs: 'rtt shm', ratio: 5, goal: 1 / 0.3 }),
     ]),
     makeBenchResult('shm', [
       row('sync', 'ours', 'lightbeam shm sync XFER', 64, 1e6, { measure: rt, unit: 'round trips' }),
@@ -124,7 +129,7 @@ describe('benchmark report: every suite, ratios that say which way they go (issu
         checked++;
       }
     }
-    expect(checked).to.equal(11);
+    expect(checked).to.equal(12);
     // Every comparison's direction, straight from the rows.
     for (const r of results()) for (const c of comparisonsOf(r.rows).comparisons) expect(directionAgrees(c), `${r.suite} ${c.peer.task}`).to.equal(true);
 
@@ -135,6 +140,7 @@ describe('benchmark report: every suite, ratios that say which way they go (issu
         'archive-encode-decode.svg',
         'bridge-1-mib-one-way.svg',
         'bridge-round-trip.svg',
+        'rpc-rpc-call-round-trip.svg',
         'shm-expose-hand-off-main-worker-descriptor-only.svg',
         'shm-round-trip-64-b-main-worker.svg',
         'zmq-one-way-messages-over-tcp-loopback.svg',
