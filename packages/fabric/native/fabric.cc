@@ -1,0 +1,506 @@
+// Lightbeam's libfabric binding: one reliable-datagram (FI_EP_RDM) endpoint per object, driven by
+// a native progress thread. JavaScript posts operations; the thread reads the completion queue
+// and hands completions to the JavaScript thread in batches through a thread-safe function.
+//
+// Why a thread and not uv_poll on the CQ's fd: waiting on the fd with fi_trywait crashed
+// tcp;ofi_rxm on the first large message and the shm provider has no fd at all (FI_WAIT_FD is
+// ENOSYS). The thread polls while there is traffic, then sleeps on a condition variable with a
+// growing timeout (at most `idleMaxUs`), so an idle endpoint costs a few hundred cheap wake-ups a
+// second and never wakes the event loop. Posting from JavaScript wakes it at once.
+//
+// Operation contexts (Op) live until their completion arrives or the endpoint is closed: the
+// provider owns them in between. Every buffer a send reads is a private copy, freed on completion.
+#include <napi.h>
+#include <rdma/fabric.h>
+#include <rdma/fi_cm.h>
+#include <rdma/fi_domain.h>
+#include <rdma/fi_endpoint.h>
+#include <rdma/fi_errno.h>
+#include <rdma/fi_tagged.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+enum Kind : int { K_SEND = 1, K_RECV = 2, K_META = 3 };
+
+struct Op {
+  struct fi_context2 ctx;  // first: the provider hands this pointer back as op_context
+  int kind;
+  uint32_t id;
+  uint8_t* buf;  // owned (malloc) unless `borrowed`
+  size_t len;
+  bool borrowed;
+};
+
+struct Event {
+  int kind;
+  uint32_t id;
+  int err;
+  size_t len;
+  uint8_t* buf;  // malloc'd bytes handed to JavaScript (meta copy, or a receive's own buffer)
+};
+
+// What the progress thread and the JavaScript callback share; outlives the endpoint if a batch
+// is still queued when it closes.
+struct Shared {
+  std::mutex mu;
+  std::vector<Event> events;
+  bool scheduled = false;
+};
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+bool viewOf(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type t;
+  size_t length = 0;
+  void* d = nullptr;
+  napi_value ab;
+  size_t off = 0;
+  // napi_get_typedarray_info works on SharedArrayBuffer views (Napi::TypedArray::ArrayBuffer throws on Node 20).
+  if (napi_get_typedarray_info(env, v, &t, &length, &d, &ab, &off) != napi_ok) return false;
+  if (t != napi_uint8_array) return false;
+  *data = static_cast<uint8_t*>(d);
+  *len = length;
+  return true;
+}
+
+void freeEvents(std::vector<Event>& evs) {
+  for (auto& e : evs) std::free(e.buf);
+  evs.clear();
+}
+
+class Endpoint : public Napi::ObjectWrap<Endpoint> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Endpoint",
+                       {
+                           InstanceMethod("name", &Endpoint::Name),
+                           InstanceMethod("provider", &Endpoint::Provider),
+                           InstanceMethod("postSend", &Endpoint::PostSend),
+                           InstanceMethod("postRecv", &Endpoint::PostRecv),
+                           InstanceMethod("cancel", &Endpoint::Cancel),
+                           InstanceMethod("ref", &Endpoint::Ref),
+                           InstanceMethod("unref", &Endpoint::Unref),
+                           InstanceMethod("close", &Endpoint::Close),
+                       });
+  }
+
+  Endpoint(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Endpoint>(info), shared_(std::make_shared<Shared>()) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, "Endpoint options must be an object").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    std::string prov = o.Get("provider").ToString().Utf8Value();
+    std::string node = o.Has("node") && o.Get("node").IsString() ? o.Get("node").ToString().Utf8Value() : "";
+    std::string service = o.Has("service") && o.Get("service").IsString() ? o.Get("service").ToString().Utf8Value() : "";
+    server_ = o.Get("server").ToBoolean().Value();
+    metaBytes_ = o.Get("metaBytes").ToNumber().Uint32Value();
+    uint32_t metaSlots = o.Get("metaSlots").ToNumber().Uint32Value();
+    idleMaxUs_ = o.Has("idleMaxUs") ? o.Get("idleMaxUs").ToNumber().Uint32Value() : 2000;
+    spinUs_ = o.Has("spinUs") ? o.Get("spinUs").ToNumber().Uint32Value() : 200;
+    if (!o.Get("onEvents").IsFunction()) {
+      Napi::TypeError::New(env, "Endpoint options.onEvents must be a function").ThrowAsJavaScriptException();
+      return;
+    }
+
+    struct fi_info* hints = fi_allocinfo();
+    hints->ep_attr->type = FI_EP_RDM;
+    hints->caps = FI_MSG | FI_TAGGED;
+    hints->mode = FI_CONTEXT | FI_CONTEXT2;
+    hints->domain_attr->threading = FI_THREAD_SAFE;
+    hints->domain_attr->mr_mode = FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY;
+    hints->tx_attr->msg_order = FI_ORDER_SAS;
+    hints->rx_attr->msg_order = FI_ORDER_SAS;
+    hints->fabric_attr->prov_name = strdup(prov.c_str());
+    const char* n = node.empty() ? nullptr : node.c_str();
+    const char* s = service.empty() ? nullptr : service.c_str();
+    int rc = fi_getinfo(FI_VERSION(1, 9), n, s, server_ ? FI_SOURCE : 0, hints, &info_);
+    fi_freeinfo(hints);
+    if (rc != 0) { Fail(env, "fi_getinfo", rc); return; }
+    if ((rc = fi_fabric(info_->fabric_attr, &fabric_, nullptr))) { Fail(env, "fi_fabric", rc); return; }
+    if ((rc = fi_domain(fabric_, info_, &domain_, nullptr))) { Fail(env, "fi_domain", rc); return; }
+    struct fi_av_attr av{};
+    av.type = FI_AV_TABLE;
+    if ((rc = fi_av_open(domain_, &av, &av_, nullptr))) { Fail(env, "fi_av_open", rc); return; }
+    struct fi_cq_attr cq{};
+    cq.format = FI_CQ_FORMAT_TAGGED;
+    cq.wait_obj = FI_WAIT_NONE;
+    cq.size = 4096;
+    if ((rc = fi_cq_open(domain_, &cq, &cq_, nullptr))) { Fail(env, "fi_cq_open", rc); return; }
+    if ((rc = fi_endpoint(domain_, info_, &ep_, nullptr))) { Fail(env, "fi_endpoint", rc); return; }
+    if ((rc = fi_ep_bind(ep_, &av_->fid, 0))) { Fail(env, "fi_ep_bind(av)", rc); return; }
+    if ((rc = fi_ep_bind(ep_, &cq_->fid, FI_TRANSMIT | FI_RECV))) { Fail(env, "fi_ep_bind(cq)", rc); return; }
+    if (server_ && n != nullptr && std::strcmp(info_->fabric_attr->prov_name, "shm") == 0) {
+      // shm names an endpoint "<node>:<uid>:<endpoint index in this process>"; a server takes
+      // exactly the name it was given, so a client in another process can find it.
+      std::string want = node;
+      if ((rc = fi_setname(&ep_->fid, const_cast<char*>(want.c_str()), want.size() + 1))) { Fail(env, "fi_setname", rc); return; }
+    }
+    if ((rc = fi_enable(ep_))) { Fail(env, "fi_enable", rc); return; }
+    if (!server_ && info_->dest_addr != nullptr) {
+      if (fi_av_insert(av_, info_->dest_addr, 1, &peer_, 0, nullptr) != 1) { Fail(env, "fi_av_insert", -FI_EADDRNOTAVAIL); return; }
+    }
+    for (uint32_t i = 0; i < metaSlots; i++) {
+      Op* op = new Op{};
+      op->kind = K_META;
+      op->id = i;
+      op->len = metaBytes_;
+      op->buf = static_cast<uint8_t*>(std::malloc(metaBytes_ ? metaBytes_ : 1));
+      slots_.push_back(op);
+      if ((rc = static_cast<int>(fi_recv(ep_, op->buf, op->len, nullptr, FI_ADDR_UNSPEC, &op->ctx)))) { Fail(env, "fi_recv", rc); return; }
+    }
+    tsfn_ = Napi::ThreadSafeFunction::New(env, o.Get("onEvents").As<Napi::Function>(), "lightbeam-fabric", 0, 1);
+    hasTsfn_ = true;
+    open_ = true;
+    lastActivity_.store(nowNs());
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Endpoint() override { Teardown(); }
+
+ private:
+  void Fail(Napi::Env env, const char* what, int rc) {
+    const char* msg = fi_strerror(rc < 0 ? -rc : rc);
+    Teardown();
+    Napi::Error e = Napi::Error::New(env, std::string(what) + ": " + msg);
+    e.Set("errno", Napi::Number::New(env, rc < 0 ? -rc : rc));
+    e.ThrowAsJavaScriptException();
+  }
+
+  // Runs on the progress thread only.
+  void Run() {
+    struct fi_cq_tagged_entry ents[32];
+    int64_t backoffUs = 10;
+    while (!stop_.load(std::memory_order_acquire)) {
+      ssize_t n = fi_cq_read(cq_, ents, 32);
+      if (n > 0) {
+        for (ssize_t i = 0; i < n; i++) Complete(static_cast<Op*>(ents[i].op_context), 0, ents[i].len);
+        Flush();
+        backoffUs = 10;
+        lastActivity_.store(nowNs(), std::memory_order_relaxed);
+        continue;
+      }
+      if (n == -FI_EAVAIL) {
+        struct fi_cq_err_entry e{};
+        if (fi_cq_readerr(cq_, &e, 0) > 0 && e.op_context != nullptr) Complete(static_cast<Op*>(e.op_context), e.err ? e.err : FI_EIO, e.len);
+        Flush();
+        continue;
+      }
+      RepostSlots();
+      if (nowNs() - lastActivity_.load(std::memory_order_relaxed) < static_cast<int64_t>(spinUs_) * 1000) continue;
+      std::unique_lock<std::mutex> lk(kickMu_);
+      if (!kicked_) kickCv_.wait_for(lk, std::chrono::microseconds(backoffUs));
+      if (kicked_) {
+        kicked_ = false;
+        backoffUs = 10;
+      } else if (backoffUs < idleMaxUs_) {
+        backoffUs = backoffUs * 2 > idleMaxUs_ ? idleMaxUs_ : backoffUs * 2;
+      }
+    }
+  }
+
+  // A JavaScript post happened: the provider needs progress now.
+  void Kick() {
+    lastActivity_.store(nowNs(), std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(kickMu_);
+      kicked_ = true;
+    }
+    kickCv_.notify_one();
+  }
+
+  void Complete(Op* op, int err, size_t len) {
+    if (op->kind == K_META) {
+      Event e{K_META, op->id, err, len, nullptr};
+      if (err == 0 || err == FI_ETRUNC) {
+        size_t n = len > op->len ? op->len : len;
+        e.buf = static_cast<uint8_t*>(std::malloc(n ? n : 1));
+        std::memcpy(e.buf, op->buf, n);
+        e.len = n;
+      }
+      pending_.push_back(e);
+      if (err != FI_ECANCELED) {
+        ssize_t rc = fi_recv(ep_, op->buf, op->len, nullptr, FI_ADDR_UNSPEC, &op->ctx);
+        if (rc != 0) starved_.push_back(op);
+      }
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lk(opsMu_);
+      ops_.erase(op->id);
+    }
+    Event e{op->kind, op->id, err, len, nullptr};
+    if (op->kind == K_RECV && !op->borrowed) e.buf = op->buf;  // the receive's own buffer goes to JavaScript
+    else if (!op->borrowed) std::free(op->buf);
+    pending_.push_back(e);
+    delete op;
+  }
+
+  void RepostSlots() {
+    while (!starved_.empty()) {
+      Op* op = starved_.back();
+      if (fi_recv(ep_, op->buf, op->len, nullptr, FI_ADDR_UNSPEC, &op->ctx) != 0) return;
+      starved_.pop_back();
+    }
+  }
+
+  // Hands the completions gathered so far to JavaScript: one call per batch, none while one is queued.
+  void Flush() {
+    if (pending_.empty()) return;
+    bool call = false;
+    {
+      std::lock_guard<std::mutex> lk(shared_->mu);
+      for (auto& e : pending_) shared_->events.push_back(e);
+      if (!shared_->scheduled) call = shared_->scheduled = true;
+    }
+    pending_.clear();
+    if (!call) return;
+    auto* data = new std::shared_ptr<Shared>(shared_);
+    napi_status st = tsfn_.NonBlockingCall(data, [](Napi::Env env, Napi::Function cb, std::shared_ptr<Shared>* d) {
+      std::shared_ptr<Shared> sh = *d;
+      delete d;
+      std::vector<Event> evs;
+      {
+        std::lock_guard<std::mutex> lk(sh->mu);
+        sh->scheduled = false;
+        evs.swap(sh->events);
+      }
+      if (static_cast<napi_env>(env) == nullptr || cb.IsEmpty()) {
+        freeEvents(evs);
+        return;
+      }
+      Napi::Array arr = Napi::Array::New(env, evs.size() * 5);
+      uint32_t k = 0;
+      for (auto& e : evs) {
+        arr.Set(k++, Napi::Number::New(env, e.kind));
+        arr.Set(k++, Napi::Number::New(env, e.id));
+        arr.Set(k++, Napi::Number::New(env, e.err));
+        arr.Set(k++, Napi::Number::New(env, static_cast<double>(e.len)));
+        if (e.buf != nullptr) {
+          arr.Set(k++, Napi::Buffer<uint8_t>::New(env, e.buf, e.len, [](Napi::Env, uint8_t* p) { std::free(p); }));
+          e.buf = nullptr;
+        } else {
+          arr.Set(k++, env.Undefined());
+        }
+      }
+      cb.Call({arr});
+    });
+    if (st != napi_ok) {
+      delete data;
+      std::lock_guard<std::mutex> lk(shared_->mu);
+      shared_->scheduled = false;
+    }
+  }
+
+  Napi::Value Name(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open_) return env.Null();
+    char buf[512];
+    size_t len = sizeof buf;
+    int rc = fi_getname(&ep_->fid, buf, &len);
+    if (rc != 0) return env.Null();
+    char str[512];
+    size_t slen = sizeof str;
+    fi_av_straddr(av_, buf, str, &slen);
+    return Napi::String::New(env, str);
+  }
+
+  Napi::Value Provider(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), info_ && info_->fabric_attr->prov_name ? info_->fabric_attr->prov_name : "");
+  }
+
+  // postSend(id, bytes, tagged, tagHi, tagLo): copies `bytes`; 0 or a positive errno (EAGAIN: retry after progress).
+  Napi::Value PostSend(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
+    uint32_t id = info[0].ToNumber().Uint32Value();
+    uint8_t* data;
+    size_t len;
+    if (!viewOf(env, info[1], &data, &len)) {
+      Napi::TypeError::New(env, "postSend bytes must be a Uint8Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    bool tagged = info[2].ToBoolean().Value();
+    uint64_t tag = (static_cast<uint64_t>(info[3].ToNumber().Uint32Value()) << 32) | info[4].ToNumber().Uint32Value();
+    Op* op = new Op{};
+    op->kind = K_SEND;
+    op->id = id;
+    op->len = len;
+    op->buf = static_cast<uint8_t*>(std::malloc(len ? len : 1));
+    std::memcpy(op->buf, data, len);
+    {
+      std::lock_guard<std::mutex> lk(opsMu_);
+      ops_[id] = op;
+    }
+    ssize_t rc = tagged ? fi_tsend(ep_, op->buf, len, nullptr, peer_, tag, &op->ctx) : fi_send(ep_, op->buf, len, nullptr, peer_, &op->ctx);
+    if (rc != 0) {
+      {
+        std::lock_guard<std::mutex> lk(opsMu_);
+        ops_.erase(id);
+      }
+      std::free(op->buf);
+      delete op;
+    }
+    Kick();
+    return Napi::Number::New(env, rc < 0 ? -rc : rc);
+  }
+
+  // postRecv(id, target | null, len, tagHi, tagLo): a tagged receive into `target` (kept alive by
+  // the caller until the completion) or into a buffer of its own handed over on completion.
+  Napi::Value PostRecv(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
+    uint32_t id = info[0].ToNumber().Uint32Value();
+    Op* op = new Op{};
+    op->kind = K_RECV;
+    op->id = id;
+    uint8_t* data = nullptr;
+    size_t len = 0;
+    if (viewOf(env, info[1], &data, &len)) {
+      op->buf = data;
+      op->len = len;
+      op->borrowed = true;
+    } else {
+      op->len = static_cast<size_t>(info[2].ToNumber().Int64Value());
+      op->buf = static_cast<uint8_t*>(std::malloc(op->len ? op->len : 1));
+      if (op->buf == nullptr) {
+        delete op;
+        return Napi::Number::New(env, FI_ENOMEM);
+      }
+    }
+    uint64_t tag = (static_cast<uint64_t>(info[3].ToNumber().Uint32Value()) << 32) | info[4].ToNumber().Uint32Value();
+    {
+      std::lock_guard<std::mutex> lk(opsMu_);
+      ops_[id] = op;
+    }
+    ssize_t rc = fi_trecv(ep_, op->buf, op->len, nullptr, FI_ADDR_UNSPEC, tag, 0, &op->ctx);
+    if (rc != 0) {
+      {
+        std::lock_guard<std::mutex> lk(opsMu_);
+        ops_.erase(id);
+      }
+      if (!op->borrowed) std::free(op->buf);
+      delete op;
+    }
+    Kick();
+    return Napi::Number::New(env, rc < 0 ? -rc : rc);
+  }
+
+  // cancel(id): asks the provider to cancel a posted receive; its completion (FI_ECANCELED) follows.
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
+    uint32_t id = info[0].ToNumber().Uint32Value();
+    std::lock_guard<std::mutex> lk(opsMu_);
+    auto it = ops_.find(id);
+    if (it == ops_.end()) return Napi::Number::New(env, FI_ENOENT);
+    ssize_t rc = fi_cancel(&ep_->fid, &it->second->ctx);
+    Kick();
+    return Napi::Number::New(env, rc < 0 ? -rc : rc);
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    if (hasTsfn_) tsfn_.Ref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    if (hasTsfn_) tsfn_.Unref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Teardown();
+    return info.Env().Undefined();
+  }
+
+  // Stops the thread, then closes the endpoint (the provider forgets every posted operation), then
+  // frees the contexts it held. Idempotent; also the destructor's work.
+  void Teardown() {
+    if (thread_.joinable()) {
+      stop_.store(true, std::memory_order_release);
+      Kick();
+      thread_.join();
+    }
+    open_ = false;
+    if (ep_) fi_close(&ep_->fid), ep_ = nullptr;
+    if (av_) fi_close(&av_->fid), av_ = nullptr;
+    if (cq_) fi_close(&cq_->fid), cq_ = nullptr;
+    if (domain_) fi_close(&domain_->fid), domain_ = nullptr;
+    if (fabric_) fi_close(&fabric_->fid), fabric_ = nullptr;
+    if (info_) fi_freeinfo(info_), info_ = nullptr;
+    {
+      std::lock_guard<std::mutex> lk(opsMu_);
+      for (auto& kv : ops_) {
+        if (!kv.second->borrowed) std::free(kv.second->buf);
+        delete kv.second;
+      }
+      ops_.clear();
+    }
+    for (Op* op : slots_) {
+      std::free(op->buf);
+      delete op;
+    }
+    slots_.clear();
+    starved_.clear();
+    freeEvents(pending_);
+    if (hasTsfn_) {
+      hasTsfn_ = false;
+      tsfn_.Release();
+    }
+  }
+
+  std::shared_ptr<Shared> shared_;
+  struct fi_info* info_ = nullptr;
+  struct fid_fabric* fabric_ = nullptr;
+  struct fid_domain* domain_ = nullptr;
+  struct fid_av* av_ = nullptr;
+  struct fid_cq* cq_ = nullptr;
+  struct fid_ep* ep_ = nullptr;
+  fi_addr_t peer_ = FI_ADDR_UNSPEC;
+  bool server_ = false;
+  bool open_ = false;
+  bool hasTsfn_ = false;
+  uint32_t metaBytes_ = 0;
+  int64_t idleMaxUs_ = 2000;
+  uint32_t spinUs_ = 200;
+  std::vector<Op*> slots_;
+  std::vector<Op*> starved_;     // progress thread only
+  std::vector<Event> pending_;   // progress thread only
+  std::mutex opsMu_;
+  std::unordered_map<uint32_t, Op*> ops_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> lastActivity_{0};
+  std::mutex kickMu_;
+  std::condition_variable kickCv_;
+  bool kicked_ = false;
+  Napi::ThreadSafeFunction tsfn_;
+};
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("Endpoint", Endpoint::Init(env));
+  exports.Set("version", Napi::String::New(env, std::to_string(FI_MAJOR(fi_version())) + "." + std::to_string(FI_MINOR(fi_version()))));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(lightbeam_fabric, InitModule)

@@ -1,0 +1,198 @@
+/**
+ * The JavaScript side of one native endpoint: operation ids, completions dispatched to their
+ * waiters, and whether the endpoint keeps the process alive (only while someone waits on it).
+ */
+import { ESHUTDOWN, LightbeamError } from '@lightbeam/core';
+import type { NativeEndpoint } from './native.js';
+import { fabricUnavailableReason, nativeAddon } from './native.js';
+
+const K_SEND = 1;
+const K_RECV = 2;
+const K_META = 3;
+
+/** A completed tagged receive: `err` 0 or an errno, `len` bytes, `buf` when the endpoint allocated it. */
+export interface RecvDone {
+  err: number;
+  len: number;
+  buf: Uint8Array | undefined;
+}
+
+/** How an endpoint is opened. */
+export interface EndpointInit {
+  provider: string;
+  node: string | undefined;
+  service: string | undefined;
+  server: boolean;
+  metaBytes: number;
+  metaSlots: number;
+  spinUs: number;
+  idleMaxUs: number;
+}
+
+/** One native endpoint and its bookkeeping. */
+export class FabricEndpoint {
+  /** Called with each metadata message (or `undefined` and the errno of a failed receive). */
+  onMeta: (buf: Uint8Array | undefined, err: number) => void = () => {};
+  /** The first send completion error not yet reported, or 0. */
+  sendError = 0;
+  private readonly native: NativeEndpoint;
+  private nextId = 1;
+  private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean }>();
+  private sendsInFlight = 0;
+  private strong = 0;
+  private holds = 0;
+  private refd = false;
+  private progressWaiters: Array<() => void> = [];
+  private closed = false;
+
+  /**
+   * Opens the endpoint.
+   *
+   * @throws LightbeamError `ERR_LBM_TRANSPORT_UNAVAILABLE` without the addon; the addon's error otherwise
+   */
+  constructor(init: EndpointInit) {
+    const addon = nativeAddon();
+    if (addon === null) throw new LightbeamError('ERR_LBM_TRANSPORT_UNAVAILABLE', `Transport.kFabric is unavailable: ${fabricUnavailableReason}`);
+    this.native = new addon.Endpoint({ ...init, onEvents: (ev) => this.dispatch(ev) });
+    this.native.unref();
+  }
+
+  /** The endpoint's own address as libfabric prints it (`fi_sockaddr_in://127.0.0.1:41234`). */
+  name(): string {
+    return this.native.name() ?? '';
+  }
+
+  /** The provider libfabric chose (`tcp;ofi_rxm`). */
+  provider(): string {
+    return this.native.provider();
+  }
+
+  /**
+   * Posts a send of a private copy of `bytes` to the peer.
+   *
+   * @returns 0, `EAGAIN` (the provider needs progress first), or another errno
+   */
+  send(bytes: Uint8Array, tagged: boolean, hi: number, lo: number): number {
+    if (this.closed) return ESHUTDOWN;
+    const rc = this.native.postSend(this.id(), bytes, tagged, hi, lo);
+    if (rc === 0) {
+      this.sendsInFlight++;
+      this.updateRef();
+    }
+    return rc;
+  }
+
+  /**
+   * Posts a tagged receive into `target` (kept referenced until it completes) or, with `null`,
+   * into a buffer of `len` bytes the endpoint allocates.
+   *
+   * @param strong - whether a caller waits on it (keeps the process alive); discards are weak
+   * @returns the operation id and its completion, or an errno when it could not be posted
+   */
+  recv(target: Uint8Array | null, len: number, hi: number, lo: number, strong: boolean): { id: number; done: Promise<RecvDone> } | number {
+    if (this.closed) return ESHUTDOWN;
+    const id = this.id();
+    let done!: (r: RecvDone) => void;
+    const p = new Promise<RecvDone>((r) => {
+      done = r;
+    });
+    this.recvs.set(id, { done, keep: target, strong });
+    const rc = this.native.postRecv(id, target, len, hi, lo);
+    if (rc !== 0) {
+      this.recvs.delete(id);
+      return rc;
+    }
+    if (strong) this.strong++;
+    this.updateRef();
+    return { id, done: p };
+  }
+
+  /** Cancels a posted receive; its completion (`ECANCELED`) follows. */
+  cancel(id: number): void {
+    if (!this.closed) this.native.cancel(id);
+  }
+
+  /** A caller waits for a metadata message: keep the process alive until {@link FabricEndpoint.unhold}. */
+  hold(): void {
+    this.holds++;
+    this.updateRef();
+  }
+
+  /** The wait that {@link FabricEndpoint.hold} announced is over. */
+  unhold(): void {
+    this.holds--;
+    this.updateRef();
+  }
+
+  /** Sends posted and not yet completed. */
+  get inFlight(): number {
+    return this.sendsInFlight;
+  }
+
+  /** Resolves at the next batch of completions, or after `ms` at the latest. */
+  progress(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(fire, ms);
+      const waiters = this.progressWaiters;
+      function fire(): void {
+        clearTimeout(t);
+        const i = waiters.indexOf(fire);
+        if (i >= 0) waiters.splice(i, 1);
+        resolve();
+      }
+      waiters.push(fire);
+    });
+  }
+
+  /** Closes the native endpoint; every posted receive completes with `ESHUTDOWN`. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.native.close();
+    const recvs = [...this.recvs.values()];
+    this.recvs.clear();
+    this.strong = 0;
+    this.holds = 0;
+    this.sendsInFlight = 0;
+    for (const r of recvs) r.done({ err: ESHUTDOWN, len: 0, buf: undefined });
+    for (const w of this.progressWaiters.splice(0)) w();
+  }
+
+  private id(): number {
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) >>> 0 || 1;
+    return id;
+  }
+
+  private dispatch(ev: unknown[]): void {
+    if (this.closed) return;
+    for (let i = 0; i + 4 < ev.length; i += 5) {
+      const kind = ev[i] as number;
+      const err = ev[i + 2] as number;
+      if (kind === K_META) {
+        this.onMeta(ev[i + 4] as Uint8Array | undefined, err);
+      } else if (kind === K_SEND) {
+        this.sendsInFlight--;
+        if (err !== 0 && this.sendError === 0) this.sendError = err;
+      } else if (kind === K_RECV) {
+        const id = ev[i + 1] as number;
+        const r = this.recvs.get(id);
+        if (r === undefined) continue;
+        this.recvs.delete(id);
+        if (r.strong) this.strong--;
+        r.done({ err, len: ev[i + 3] as number, buf: ev[i + 4] as Uint8Array | undefined });
+      }
+    }
+    this.updateRef();
+    if (this.progressWaiters.length > 0) for (const w of this.progressWaiters.slice()) w();
+  }
+
+  private updateRef(): void {
+    if (this.closed) return;
+    const want = this.holds > 0 || this.strong > 0 || this.sendsInFlight > 0;
+    if (want === this.refd) return;
+    this.refd = want;
+    if (want) this.native.ref();
+    else this.native.unref();
+  }
+}

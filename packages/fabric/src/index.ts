@@ -1,0 +1,20 @@
+export { FabricClient } from './fabric-client.js';
+export { FabricServer } from './fabric-server.js';
+export type { FabricClientOptions, FabricEndpointOptions, FabricServerOptions } from './fabric-options.js';
+export {
+  DEFAULT_BULK_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FABRIC_LINGER_MS,
+  DEFAULT_FABRIC_PROVIDER,
+  DEFAULT_IDLE_MAX_US,
+  DEFAULT_META_BYTES,
+  DEFAULT_META_SLOTS,
+  DEFAULT_SPIN_US,
+  resolveProvider,
+} from './fabric-options.js';
+export type { FabricNode } from './fabric-address.js';
+export { fabricNode } from './fabric-address.js';
+export type { WireHeader } from './wire.js';
+export { WIRE_HEADER_BYTES, WIRE_HELLO_MAGIC, WIRE_MAGIC, WIRE_MAX_FRAMES, decodeWire, encodeHello, encodeWire, isHello, tagHi, tagLo } from './wire.js';
+export { fabricAvailable, fabricUnavailableReason, libfabricVersion } from './native.js';
+export { fabricProvider, registerFabric } from './register.js';
