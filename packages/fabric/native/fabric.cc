@@ -16,6 +16,7 @@
 #include <rdma/fi_domain.h>
 #include <rdma/fi_endpoint.h>
 #include <rdma/fi_errno.h>
+#include <rdma/fi_rma.h>
 #include <rdma/fi_tagged.h>
 
 #include <atomic>
@@ -41,6 +42,7 @@ struct Op {
   uint8_t* buf;  // owned (malloc) unless `borrowed`
   size_t len;
   bool borrowed;
+  struct fid_mr* mr;  // exposures: the registration peers read through
 };
 
 struct Event {
@@ -93,6 +95,11 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
                            InstanceMethod("provider", &Endpoint::Provider),
                            InstanceMethod("postSend", &Endpoint::PostSend),
                            InstanceMethod("postRecv", &Endpoint::PostRecv),
+                           InstanceMethod("rawName", &Endpoint::RawName),
+                           InstanceMethod("insertPeer", &Endpoint::InsertPeer),
+                           InstanceMethod("expose", &Endpoint::Expose),
+                           InstanceMethod("unexpose", &Endpoint::Unexpose),
+                           InstanceMethod("postRead", &Endpoint::PostRead),
                            InstanceMethod("cancel", &Endpoint::Cancel),
                            InstanceMethod("ref", &Endpoint::Ref),
                            InstanceMethod("unref", &Endpoint::Unref),
@@ -122,7 +129,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
 
     struct fi_info* hints = fi_allocinfo();
     hints->ep_attr->type = FI_EP_RDM;
-    hints->caps = FI_MSG | FI_TAGGED;
+    hints->caps = FI_MSG | FI_TAGGED | FI_RMA | FI_READ | FI_REMOTE_READ;
     hints->mode = FI_CONTEXT | FI_CONTEXT2;
     hints->domain_attr->threading = FI_THREAD_SAFE;
     hints->domain_attr->mr_mode = FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY;
@@ -204,6 +211,18 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
         continue;
       }
       RepostSlots();
+      {
+        std::vector<uint32_t> zr;
+        {
+          std::lock_guard<std::mutex> lk(kickMu_);
+          zr.swap(zeroReads_);
+        }
+        if (!zr.empty()) {
+          for (uint32_t id : zr) pending_.push_back(Event{K_RECV, id, 0, 0, nullptr});
+          Flush();
+          continue;
+        }
+      }
       if (nowNs() - lastActivity_.load(std::memory_order_relaxed) < static_cast<int64_t>(spinUs_) * 1000) continue;
       std::unique_lock<std::mutex> lk(kickMu_);
       if (!kicked_) kickCv_.wait_for(lk, std::chrono::microseconds(backoffUs));
@@ -326,7 +345,146 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     return Napi::String::New(info.Env(), info_ && info_->fabric_attr->prov_name ? info_->fabric_attr->prov_name : "");
   }
 
-  // postSend(id, bytes, tagged, tagHi, tagLo): copies `bytes`; 0 or a positive errno (EAGAIN: retry after progress).
+  // rawName(): the endpoint's address as bytes, for a peer's insertPeer.
+  Napi::Value RawName(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open_) return env.Null();
+    char buf[512];
+    size_t len = sizeof buf;
+    if (fi_getname(&ep_->fid, buf, &len) != 0) return env.Null();
+    return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(buf), len);
+  }
+
+  // insertPeer(bytes): adds a peer's raw address to the address vector; its fi_addr, or -errno.
+  Napi::Value InsertPeer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open_) return Napi::Number::New(env, -FI_ESHUTDOWN);
+    uint8_t* data;
+    size_t len;
+    if (!viewOf(env, info[0], &data, &len) || len == 0 || len > 512) return Napi::Number::New(env, -FI_EINVAL);
+    // The address must stay valid for fi_av_insert only; copy it with a terminator (FI_ADDR_STR).
+    std::vector<char> a(data, data + len);
+    a.push_back('\0');
+    fi_addr_t out = FI_ADDR_NOTAVAIL;
+    int n = fi_av_insert(av_, a.data(), 1, &out, 0, nullptr);
+    if (n != 1) return Napi::Number::New(env, -FI_EADDRNOTAVAIL);
+    return Napi::Number::New(env, static_cast<double>(out));
+  }
+
+  // expose(id, bytes): registers a private copy of `bytes` for remote reads until unexpose(id);
+  // returns [addrHi, addrLo, keyHi, keyLo] (addr is the offset a peer passes to fi_read), or an errno.
+  Napi::Value Expose(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
+    uint32_t id = info[0].ToNumber().Uint32Value();
+    uint8_t* data;
+    size_t len;
+    if (!viewOf(env, info[1], &data, &len)) {
+      Napi::TypeError::New(env, "expose bytes must be a Uint8Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Op* op = new Op{};
+    op->kind = K_SEND;
+    op->id = id;
+    op->len = len;
+    op->buf = static_cast<uint8_t*>(std::malloc(len ? len : 1));
+    if (op->buf == nullptr) {
+      delete op;
+      return Napi::Number::New(env, FI_ENOMEM);
+    }
+    std::memcpy(op->buf, data, len);
+    int rc = fi_mr_reg(domain_, op->buf, len ? len : 1, FI_REMOTE_READ, 0, id, 0, &op->mr, nullptr);
+    if (rc == 0 && (info_->domain_attr->mr_mode & FI_MR_ENDPOINT)) {
+      rc = fi_mr_bind(op->mr, &ep_->fid, 0);
+      if (rc == 0) rc = fi_mr_enable(op->mr);
+    }
+    if (rc != 0) {
+      if (op->mr) fi_close(&op->mr->fid);
+      std::free(op->buf);
+      delete op;
+      return Napi::Number::New(env, rc < 0 ? -rc : rc);
+    }
+    uint64_t addr = (info_->domain_attr->mr_mode & FI_MR_VIRT_ADDR) ? reinterpret_cast<uint64_t>(op->buf) : 0;
+    uint64_t key = fi_mr_key(op->mr);
+    {
+      std::lock_guard<std::mutex> lk(opsMu_);
+      exposed_[id] = op;
+    }
+    Napi::Array out = Napi::Array::New(env, 4);
+    out.Set(0u, Napi::Number::New(env, static_cast<uint32_t>(addr >> 32)));
+    out.Set(1u, Napi::Number::New(env, static_cast<uint32_t>(addr)));
+    out.Set(2u, Napi::Number::New(env, static_cast<uint32_t>(key >> 32)));
+    out.Set(3u, Napi::Number::New(env, static_cast<uint32_t>(key)));
+    return out;
+  }
+
+  // unexpose(id): the peer has read (or dropped) it: deregister and free the copy.
+  Napi::Value Unexpose(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t id = info[0].ToNumber().Uint32Value();
+    Op* op = nullptr;
+    {
+      std::lock_guard<std::mutex> lk(opsMu_);
+      auto it = exposed_.find(id);
+      if (it == exposed_.end()) return Napi::Boolean::New(env, false);
+      op = it->second;
+      exposed_.erase(it);
+    }
+    if (op->mr) fi_close(&op->mr->fid);
+    std::free(op->buf);
+    delete op;
+    return Napi::Boolean::New(env, true);
+  }
+
+  // postRead(id, target | null, len, peer, addrHi, addrLo, keyHi, keyLo): a one-sided read of a
+  // peer's exposure into `target` (kept alive by the caller) or a buffer of its own; completes as a receive.
+  Napi::Value PostRead(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
+    uint32_t id = info[0].ToNumber().Uint32Value();
+    Op* op = new Op{};
+    op->kind = K_RECV;
+    op->id = id;
+    uint8_t* data = nullptr;
+    size_t len = 0;
+    if (viewOf(env, info[1], &data, &len)) {
+      op->buf = data;
+      op->len = len;
+      op->borrowed = true;
+    } else {
+      op->len = static_cast<size_t>(info[2].ToNumber().Int64Value());
+      op->buf = static_cast<uint8_t*>(std::malloc(op->len ? op->len : 1));
+      if (op->buf == nullptr) {
+        delete op;
+        return Napi::Number::New(env, FI_ENOMEM);
+      }
+    }
+    fi_addr_t peer = static_cast<fi_addr_t>(info[3].ToNumber().Int64Value());
+    uint64_t addr = (static_cast<uint64_t>(info[4].ToNumber().Uint32Value()) << 32) | info[5].ToNumber().Uint32Value();
+    uint64_t key = (static_cast<uint64_t>(info[6].ToNumber().Uint32Value()) << 32) | info[7].ToNumber().Uint32Value();
+    {
+      std::lock_guard<std::mutex> lk(opsMu_);
+      ops_[id] = op;
+    }
+    ssize_t rc = op->len == 0 ? 0 : fi_read(ep_, op->buf, op->len, nullptr, peer, addr, key, &op->ctx);
+    if (rc != 0 || op->len == 0) {
+      {
+        std::lock_guard<std::mutex> lk(opsMu_);
+        ops_.erase(id);
+      }
+      if (!op->borrowed) std::free(op->buf);
+      delete op;
+      if (rc == 0) {
+        // Nothing to read: complete at once, through the same path as every completion.
+        std::lock_guard<std::mutex> lk(kickMu_);
+        zeroReads_.push_back(id);
+      }
+    }
+    Kick();
+    return Napi::Number::New(env, rc < 0 ? -rc : rc);
+  }
+
+  // postSend(id, bytes, tagged, tagHi, tagLo, peer?): copies `bytes`; 0 or a positive errno (EAGAIN: retry after progress).
   Napi::Value PostSend(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
@@ -349,7 +507,9 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       std::lock_guard<std::mutex> lk(opsMu_);
       ops_[id] = op;
     }
-    ssize_t rc = tagged ? fi_tsend(ep_, op->buf, len, nullptr, peer_, tag, &op->ctx) : fi_send(ep_, op->buf, len, nullptr, peer_, &op->ctx);
+    fi_addr_t to = peer_;
+    if (info.Length() > 5 && info[5].IsNumber() && info[5].ToNumber().Int64Value() >= 0) to = static_cast<fi_addr_t>(info[5].ToNumber().Int64Value());
+    ssize_t rc = tagged ? fi_tsend(ep_, op->buf, len, nullptr, to, tag, &op->ctx) : fi_send(ep_, op->buf, len, nullptr, to, &op->ctx);
     if (rc != 0) {
       {
         std::lock_guard<std::mutex> lk(opsMu_);
@@ -441,6 +601,15 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     }
     open_ = false;
     if (ep_) fi_close(&ep_->fid), ep_ = nullptr;
+    {
+      std::lock_guard<std::mutex> lk(opsMu_);
+      for (auto& kv : exposed_) {
+        if (kv.second->mr) fi_close(&kv.second->mr->fid);
+        std::free(kv.second->buf);
+        delete kv.second;
+      }
+      exposed_.clear();
+    }
     if (av_) fi_close(&av_->fid), av_ = nullptr;
     if (cq_) fi_close(&cq_->fid), cq_ = nullptr;
     if (domain_) fi_close(&domain_->fid), domain_ = nullptr;
@@ -486,6 +655,8 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   std::vector<Event> pending_;   // progress thread only
   std::mutex opsMu_;
   std::unordered_map<uint32_t, Op*> ops_;
+  std::unordered_map<uint32_t, Op*> exposed_;
+  std::vector<uint32_t> zeroReads_;  // guarded by kickMu_
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> lastActivity_{0};

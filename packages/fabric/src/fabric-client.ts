@@ -1,6 +1,7 @@
 /**
- * The sending side over libfabric: each XFER bulk as a tagged message, then the metadata as an
- * untagged one into a receive the server keeps posted (see wire.ts).
+ * The sending side over libfabric. A send is one message: the metadata, small XFER bulks inline,
+ * and for larger ones the address and key of a registered private copy, which the server reads
+ * with a one-sided `fi_read` and then releases (see wire.ts).
  */
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { Client, EAGAIN, ECANCELED, EMSGSIZE, ESHUTDOWN, ETIMEDOUT, LightbeamError, remainingMs } from '@lightbeam/core';
@@ -11,14 +12,17 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FABRIC_LINGER_MS,
   DEFAULT_IDLE_MAX_US,
+  DEFAULT_INLINE_BYTES,
   DEFAULT_META_BYTES,
   DEFAULT_SPIN_US,
   resolveProvider,
 } from './fabric-options.js';
-import { CLIENT_ID_MASK, SEQ_MASK, WIRE_MAX_FRAMES, encodeHello, encodeWire, tagHi, tagLo } from './wire.js';
+import type { WireFrame } from './wire.js';
+import { WIRE_FRAME_BYTES, WIRE_HEADER_BYTES, WIRE_MAX_FRAMES, decodeRelease, encodeHello, encodeWire } from './wire.js';
 
-/** Once part of a message is posted, the rest is posted even past the caller's deadline, up to this long. */
-const FINISH_MESSAGE_MS = 5000;
+/** Receives a client keeps posted for the server's releases (16 bytes each). */
+const RELEASE_SLOTS = 64;
+const NO_ADDR: [number, number] = [0, 0];
 
 /** A client over libfabric (`Transport.kFabric`). */
 export class FabricClient extends Client {
@@ -27,22 +31,35 @@ export class FabricClient extends Client {
   /** This client's own address as libfabric prints it. */
   readonly endpoint: string;
   private readonly ep: FabricEndpoint;
-  private readonly clientId = (Math.random() * CLIENT_ID_MASK) >>> 0;
+  private readonly clientId: number;
   private readonly metaBytes: number;
+  private readonly inlineBytes: number;
   private readonly lingerMs: number;
+  /** Exposures of each message the server has not released yet, by sequence number. */
+  private readonly unreleased = new Map<number, number[]>();
   private seq = 0;
 
-  private constructor(ep: FabricEndpoint, options: FabricClientOptions) {
+  private constructor(ep: FabricEndpoint, clientId: number, options: FabricClientOptions) {
     super();
     this.ep = ep;
+    this.clientId = clientId;
     this.provider = ep.provider();
     this.endpoint = ep.name();
     this.metaBytes = options.metaBytes ?? DEFAULT_META_BYTES;
+    this.inlineBytes = options.inlineBytes ?? DEFAULT_INLINE_BYTES;
     this.lingerMs = options.lingerMs ?? DEFAULT_FABRIC_LINGER_MS;
+    ep.onMeta = (buf) => {
+      const r = buf === undefined ? null : decodeRelease(buf);
+      if (r === null || r.clientId !== this.clientId) return;
+      const ids = this.unreleased.get(r.seq);
+      if (ids === undefined) return;
+      this.unreleased.delete(r.seq);
+      for (const id of ids) this.ep.unexpose(id);
+    };
   }
 
   /**
-   * Opens a client towards a server and waits until the provider accepts messages for it (with
+   * Opens a client towards a server and waits until the provider accepts its hello (with
    * `tcp;ofi_rxm`, until its connection is up).
    *
    * @param addr - the server's host (tcp providers) or name (`shm`)
@@ -62,8 +79,8 @@ export class FabricClient extends Client {
         node,
         service,
         server: false,
-        metaBytes: options.metaBytes ?? DEFAULT_META_BYTES,
-        metaSlots: 0,
+        metaBytes: 16,
+        metaSlots: RELEASE_SLOTS,
         spinUs: options.spinUs ?? DEFAULT_SPIN_US,
         idleMaxUs: options.idleMaxUs ?? DEFAULT_IDLE_MAX_US,
       });
@@ -72,19 +89,28 @@ export class FabricClient extends Client {
       const e = err as Error & { errno?: number };
       throw new LightbeamError('ERR_LBM_CONNECT', `cannot connect to ${url}: ${e.message}`, { errno: e.errno, cause: err });
     }
+    const clientId = (Math.random() * 0x100000000) >>> 0;
     // The provider accepts messages once its connection to the peer is up (tcp;ofi_rxm connects
-    // on the first send): post a hello, which the server ignores, until it is taken.
+    // on the first send): post the hello, which names our address to the server, until it is taken.
+    const hello = encodeHello(clientId, ep.rawName());
     const until = performance.now() + (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-    let rc = ep.send(encodeHello(), false, 0, 0);
+    let rc = ep.send(hello, false, 0, 0);
     while (rc === EAGAIN && performance.now() < until) {
       await ep.progress(1);
-      rc = ep.send(encodeHello(), false, 0, 0);
+      rc = ep.send(hello, false, 0, 0);
     }
     if (rc !== 0) {
       ep.close();
-      throw new LightbeamError('ERR_LBM_CONNECT', `cannot connect to ${url}: ${rc === EAGAIN ? 'the provider accepted no message in time' : `errno ${rc}`}`, { errno: rc });
+      throw new LightbeamError('ERR_LBM_CONNECT', `cannot connect to ${url}: ${rc === EAGAIN ? 'the provider accepted no message in time' : `errno ${rc}`}`, {
+        errno: rc,
+      });
     }
-    return new FabricClient(ep, options);
+    return new FabricClient(ep, clientId, options);
+  }
+
+  /** Messages whose exposed bulks the server has not released yet. */
+  get unreleasedMessages(): number {
+    return this.unreleased.size;
   }
 
   protected transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
@@ -94,53 +120,73 @@ export class FabricClient extends Client {
       this.ep.sendError = 0;
       return failed;
     }
-    if (msg.xfer.length > WIRE_MAX_FRAMES) return EMSGSIZE;
+    const n = msg.xfer.length;
+    if (n > WIRE_MAX_FRAMES) return EMSGSIZE;
+    const fixed = WIRE_HEADER_BYTES + WIRE_FRAME_BYTES * n + msg.meta.byteLength;
+    if (fixed > this.metaBytes) return EMSGSIZE;
     const seq = this.seq;
-    const wire = encodeWire(this.clientId, seq, msg.meta, msg.xfer);
-    if (wire.byteLength > this.metaBytes) return EMSGSIZE;
-    const hi = tagHi(this.clientId, seq);
-    const frames = msg.xfer.length;
-    let i = 0;
-    for (; i <= frames; i++) {
-      const rc = i < frames ? this.ep.send(msg.xfer[i], true, hi, tagLo(seq, i)) : this.ep.send(wire, false, 0, 0);
-      if (rc === EAGAIN) break;
-      if (rc !== 0) return rc;
+    const frames: WireFrame[] = [];
+    const inline: Uint8Array[] = [];
+    const ids: number[] = [];
+    let room = Math.min(this.inlineBytes, this.metaBytes - fixed);
+    let offset = 0;
+    for (const x of msg.xfer) {
+      if (x.byteLength <= room) {
+        frames.push({ size: x.byteLength, inline: true, addr: [0, offset], key: NO_ADDR });
+        inline.push(x);
+        offset += x.byteLength;
+        room -= x.byteLength;
+        continue;
+      }
+      const e = this.ep.expose(x);
+      if (typeof e === 'number') {
+        for (const id of ids) this.ep.unexpose(id);
+        return e;
+      }
+      ids.push(e.id);
+      frames.push({ size: x.byteLength, inline: false, addr: [e.parts[0], e.parts[1]], key: [e.parts[2], e.parts[3]] });
     }
-    if (i > frames) {
-      this.seq = (seq + 1) & SEQ_MASK;
-      return 0;
+    const wire = encodeWire(this.clientId, seq, msg.meta, frames, inline);
+    const rc = this.ep.send(wire, false, 0, 0);
+    if (rc === 0) return this.sent(seq, ids);
+    if (rc !== EAGAIN || spec.deadline === 0) {
+      for (const id of ids) this.ep.unexpose(id);
+      return rc;
     }
-    if (i === 0 && spec.deadline === 0) return EAGAIN;
-    this.seq = (seq + 1) & SEQ_MASK;
-    return this.finish(msg, wire, hi, seq, i, spec);
+    return this.retry(wire, seq, ids, spec);
   }
 
   protected async shutdown(): Promise<void> {
     const until = performance.now() + this.lingerMs;
-    // Bounded: each turn waits for completions or 5 ms, until the sends are done or linger ends.
-    while (this.ep.inFlight > 0 && performance.now() < until) await this.ep.progress(5);
+    // Bounded: each turn waits for completions or 5 ms, until the sends are done and the server
+    // has released what it was to read, or linger ends.
+    while ((this.ep.inFlight > 0 || this.unreleased.size > 0) && performance.now() < until) await this.ep.progress(5);
+    this.unreleased.clear();
     this.ep.close();
   }
 
-  /** Posts frames `from`.. of a message, retrying on `EAGAIN` after progress until the deadline. */
-  private async finish(msg: OutgoingMessage, wire: Uint8Array, hi: number, seq: number, from: number, spec: WaitSpec): Promise<number> {
-    const frames = msg.xfer.length;
-    const started = from > 0;
-    const deadline = started ? Math.max(spec.deadline, performance.now() + FINISH_MESSAGE_MS) : spec.deadline;
-    const s: WaitSpec = { deadline, signal: started ? undefined : spec.signal };
-    for (let i = from; i <= frames; ) {
-      if (this.closed) return ESHUTDOWN;
-      const rc = i < frames ? this.ep.send(msg.xfer[i], true, hi, tagLo(seq, i)) : this.ep.send(wire, false, 0, 0);
-      if (rc === 0) {
-        i++;
-        continue;
-      }
-      if (rc !== EAGAIN) return rc;
-      if (s.signal?.aborted === true) return ECANCELED;
-      const left = remainingMs(s);
-      if (left <= 0) return i === 0 ? (spec.deadline === 0 ? EAGAIN : ETIMEDOUT) : ETIMEDOUT;
-      await this.ep.progress(Math.min(1, left));
-    }
+  private sent(seq: number, ids: number[]): number {
+    if (ids.length > 0) this.unreleased.set(seq, ids);
+    this.seq = (seq + 1) >>> 0;
     return 0;
+  }
+
+  /** Posts the message again after progress until it is taken, the deadline passes or the signal aborts. */
+  private async retry(wire: Uint8Array, seq: number, ids: number[], spec: WaitSpec): Promise<number> {
+    for (;;) {
+      const left = remainingMs(spec);
+      let rc: number;
+      if (this.closed) rc = ESHUTDOWN;
+      else if (spec.signal?.aborted === true) rc = ECANCELED;
+      else if (left <= 0) rc = ETIMEDOUT;
+      else {
+        await this.ep.progress(Math.min(1, left));
+        rc = this.ep.send(wire, false, 0, 0);
+        if (rc === 0) return this.sent(seq, ids);
+        if (rc === EAGAIN) continue;
+      }
+      for (const id of ids) this.ep.unexpose(id);
+      return rc;
+    }
   }
 }

@@ -39,6 +39,7 @@ export class FabricEndpoint {
   private nextId = 1;
   private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean }>();
   private sendsInFlight = 0;
+  private exposures = 0;
   private strong = 0;
   private holds = 0;
   private refd = false;
@@ -72,9 +73,9 @@ export class FabricEndpoint {
    *
    * @returns 0, `EAGAIN` (the provider needs progress first), or another errno
    */
-  send(bytes: Uint8Array, tagged: boolean, hi: number, lo: number): number {
+  send(bytes: Uint8Array, tagged: boolean, hi: number, lo: number, peer = -1): number {
     if (this.closed) return ESHUTDOWN;
-    const rc = this.native.postSend(this.id(), bytes, tagged, hi, lo);
+    const rc = this.native.postSend(this.id(), bytes, tagged, hi, lo, peer);
     if (rc === 0) {
       this.sendsInFlight++;
       this.updateRef();
@@ -103,6 +104,73 @@ export class FabricEndpoint {
       return rc;
     }
     if (strong) this.strong++;
+    this.updateRef();
+    return { id, done: p };
+  }
+
+  /** This endpoint's raw address, for a peer's {@link FabricEndpoint.insertPeer}. */
+  rawName(): Uint8Array {
+    return this.native.rawName() ?? new Uint8Array(0);
+  }
+
+  /**
+   * Adds a peer's raw address.
+   *
+   * @returns its `fi_addr`, or a negative errno
+   */
+  insertPeer(name: Uint8Array): number {
+    return this.closed ? -ESHUTDOWN : this.native.insertPeer(name);
+  }
+
+  /**
+   * Registers a private copy of `bytes` for peers to read until {@link FabricEndpoint.unexpose}.
+   *
+   * @returns its id and `[addrHi, addrLo, keyHi, keyLo]`, or an errno
+   */
+  expose(bytes: Uint8Array): { id: number; parts: [number, number, number, number] } | number {
+    if (this.closed) return ESHUTDOWN;
+    const id = this.id();
+    const r = this.native.expose(id, bytes);
+    if (typeof r === 'number') return r;
+    this.exposures++;
+    this.updateRef();
+    return { id, parts: r };
+  }
+
+  /** Frees an exposure (the peer read it, or dropped it). */
+  unexpose(id: number): void {
+    if (this.closed) return;
+    if (this.native.unexpose(id)) {
+      this.exposures--;
+      this.updateRef();
+    }
+  }
+
+  /** Exposures not yet released. */
+  get exposed(): number {
+    return this.exposures;
+  }
+
+  /**
+   * Reads a peer's exposure into `target` (kept referenced until done) or, with `null`, into a
+   * buffer of `len` bytes of the endpoint's.
+   *
+   * @returns the operation id and its completion, or an errno when it could not be posted
+   */
+  read(target: Uint8Array | null, len: number, peer: number, addr: [number, number], key: [number, number]): { id: number; done: Promise<RecvDone> } | number {
+    if (this.closed) return ESHUTDOWN;
+    const id = this.id();
+    let done!: (r: RecvDone) => void;
+    const p = new Promise<RecvDone>((r) => {
+      done = r;
+    });
+    this.recvs.set(id, { done, keep: target, strong: true });
+    const rc = this.native.postRead(id, target, len, peer, addr[0], addr[1], key[0], key[1]);
+    if (rc !== 0) {
+      this.recvs.delete(id);
+      return rc;
+    }
+    this.strong++;
     this.updateRef();
     return { id, done: p };
   }
@@ -154,6 +222,7 @@ export class FabricEndpoint {
     this.strong = 0;
     this.holds = 0;
     this.sendsInFlight = 0;
+    this.exposures = 0;
     for (const r of recvs) r.done({ err: ESHUTDOWN, len: 0, buf: undefined });
     for (const w of this.progressWaiters.splice(0)) w();
   }

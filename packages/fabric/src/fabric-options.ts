@@ -7,6 +7,8 @@ import type { ArchiveLimits } from '@lightbeam/core';
 export const DEFAULT_FABRIC_PROVIDER = 'tcp;ofi_rxm';
 /** Default largest metadata message (header, frame sizes, metadata frame) in bytes. */
 export const DEFAULT_META_BYTES = 64 * 1024;
+/** Default largest XFER bulk bytes a client sends inline in the metadata message instead of exposing them for a read. */
+export const DEFAULT_INLINE_BYTES = 8 * 1024;
 /** Default number of metadata receives a server keeps posted. */
 export const DEFAULT_META_SLOTS = 64;
 /** Default time the progress thread keeps polling after the last activity, in microseconds. */
@@ -67,10 +69,17 @@ export interface FabricServerOptions extends FabricEndpointOptions {
 /** Options of {@link FabricClient}. */
 export interface FabricClientOptions extends FabricEndpointOptions {
   /**
-   * How long `close()` waits for queued sends to complete.
+   * How long `close()` waits for queued sends to complete and for the server to release the
+   * bulks it is to read.
    * @defaultValue 1000
    */
   lingerMs?: number;
+  /**
+   * XFER bulks that fit in this many bytes (in total, per message, and within `metaBytes`) travel
+   * inline in the metadata message; larger ones are exposed for the server's one-sided read.
+   * @defaultValue 8192
+   */
+  inlineBytes?: number;
   /**
    * How long creating a client waits for the provider to accept its first message (a connection).
    * @defaultValue 5000

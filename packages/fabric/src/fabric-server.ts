@@ -1,28 +1,28 @@
 /**
- * The receiving side over libfabric: metadata from pre-posted receives, XFER data by tagged
- * receives posted by `recvBulks` straight into the receiver's buffers.
+ * The receiving side over libfabric: metadata from pre-posted receives; `recvBulks` copies inline
+ * XFER bulks and pulls the others with one-sided reads straight into the receiver's buffers,
+ * then tells the sender it may release them.
  */
-import type { IncomingMessage, LbmMeta, WaitSpec, ArchiveLimits } from '@lightbeam/core';
-import { EAGAIN, ESHUTDOWN, LBM_MALFORMED, LBM_OK, LightbeamError, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
+import type { ArchiveLimits, IncomingMessage, LbmMeta, WaitSpec } from '@lightbeam/core';
+import { EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_OK, LightbeamError, NULL_POINTER, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
 import type { RecvDone } from './fabric-endpoint.js';
 import { FabricEndpoint } from './fabric-endpoint.js';
 import type { FabricServerOptions } from './fabric-options.js';
 import { DEFAULT_BULK_TIMEOUT_MS, DEFAULT_IDLE_MAX_US, DEFAULT_META_BYTES, DEFAULT_META_SLOTS, DEFAULT_SPIN_US, resolveProvider } from './fabric-options.js';
 import { fabricNode } from './fabric-address.js';
 import type { WireHeader } from './wire.js';
-import { decodeWire, isHello, tagHi, tagLo } from './wire.js';
+import { decodeHello, decodeWire, encodeRelease } from './wire.js';
 
-const FI_ETRUNC = 265;
 const EMPTY = new Uint8Array(0);
+/** Errors of a read that mean the sender's connection is gone (ENOTCONN, ECONNRESET, ECONNREFUSED, EPIPE, ECONNABORTED, EHOSTUNREACH). */
+const PEER_GONE = new Set([107, 104, 111, 32, 103, 113]);
 
-/** One received metadata message and the data frames still at the sender. */
+/** One received metadata message; its remote frames stay at the sender until released. */
 class FabricMessage implements IncomingMessage {
   readonly meta: Uint8Array;
   readonly dataCount: number;
-  /** Frames received into buffers of the endpoint's (the copy path), by index. */
-  fetched: Uint8Array[] | null = null;
-  /** Frames already received (or discarded): `release` must not post receives for them. */
-  consumed = false;
+  /** True when some frame is at the sender (to be read, then released). */
+  readonly remote: boolean;
   released = false;
 
   constructor(
@@ -30,13 +30,14 @@ class FabricMessage implements IncomingMessage {
     readonly header: WireHeader | null,
   ) {
     this.meta = header?.meta ?? EMPTY;
-    this.dataCount = header?.sizes.length ?? 0;
+    this.dataCount = header?.frames.length ?? 0;
+    this.remote = header !== null && header.frames.some((f) => !f.inline);
   }
 
   data(i: number): Uint8Array {
-    const f = this.fetched?.[i];
-    if (f === undefined) throw new Error(`fabric message data frame ${i} was not received (use recvBulks)`);
-    return f;
+    const f = this.header?.frames[i];
+    if (f === undefined || !f.inline) throw new Error(`fabric data frame ${i} is at the sender (use recvBulks)`);
+    return (this.header as WireHeader).inline.subarray(f.addr[1], f.addr[1] + f.size);
   }
 
   decodeInto(meta: LbmMeta, limits: ArchiveLimits): number {
@@ -48,7 +49,7 @@ class FabricMessage implements IncomingMessage {
   release(): void {
     if (this.released) return;
     this.released = true;
-    if (!this.consumed && this.header !== null) this.server.discard(this.header);
+    if (this.remote) this.server.releaseAt(this.header as WireHeader);
   }
 }
 
@@ -65,6 +66,10 @@ export class FabricServer extends Server {
   private readonly ready: FabricMessage[] = [];
   private arrivals: Array<() => void> = [];
   private readonly byMeta = new WeakMap<LbmMeta, FabricMessage>();
+  /** Each client's `fi_addr`, from its hello. */
+  private readonly peers = new Map<number, number>();
+  /** Clients whose connection was found gone by a read. */
+  private readonly gone = new Set<number>();
 
   private constructor(address: string, ep: FabricEndpoint, options: FabricServerOptions) {
     super(address, { limits: options.limits });
@@ -110,87 +115,107 @@ export class FabricServer extends Server {
     return new FabricServer(addr, ep, options);
   }
 
-  /** @internal remembers which message `meta` was filled from, for `recvBulks`. */
+  /**
+   * Remembers which message `meta` was filled from, for `recvBulks`.
+   * @internal
+   */
   track(meta: LbmMeta, msg: FabricMessage): void {
     this.byMeta.set(meta, msg);
   }
 
-  /** @internal receives and drops the data frames of a message nobody asked for. */
-  discard(h: WireHeader): void {
-    const hi = tagHi(h.clientId, h.seq);
-    for (let i = 0; i < h.sizes.length; i++) {
-      const r = this.ep.recv(null, h.sizes[i], hi, tagLo(h.seq, i), false);
-      // The bytes are dropped when the receive completes; nothing waits for it.
-      if (typeof r !== 'number') void r.done;
-    }
+  /**
+   * Tells the sender of `h` that its exposed bulks may be freed (best effort: a sender that is
+   * gone frees them when it closes).
+   * @internal
+   */
+  releaseAt(h: WireHeader): void {
+    const peer = this.peers.get(h.clientId);
+    if (peer === undefined || this.closed) return;
+    const note = encodeRelease(h.clientId, h.seq);
+    if (this.ep.send(note, false, 0, 0, peer) === EAGAIN) void this.releaseLater(note, peer);
   }
 
   /**
-   * Receives the data of the message behind `meta` into its XFER `recv` entries. Buffers at least
-   * as large as their frames receive in place (the provider writes them directly); otherwise
-   * the frames are received first and copied, as on every transport.
+   * Receives the data of the message behind `meta` into its XFER `recv` entries, in order: inline
+   * bulks by copy, the others by one-sided reads of at most each entry's size straight into its
+   * buffer (an entry without a buffer gets a view of bytes read into a buffer of the server's).
    *
-   * @returns `0`, `-1` on a frame-count mismatch (the message's data is dropped), `ETIMEDOUT`
-   *   when the frames did not arrive within `bulkTimeoutMs`, `ESHUTDOWN`, or another errno
+   * @returns `0`; `-1` on a frame-count mismatch (the message's data is dropped); `ETIMEDOUT`
+   *   when the reads did not finish within `bulkTimeoutMs`; `ECONNRESET` when the sender never
+   *   said hello or its connection is gone; `ESHUTDOWN`; or libfabric's errno
    */
   override async recvBulks(meta: LbmMeta): Promise<number> {
     const msg = this.byMeta.get(meta);
-    if (msg === undefined || msg.released || msg.fetched !== null) return super.recvBulksNow(meta);
-    const h = msg.header;
-    const recv = meta.recv;
-    let wanted = 0;
-    let direct = true;
-    for (let i = 0; i < recv.length; i++) {
-      const b = recv[i];
-      if (!isXfer(b.flags)) continue;
-      const size = h !== null && wanted < h.sizes.length ? h.sizes[wanted] : 0;
-      const dst = b.data?.ptr;
-      if (dst === undefined || Math.min(b.size, dst.byteLength) < size) direct = false;
-      wanted++;
+    const h = msg?.header ?? null;
+    if (msg === undefined || msg.released || h === null || !this.matches(meta, msg)) return super.recvBulksNow(meta);
+    const peer = this.peers.get(h.clientId);
+    if (msg.remote && (peer === undefined || this.gone.has(h.clientId))) {
+      this.release(meta);
+      return ECONNRESET;
     }
-    // Nothing wanted, or a mismatch: the base class releases the message (its frames are discarded).
-    if (h === null || wanted === 0 || wanted !== msg.dataCount) return super.recvBulksNow(meta);
-    const hi = tagHi(h.clientId, h.seq);
-    msg.consumed = true;
-    const ops: Array<{ id: number; done: Promise<RecvDone> }> = [];
-    let k = 0;
+    const deadline = performance.now() + this.bulkTimeoutMs;
+    const reads: Array<{ id: number; done: Promise<RecvDone>; bulk: number; own: boolean }> = [];
     let rc = LBM_OK;
+    let k = 0;
+    const recv = meta.recv;
     for (let i = 0; i < recv.length && rc === LBM_OK; i++) {
       const b = recv[i];
       if (!isXfer(b.flags)) continue;
-      const size = h.sizes[k];
-      const target = direct ? (b.data as { ptr: Uint8Array }).ptr.subarray(0, size) : null;
-      const r = this.ep.recv(target, size, hi, tagLo(h.seq, k), true);
+      const f = h.frames[k];
+      const dst = b.data?.ptr;
+      const n = Math.min(b.size, f.size, dst?.byteLength ?? Infinity);
+      if (f.inline) {
+        const src = h.inline.subarray(f.addr[1], f.addr[1] + n);
+        if (dst === undefined) b.data = { ptr: src, shm: NULL_POINTER };
+        else dst.set(src);
+      } else {
+        const target = dst === undefined ? null : dst.subarray(0, n);
+        let r = this.ep.read(target, n, peer as number, f.addr, f.key);
+        // The provider may need progress first (a connection being made or lost): retry until the deadline.
+        while (r === EAGAIN && performance.now() < deadline && !this.closed) {
+          await this.ep.progress(1);
+          r = this.ep.read(target, n, peer as number, f.addr, f.key);
+        }
+        if (typeof r === 'number') rc = r === EAGAIN ? ETIMEDOUT : r;
+        else reads.push({ ...r, bulk: i, own: dst === undefined });
+      }
       k++;
-      if (typeof r === 'number') rc = r;
-      else ops.push(r);
     }
-    if (rc === LBM_OK) rc = await this.awaitFrames(ops, msg, direct);
-    if (rc !== LBM_OK) {
-      for (const op of ops) this.ep.cancel(op.id);
-      this.release(meta);
-      return rc;
+    if (reads.length > 0) {
+      const all = Promise.all(reads.map((r) => r.done));
+      const got = await raceWait(all, { deadline, signal: undefined }, this.closeController.signal);
+      if (typeof got === 'number') {
+        for (const r of reads) this.ep.cancel(r.id);
+        if (rc === LBM_OK) rc = got;
+      } else {
+        for (let j = 0; j < got.length; j++) {
+          const g = got[j];
+          if (g.err !== 0) {
+            if (rc === LBM_OK) rc = g.err;
+          } else if (reads[j].own) {
+            recv[reads[j].bulk].data = { ptr: g.buf === undefined ? EMPTY : g.buf.subarray(0, g.len), shm: NULL_POINTER };
+          }
+        }
+      }
     }
-    if (direct) {
-      this.release(meta);
-      return LBM_OK;
+    this.release(meta);
+    if (PEER_GONE.has(rc)) {
+      // The sender's connection is gone: its other messages cannot be read either.
+      this.gone.add(h.clientId);
+      return ECONNRESET;
     }
-    return super.recvBulksNow(meta);
+    return rc;
   }
 
   /**
-   * As {@link Server.recvBulksNow}, except that a message whose frames are still at the sender
-   * cannot be received synchronously: `EAGAIN`, use {@link FabricServer.recvBulks}.
+   * As {@link Server.recvBulksNow}; a message with bulks still at the sender cannot be received
+   * synchronously: `EAGAIN`, use {@link FabricServer.recvBulks}.
    *
    * @param meta - a meta filled by this server
    */
   override recvBulksNow(meta: LbmMeta): number {
     const msg = this.byMeta.get(meta);
-    if (msg !== undefined && !msg.released && msg.fetched === null && msg.dataCount > 0) {
-      let wanted = 0;
-      for (const b of meta.recv) if (isXfer(b.flags)) wanted++;
-      if (wanted === msg.dataCount) return EAGAIN;
-    }
+    if (msg !== undefined && !msg.released && msg.remote && this.matches(meta, msg)) return EAGAIN;
     return super.recvBulksNow(meta);
   }
 
@@ -208,25 +233,34 @@ export class FabricServer extends Server {
     for (const w of this.arrivals.splice(0)) w();
   }
 
-  private async awaitFrames(ops: Array<{ id: number; done: Promise<RecvDone> }>, msg: FabricMessage, direct: boolean): Promise<number> {
-    const all = Promise.all(ops.map((o) => o.done));
-    const got = await raceWait(all, { deadline: performance.now() + this.bulkTimeoutMs, signal: undefined }, this.closeController.signal);
-    if (typeof got === 'number') return got;
-    const fetched: Uint8Array[] = [];
-    for (const r of got) {
-      if (r.err === FI_ETRUNC) return LBM_MALFORMED;
-      if (r.err !== 0) return r.err;
-      if (!direct) fetched.push(r.buf === undefined ? EMPTY : r.buf.subarray(0, r.len));
+  /** True when `meta.recv` has as many XFER entries as the message has data frames (and some). */
+  private matches(meta: LbmMeta, msg: FabricMessage): boolean {
+    let wanted = 0;
+    for (const b of meta.recv) if (isXfer(b.flags)) wanted++;
+    return wanted !== 0 && wanted === msg.dataCount;
+  }
+
+  private async releaseLater(note: Uint8Array, peer: number): Promise<void> {
+    // Bounded: a release the provider cannot take within a second is dropped (the sender frees
+    // the bulks when it closes).
+    for (let i = 0; i < 1000 && !this.closed; i++) {
+      await this.ep.progress(1);
+      if (this.ep.send(note, false, 0, 0, peer) !== EAGAIN) return;
     }
-    if (!direct) msg.fetched = fetched;
-    return LBM_OK;
   }
 
   private arrived(buf: Uint8Array | undefined, err: number): void {
-    if (err !== 0 && err !== FI_ETRUNC) return;
-    if (buf !== undefined && isHello(buf)) return;
-    const h = err === 0 && buf !== undefined ? decodeWire(buf) : null;
-    this.ready.push(new FabricMessage(this, h));
+    if (err !== 0 && buf === undefined) return;
+    if (buf !== undefined && err === 0) {
+      const hello = decodeHello(buf);
+      if (hello !== null) {
+        const addr = this.ep.insertPeer(hello.name);
+        if (addr >= 0) this.peers.set(hello.clientId, addr);
+        return;
+      }
+    }
+    // A truncated message (larger than metaBytes) is malformed: it is queued so the receiver sees -1.
+    this.ready.push(new FabricMessage(this, err === 0 && buf !== undefined ? decodeWire(buf) : null));
     const w = this.arrivals.shift();
     if (w !== undefined) w();
   }
@@ -257,3 +291,4 @@ export class FabricServer extends Server {
     }
   }
 }
+

@@ -7,6 +7,7 @@ export {
   DEFAULT_FABRIC_LINGER_MS,
   DEFAULT_FABRIC_PROVIDER,
   DEFAULT_IDLE_MAX_US,
+  DEFAULT_INLINE_BYTES,
   DEFAULT_META_BYTES,
   DEFAULT_META_SLOTS,
   DEFAULT_SPIN_US,
@@ -14,7 +15,20 @@ export {
 } from './fabric-options.js';
 export type { FabricNode } from './fabric-address.js';
 export { fabricNode } from './fabric-address.js';
-export type { WireHeader } from './wire.js';
-export { WIRE_HEADER_BYTES, WIRE_HELLO_MAGIC, WIRE_MAGIC, WIRE_MAX_FRAMES, decodeWire, encodeHello, encodeWire, isHello, tagHi, tagLo } from './wire.js';
+export type { WireFrame, WireHeader } from './wire.js';
+export {
+  WIRE_FRAME_BYTES,
+  WIRE_HEADER_BYTES,
+  WIRE_HELLO_MAGIC,
+  WIRE_MAGIC,
+  WIRE_MAX_FRAMES,
+  WIRE_RELEASE_MAGIC,
+  decodeHello,
+  decodeRelease,
+  decodeWire,
+  encodeHello,
+  encodeRelease,
+  encodeWire,
+} from './wire.js';
 export { fabricAvailable, fabricUnavailableReason, libfabricVersion } from './native.js';
 export { fabricProvider, registerFabric } from './register.js';
