@@ -43,6 +43,7 @@ struct Op {
   size_t len;
   bool borrowed;
   struct fid_mr* mr;  // exposures: the registration peers read through
+  bool read;          // an fi_read: the CQ entry's len is not set for RMA, the op's is the length
 };
 
 struct Event {
@@ -265,7 +266,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       std::lock_guard<std::mutex> lk(opsMu_);
       ops_.erase(op->id);
     }
-    Event e{op->kind, op->id, err, len, nullptr};
+    Event e{op->kind, op->id, err, op->read && err == 0 ? op->len : len, nullptr};
     if (op->kind == K_RECV && !op->borrowed) e.buf = op->buf;  // the receive's own buffer goes to JavaScript
     else if (!op->borrowed) std::free(op->buf);
     pending_.push_back(e);
@@ -459,6 +460,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
         return Napi::Number::New(env, FI_ENOMEM);
       }
     }
+    op->read = true;
     fi_addr_t peer = static_cast<fi_addr_t>(info[3].ToNumber().Int64Value());
     uint64_t addr = (static_cast<uint64_t>(info[4].ToNumber().Uint32Value()) << 32) | info[5].ToNumber().Uint32Value();
     uint64_t key = (static_cast<uint64_t>(info[6].ToNumber().Uint32Value()) << 32) | info[7].ToNumber().Uint32Value();

@@ -44,6 +44,8 @@ interface Addon {
 let addon: Addon | null = null;
 let reason = '';
 try {
+  // LIGHTBEAM_FABRIC_DISABLE=1 behaves as a host without the addon (for tests of that path).
+  if (process.env.LIGHTBEAM_FABRIC_DISABLE === '1') throw new Error('disabled by LIGHTBEAM_FABRIC_DISABLE=1');
   addon = createRequire(import.meta.url)('../native/build/Release/lightbeam_fabric.node') as Addon;
 } catch (err) {
   const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
