@@ -119,8 +119,8 @@ export class FabricServer extends Server {
    * Remembers which message `meta` was filled from, for `recvBulks`.
    * @internal
    */
-  track(meta: LbmMeta, msg: FabricMessage): void {
-    this.byMeta.set(meta, msg);
+  track(meta: LbmMeta, msg: IncomingMessage): void {
+    this.byMeta.set(meta, msg as FabricMessage);
   }
 
   /**

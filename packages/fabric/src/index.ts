@@ -15,7 +15,7 @@ export {
 } from './fabric-options.js';
 export type { FabricNode } from './fabric-address.js';
 export { fabricNode } from './fabric-address.js';
-export type { WireFrame, WireHeader } from './wire.js';
+export type { WireFrame, WireHeader, WireHello, WireRelease } from './wire.js';
 export {
   WIRE_FRAME_BYTES,
   WIRE_HEADER_BYTES,

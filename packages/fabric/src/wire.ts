@@ -134,6 +134,22 @@ export function decodeWire(buf: Uint8Array): WireHeader | null {
   return { clientId: dv.getUint32(4, true), seq: dv.getUint32(8, true), frames, meta: buf.subarray(metaAt, metaAt + metaLen), inline };
 }
 
+/** A decoded hello. */
+export interface WireHello {
+  /** The client's id. */
+  clientId: number;
+  /** The client's raw libfabric address. */
+  name: Uint8Array;
+}
+
+/** A decoded release. */
+export interface WireRelease {
+  /** The client's id. */
+  clientId: number;
+  /** The released message's sequence number. */
+  seq: number;
+}
+
 /**
  * A client's hello, naming its raw address so the server can read from it.
  *
@@ -155,7 +171,7 @@ export function encodeHello(clientId: number, name: Uint8Array): Uint8Array {
  *
  * @param buf - a message as received
  */
-export function decodeHello(buf: Uint8Array): { clientId: number; name: Uint8Array } | null {
+export function decodeHello(buf: Uint8Array): WireHello | null {
   if (buf.byteLength < 16) return null;
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (dv.getUint32(0, true) !== WIRE_HELLO_MAGIC) return null;
@@ -184,7 +200,7 @@ export function encodeRelease(clientId: number, seq: number): Uint8Array {
  *
  * @param buf - a message as received
  */
-export function decodeRelease(buf: Uint8Array): { clientId: number; seq: number } | null {
+export function decodeRelease(buf: Uint8Array): WireRelease | null {
   if (buf.byteLength !== 16) return null;
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (dv.getUint32(0, true) !== WIRE_RELEASE_MAGIC) return null;
