@@ -11,5 +11,7 @@ for (const p of PROVIDERS) {
       skipWithoutFabric(this);
     });
     describeTransportContract(`fabric ${p.label}`, () => makePair(p), { sendRaw, copiesOnSend: true });
+    // Bulks registered in place (no copy on send): the sender keeps its buffers until released.
+    describeTransportContract(`fabric ${p.label} (copyXfer false)`, () => makePair(p, { copyXfer: false, inlineBytes: 0 }), { sendRaw, copiesOnSend: false });
   });
 }

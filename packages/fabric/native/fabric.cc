@@ -28,6 +28,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include <sched.h>
 #include <unordered_map>
 #include <vector>
 
@@ -149,9 +151,20 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if ((rc = fi_av_open(domain_, &av, &av_, nullptr))) { Fail(env, "fi_av_open", rc); return; }
     struct fi_cq_attr cq{};
     cq.format = FI_CQ_FORMAT_TAGGED;
-    cq.wait_obj = FI_WAIT_NONE;
     cq.size = 4096;
-    if ((rc = fi_cq_open(domain_, &cq, &cq_, nullptr))) { Fail(env, "fi_cq_open", rc); return; }
+    // A CQ the progress thread can block on (fi_cq_sread: the provider's own wait on its sockets,
+    // woken early by fi_cq_signal when JavaScript posts). The shm provider has no wait object:
+    // there the thread polls, then sleeps (see Run).
+    cq.wait_obj = FI_WAIT_UNSPEC;
+    cq.wait_cond = FI_CQ_COND_NONE;
+    // shm accepts FI_WAIT_UNSPEC but waits by spinning: poll and sleep instead.
+    bool shm = std::strncmp(info_->fabric_attr->prov_name, "shm", 3) == 0;
+    if (!shm && fi_cq_open(domain_, &cq, &cq_, nullptr) == 0) {
+      waitable_ = true;
+    } else {
+      cq.wait_obj = FI_WAIT_NONE;
+      if ((rc = fi_cq_open(domain_, &cq, &cq_, nullptr))) { Fail(env, "fi_cq_open", rc); return; }
+    }
     if ((rc = fi_endpoint(domain_, info_, &ep_, nullptr))) { Fail(env, "fi_endpoint", rc); return; }
     if ((rc = fi_ep_bind(ep_, &av_->fid, 0))) { Fail(env, "fi_ep_bind(av)", rc); return; }
     if ((rc = fi_ep_bind(ep_, &cq_->fid, FI_TRANSMIT | FI_RECV))) { Fail(env, "fi_ep_bind(cq)", rc); return; }
@@ -197,7 +210,15 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     struct fi_cq_tagged_entry ents[32];
     int64_t backoffUs = 10;
     while (!stop_.load(std::memory_order_acquire)) {
-      ssize_t n = fi_cq_read(cq_, ents, 32);
+      bool idle = nowNs() - lastActivity_.load(std::memory_order_relaxed) >= static_cast<int64_t>(spinUs_) * 1000;
+      ssize_t n;
+      if (waitable_ && idle) {
+        sleeping_.store(true, std::memory_order_seq_cst);
+        n = fi_cq_sread(cq_, ents, 32, nullptr, static_cast<int>(idleMaxUs_ / 1000 > 0 ? idleMaxUs_ / 1000 : 1));
+        sleeping_.store(false, std::memory_order_relaxed);
+      } else {
+        n = fi_cq_read(cq_, ents, 32);
+      }
       if (n > 0) {
         for (ssize_t i = 0; i < n; i++) Complete(static_cast<Op*>(ents[i].op_context), 0, ents[i].len);
         Flush();
@@ -224,7 +245,16 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
           continue;
         }
       }
-      if (nowNs() - lastActivity_.load(std::memory_order_relaxed) < static_cast<int64_t>(spinUs_) * 1000) continue;
+      if (waitable_) {
+        // Not idle: poll, yielding the core between polls (two processes on two cores each have
+        // a JavaScript thread and this one). Idle: the next turn blocks in fi_cq_sread.
+        if (!idle) sched_yield();
+        continue;
+      }
+      if (!idle) {
+        sched_yield();
+        continue;
+      }
       std::unique_lock<std::mutex> lk(kickMu_);
       if (!kicked_) kickCv_.wait_for(lk, std::chrono::microseconds(backoffUs));
       if (kicked_) {
@@ -239,6 +269,12 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   // A JavaScript post happened: the provider needs progress now.
   void Kick() {
     lastActivity_.store(nowNs(), std::memory_order_relaxed);
+    if (waitable_ && cq_ != nullptr) {
+      // Ends an fi_cq_sread in progress so the thread polls again (a thread that is polling sees
+      // the new activity time and keeps polling).
+      if (sleeping_.load(std::memory_order_seq_cst) || stop_.load(std::memory_order_relaxed)) fi_cq_signal(cq_);
+      return;
+    }
     {
       std::lock_guard<std::mutex> lk(kickMu_);
       kicked_ = true;
@@ -384,16 +420,23 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       Napi::TypeError::New(env, "expose bytes must be a Uint8Array").ThrowAsJavaScriptException();
       return env.Undefined();
     }
+    bool copy = info.Length() < 3 || info[2].ToBoolean().Value();
     Op* op = new Op{};
     op->kind = K_SEND;
     op->id = id;
     op->len = len;
-    op->buf = static_cast<uint8_t*>(std::malloc(len ? len : 1));
-    if (op->buf == nullptr) {
-      delete op;
-      return Napi::Number::New(env, FI_ENOMEM);
+    if (copy) {
+      op->buf = static_cast<uint8_t*>(std::malloc(len ? len : 1));
+      if (op->buf == nullptr) {
+        delete op;
+        return Napi::Number::New(env, FI_ENOMEM);
+      }
+      std::memcpy(op->buf, data, len);
+    } else {
+      // The caller's own bytes, registered in place: JavaScript keeps them referenced until unexpose.
+      op->buf = data;
+      op->borrowed = true;
     }
-    std::memcpy(op->buf, data, len);
     int rc = fi_mr_reg(domain_, op->buf, len ? len : 1, FI_REMOTE_READ, 0, id, 0, &op->mr, nullptr);
     if (rc == 0 && (info_->domain_attr->mr_mode & FI_MR_ENDPOINT)) {
       rc = fi_mr_bind(op->mr, &ep_->fid, 0);
@@ -401,7 +444,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     }
     if (rc != 0) {
       if (op->mr) fi_close(&op->mr->fid);
-      std::free(op->buf);
+      if (!op->borrowed) std::free(op->buf);
       delete op;
       return Napi::Number::New(env, rc < 0 ? -rc : rc);
     }
@@ -432,7 +475,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       exposed_.erase(it);
     }
     if (op->mr) fi_close(&op->mr->fid);
-    std::free(op->buf);
+    if (!op->borrowed) std::free(op->buf);
     delete op;
     return Napi::Boolean::New(env, true);
   }
@@ -607,7 +650,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       std::lock_guard<std::mutex> lk(opsMu_);
       for (auto& kv : exposed_) {
         if (kv.second->mr) fi_close(&kv.second->mr->fid);
-        std::free(kv.second->buf);
+        if (!kv.second->borrowed) std::free(kv.second->buf);
         delete kv.second;
       }
       exposed_.clear();
@@ -649,6 +692,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   bool server_ = false;
   bool open_ = false;
   bool hasTsfn_ = false;
+  bool waitable_ = false;
   uint32_t metaBytes_ = 0;
   int64_t idleMaxUs_ = 2000;
   uint32_t spinUs_ = 200;
@@ -661,6 +705,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   std::vector<uint32_t> zeroReads_;  // guarded by kickMu_
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> sleeping_{false};
   std::atomic<int64_t> lastActivity_{0};
   std::mutex kickMu_;
   std::condition_variable kickCv_;

@@ -35,6 +35,7 @@ export class FabricClient extends Client {
   private readonly metaBytes: number;
   private readonly inlineBytes: number;
   private readonly lingerMs: number;
+  private readonly copyXfer: boolean;
   /** Exposures of each message the server has not released yet, by sequence number. */
   private readonly unreleased = new Map<number, number[]>();
   private seq = 0;
@@ -48,6 +49,7 @@ export class FabricClient extends Client {
     this.metaBytes = options.metaBytes ?? DEFAULT_META_BYTES;
     this.inlineBytes = options.inlineBytes ?? DEFAULT_INLINE_BYTES;
     this.lingerMs = options.lingerMs ?? DEFAULT_FABRIC_LINGER_MS;
+    this.copyXfer = options.copyXfer ?? true;
     ep.onMeta = (buf) => {
       const r = buf === undefined ? null : decodeRelease(buf);
       if (r === null || r.clientId !== this.clientId) return;
@@ -138,7 +140,7 @@ export class FabricClient extends Client {
         room -= x.byteLength;
         continue;
       }
-      const e = this.ep.expose(x);
+      const e = this.ep.expose(x, this.copyXfer);
       if (typeof e === 'number') {
         for (const id of ids) this.ep.unexpose(id);
         return e;

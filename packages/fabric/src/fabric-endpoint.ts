@@ -40,6 +40,7 @@ export class FabricEndpoint {
   private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean }>();
   private sendsInFlight = 0;
   private exposures = 0;
+  private readonly borrowed = new Map<number, Uint8Array>();
   private strong = 0;
   private holds = 0;
   private refd = false;
@@ -127,11 +128,13 @@ export class FabricEndpoint {
    *
    * @returns its id and `[addrHi, addrLo, keyHi, keyLo]`, or an errno
    */
-  expose(bytes: Uint8Array): { id: number; parts: [number, number, number, number] } | number {
+  expose(bytes: Uint8Array, copy = true): { id: number; parts: [number, number, number, number] } | number {
     if (this.closed) return ESHUTDOWN;
     const id = this.id();
-    const r = this.native.expose(id, bytes);
+    const r = this.native.expose(id, bytes, copy);
     if (typeof r === 'number') return r;
+    // A registration of the caller's own bytes keeps them referenced (never moved or collected) until unexposed.
+    if (!copy) this.borrowed.set(id, bytes);
     this.exposures++;
     this.updateRef();
     return { id, parts: r };
@@ -140,6 +143,7 @@ export class FabricEndpoint {
   /** Frees an exposure (the peer read it, or dropped it). */
   unexpose(id: number): void {
     if (this.closed) return;
+    this.borrowed.delete(id);
     if (this.native.unexpose(id)) {
       this.exposures--;
       this.updateRef();

@@ -12,7 +12,7 @@ export const DEFAULT_INLINE_BYTES = 8 * 1024;
 /** Default number of metadata receives a server keeps posted. */
 export const DEFAULT_META_SLOTS = 64;
 /** Default time the progress thread keeps polling after the last activity, in microseconds. */
-export const DEFAULT_SPIN_US = 200;
+export const DEFAULT_SPIN_US = 50;
 /** Default longest sleep of an idle progress thread between polls, in microseconds. */
 export const DEFAULT_IDLE_MAX_US = 2000;
 /** Default longest wait of `recvBulks` for the data frames of a message, in milliseconds. */
@@ -37,13 +37,16 @@ export interface FabricEndpointOptions {
    */
   metaBytes?: number;
   /**
-   * Microseconds the progress thread keeps polling after the last completion or post.
-   * @defaultValue 200
+   * Microseconds the progress thread keeps polling (yielding the core between polls) after the
+   * last completion or post, before it blocks in `fi_cq_sread` (tcp-based providers) or sleeps
+   * (`shm`, which has no wait object).
+   * @defaultValue 50
    */
   spinUs?: number;
   /**
-   * Longest sleep in microseconds of an idle progress thread between two polls of the
-   * completion queue (the first message after an idle period waits up to this long).
+   * Longest sleep in microseconds of an idle progress thread between two polls of the completion
+   * queue (`shm`: the first message after an idle period waits up to this long; tcp-based
+   * providers wake at once and use it as the timeout of `fi_cq_sread`).
    * @defaultValue 2000
    */
   idleMaxUs?: number;
@@ -74,6 +77,13 @@ export interface FabricClientOptions extends FabricEndpointOptions {
    * @defaultValue 1000
    */
   lingerMs?: number;
+  /**
+   * False registers each remote XFER bulk's own bytes for the server's read instead of a private
+   * copy: no copy on send, but the application must not modify or reuse a buffer until the server
+   * has released its message (see `FabricClient.unreleasedMessages`) or the client is closed.
+   * @defaultValue true
+   */
+  copyXfer?: boolean;
   /**
    * XFER bulks that fit in this many bytes (in total, per message, and within `metaBytes`) travel
    * inline in the metadata message; larger ones are exposed for the server's one-sided read.

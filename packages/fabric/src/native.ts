@@ -26,7 +26,7 @@ export interface NativeEndpoint {
   postSend(id: number, bytes: Uint8Array, tagged: boolean, tagHi: number, tagLo: number, peer: number): number;
   rawName(): Uint8Array | null;
   insertPeer(name: Uint8Array): number;
-  expose(id: number, bytes: Uint8Array): [number, number, number, number] | number;
+  expose(id: number, bytes: Uint8Array, copy: boolean): [number, number, number, number] | number;
   unexpose(id: number): boolean;
   postRead(id: number, target: Uint8Array | null, len: number, peer: number, addrHi: number, addrLo: number, keyHi: number, keyLo: number): number;
   postRecv(id: number, target: Uint8Array | null, len: number, tagHi: number, tagLo: number): number;

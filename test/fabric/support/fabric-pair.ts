@@ -51,10 +51,11 @@ export async function makeServer(p: ProviderCase, options: Record<string, unknow
  * A connected client and bound server, plus a second raw client for hostile frames.
  *
  * @param p - provider case
+ * @param clientOptions - options of the client under test
  */
-export async function makePair(p: ProviderCase): Promise<TransportPair & { raw: Client }> {
+export async function makePair(p: ProviderCase, clientOptions: Record<string, unknown> = {}): Promise<TransportPair & { raw: Client }> {
   const { server, addr, port } = await makeServer(p);
-  const client = await TransportFactory.getClient(addr, Transport.kFabric, p.protocol, port);
+  const client = await TransportFactory.getClient(addr, Transport.kFabric, p.protocol, port, clientOptions);
   const raw = await TransportFactory.getClient(addr, Transport.kFabric, p.protocol, port);
   return {
     client,
