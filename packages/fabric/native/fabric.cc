@@ -64,6 +64,28 @@ struct Shared {
   bool scheduled = false;
 };
 
+// libfabric 1.17's shm provider keeps process-wide state (the list of this process's endpoints,
+// and direct pointers into the regions of peers in the same process) that endpoints of
+// different domains reach without a common lock: closing one endpoint while another's progress
+// thread reads its CQ crashed (pthread_spin_trylock on freed memory). Every shm call of every
+// endpoint in the process is therefore made under this one mutex; other providers never take it.
+std::mutex g_shmMu;
+
+class ShmGuard {
+ public:
+  explicit ShmGuard(bool on) : on_(on) {
+    if (on_) g_shmMu.lock();
+  }
+  ~ShmGuard() {
+    if (on_) g_shmMu.unlock();
+  }
+  ShmGuard(const ShmGuard&) = delete;
+  ShmGuard& operator=(const ShmGuard&) = delete;
+
+ private:
+  bool on_;
+};
+
 int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -130,6 +152,8 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       return;
     }
 
+    shm_ = prov.compare(0, 3, "shm") == 0;
+    ShmGuard guard(shm_);
     struct fi_info* hints = fi_allocinfo();
     hints->ep_attr->type = FI_EP_RDM;
     hints->caps = FI_MSG | FI_TAGGED | FI_RMA | FI_READ | FI_REMOTE_READ;
@@ -194,12 +218,12 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     thread_ = std::thread([this] { Run(); });
   }
 
-  ~Endpoint() override { Teardown(); }
+  ~Endpoint() override { Teardown(true); }
 
  private:
   void Fail(Napi::Env env, const char* what, int rc) {
     const char* msg = fi_strerror(rc < 0 ? -rc : rc);
-    Teardown();
+    Teardown(false);
     Napi::Error e = Napi::Error::New(env, std::string(what) + ": " + msg);
     e.Set("errno", Napi::Number::New(env, rc < 0 ? -rc : rc));
     e.ThrowAsJavaScriptException();
@@ -212,6 +236,8 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     while (!stop_.load(std::memory_order_acquire)) {
       bool idle = nowNs() - lastActivity_.load(std::memory_order_relaxed) >= static_cast<int64_t>(spinUs_) * 1000;
       ssize_t n;
+      std::unique_lock<std::mutex> shmLock(g_shmMu, std::defer_lock);
+      if (shm_) shmLock.lock();
       if (waitable_ && idle) {
         sleeping_.store(true, std::memory_order_seq_cst);
         n = fi_cq_sread(cq_, ents, 32, nullptr, static_cast<int>(idleMaxUs_ / 1000 > 0 ? idleMaxUs_ / 1000 : 1));
@@ -221,6 +247,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       }
       if (n > 0) {
         for (ssize_t i = 0; i < n; i++) Complete(static_cast<Op*>(ents[i].op_context), 0, ents[i].len);
+        if (shmLock.owns_lock()) shmLock.unlock();
         Flush();
         backoffUs = 10;
         lastActivity_.store(nowNs(), std::memory_order_relaxed);
@@ -229,10 +256,12 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       if (n == -FI_EAVAIL) {
         struct fi_cq_err_entry e{};
         if (fi_cq_readerr(cq_, &e, 0) > 0 && e.op_context != nullptr) Complete(static_cast<Op*>(e.op_context), e.err ? e.err : FI_EIO, e.len);
+        if (shmLock.owns_lock()) shmLock.unlock();
         Flush();
         continue;
       }
       RepostSlots();
+      if (shmLock.owns_lock()) shmLock.unlock();
       {
         std::vector<uint32_t> zr;
         {
@@ -403,6 +432,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     std::vector<char> a(data, data + len);
     a.push_back('\0');
     fi_addr_t out = FI_ADDR_NOTAVAIL;
+    ShmGuard guard(shm_);
     int n = fi_av_insert(av_, a.data(), 1, &out, 0, nullptr);
     if (n != 1) return Napi::Number::New(env, -FI_EADDRNOTAVAIL);
     return Napi::Number::New(env, static_cast<double>(out));
@@ -437,6 +467,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       op->buf = data;
       op->borrowed = true;
     }
+    ShmGuard guard(shm_);
     int rc = fi_mr_reg(domain_, op->buf, len ? len : 1, FI_REMOTE_READ, 0, id, 0, &op->mr, nullptr);
     if (rc == 0 && (info_->domain_attr->mr_mode & FI_MR_ENDPOINT)) {
       rc = fi_mr_bind(op->mr, &ep_->fid, 0);
@@ -474,7 +505,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       op = it->second;
       exposed_.erase(it);
     }
-    if (op->mr) fi_close(&op->mr->fid);
+    {
+      ShmGuard guard(shm_);
+      if (op->mr) fi_close(&op->mr->fid);
+    }
     if (!op->borrowed) std::free(op->buf);
     delete op;
     return Napi::Boolean::New(env, true);
@@ -511,6 +545,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       std::lock_guard<std::mutex> lk(opsMu_);
       ops_[id] = op;
     }
+    ShmGuard guard(shm_);
     ssize_t rc = op->len == 0 ? 0 : fi_read(ep_, op->buf, op->len, nullptr, peer, addr, key, &op->ctx);
     if (rc != 0 || op->len == 0) {
       {
@@ -554,6 +589,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     }
     fi_addr_t to = peer_;
     if (info.Length() > 5 && info[5].IsNumber() && info[5].ToNumber().Int64Value() >= 0) to = static_cast<fi_addr_t>(info[5].ToNumber().Int64Value());
+    ShmGuard guard(shm_);
     ssize_t rc = tagged ? fi_tsend(ep_, op->buf, len, nullptr, to, tag, &op->ctx) : fi_send(ep_, op->buf, len, nullptr, to, &op->ctx);
     if (rc != 0) {
       {
@@ -595,6 +631,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       std::lock_guard<std::mutex> lk(opsMu_);
       ops_[id] = op;
     }
+    ShmGuard guard(shm_);
     ssize_t rc = fi_trecv(ep_, op->buf, op->len, nullptr, FI_ADDR_UNSPEC, tag, 0, &op->ctx);
     if (rc != 0) {
       {
@@ -613,6 +650,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     Napi::Env env = info.Env();
     if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
     uint32_t id = info[0].ToNumber().Uint32Value();
+    ShmGuard guard(shm_);
     std::lock_guard<std::mutex> lk(opsMu_);
     auto it = ops_.find(id);
     if (it == ops_.end()) return Napi::Number::New(env, FI_ENOENT);
@@ -632,19 +670,20 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Teardown();
+    Teardown(true);
     return info.Env().Undefined();
   }
 
   // Stops the thread, then closes the endpoint (the provider forgets every posted operation), then
   // frees the contexts it held. Idempotent; also the destructor's work.
-  void Teardown() {
+  void Teardown(bool lock) {
     if (thread_.joinable()) {
       stop_.store(true, std::memory_order_release);
       Kick();
       thread_.join();
     }
     open_ = false;
+    ShmGuard guard(lock && shm_);
     if (ep_) fi_close(&ep_->fid), ep_ = nullptr;
     {
       std::lock_guard<std::mutex> lk(opsMu_);
@@ -693,6 +732,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   bool open_ = false;
   bool hasTsfn_ = false;
   bool waitable_ = false;
+  bool shm_ = false;
   uint32_t metaBytes_ = 0;
   int64_t idleMaxUs_ = 2000;
   uint32_t spinUs_ = 200;
