@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -25,10 +27,16 @@ async function startPeer(args: string[]): Promise<{ child: ChildProcess; line: s
 }
 
 async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = once(child, 'exit');
-  child.kill('SIGKILL');
-  await gone;
+  if (child.exitCode === null && child.signalCode === null) {
+    const gone = once(child, 'exit');
+    child.kill('SIGKILL');
+    await gone;
+  }
+  // A killed process cannot unlink its shm provider regions (named "<pid>:<uid>:<index>"): do it for it.
+  const pid = child.pid;
+  if (pid !== undefined && existsSync('/dev/shm')) {
+    for (const f of readdirSync('/dev/shm')) if (f.startsWith(`${pid}:`)) rmSync(join('/dev/shm', f), { force: true });
+  }
 }
 
 for (const p of PROVIDERS) {
@@ -114,6 +122,7 @@ for (const p of PROVIDERS) {
       for (const c of codes) expect(c).to.be.a('number').and.to.be.at.least(0);
       await client.close();
       expect(client.closed).to.equal(true);
+      rmSync(`/dev/shm/lightbeam-${addr}-0`, { force: true });
     });
   });
 }

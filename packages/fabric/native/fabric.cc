@@ -86,6 +86,37 @@ class ShmGuard {
   bool on_;
 };
 
+// What an endpoint holds of libfabric, closed in the order libfabric wants.
+struct Resources {
+  struct fi_info* info = nullptr;
+  struct fid_fabric* fabric = nullptr;
+  struct fid_domain* domain = nullptr;
+  struct fid_av* av = nullptr;
+  struct fid_cq* cq = nullptr;
+  struct fid_ep* ep = nullptr;
+  std::vector<Op*> ops;  // posted operations, exposures and metadata slots
+
+  void Close() {
+    if (ep) fi_close(&ep->fid);
+    for (Op* op : ops)
+      if (op->mr) fi_close(&op->mr->fid);
+    if (av) fi_close(&av->fid);
+    if (cq) fi_close(&cq->fid);
+    if (domain) fi_close(&domain->fid);
+    if (fabric) fi_close(&fabric->fid);
+    if (info) fi_freeinfo(info);
+    for (Op* op : ops) {
+      if (!op->borrowed) std::free(op->buf);
+      delete op;
+    }
+    ops.clear();
+  }
+};
+
+// Closed shm endpoints kept until the process has no open one (guarded by g_shmMu).
+std::vector<Resources> g_shmGrave;
+int g_shmOpen = 0;
+
 int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -210,6 +241,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       op->buf = static_cast<uint8_t*>(std::malloc(metaBytes_ ? metaBytes_ : 1));
       slots_.push_back(op);
       if ((rc = static_cast<int>(fi_recv(ep_, op->buf, op->len, nullptr, FI_ADDR_UNSPEC, &op->ctx)))) { Fail(env, "fi_recv", rc); return; }
+    }
+    if (shm_) {
+      counted_ = true;
+      g_shmOpen++;
     }
     tsfn_ = Napi::ThreadSafeFunction::New(env, o.Get("onEvents").As<Napi::Function>(), "lightbeam-fabric", 0, 1);
     hasTsfn_ = true;
@@ -684,36 +719,33 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     }
     open_ = false;
     ShmGuard guard(lock && shm_);
-    if (ep_) fi_close(&ep_->fid), ep_ = nullptr;
+    Resources r;
+    r.info = info_, r.fabric = fabric_, r.domain = domain_, r.av = av_, r.cq = cq_, r.ep = ep_;
+    info_ = nullptr, fabric_ = nullptr, domain_ = nullptr, av_ = nullptr, cq_ = nullptr, ep_ = nullptr;
     {
       std::lock_guard<std::mutex> lk(opsMu_);
-      for (auto& kv : exposed_) {
-        if (kv.second->mr) fi_close(&kv.second->mr->fid);
-        if (!kv.second->borrowed) std::free(kv.second->buf);
-        delete kv.second;
-      }
+      for (auto& kv : exposed_) r.ops.push_back(kv.second);
+      for (auto& kv : ops_) r.ops.push_back(kv.second);
       exposed_.clear();
-    }
-    if (av_) fi_close(&av_->fid), av_ = nullptr;
-    if (cq_) fi_close(&cq_->fid), cq_ = nullptr;
-    if (domain_) fi_close(&domain_->fid), domain_ = nullptr;
-    if (fabric_) fi_close(&fabric_->fid), fabric_ = nullptr;
-    if (info_) fi_freeinfo(info_), info_ = nullptr;
-    {
-      std::lock_guard<std::mutex> lk(opsMu_);
-      for (auto& kv : ops_) {
-        if (!kv.second->borrowed) std::free(kv.second->buf);
-        delete kv.second;
-      }
       ops_.clear();
     }
-    for (Op* op : slots_) {
-      std::free(op->buf);
-      delete op;
-    }
+    for (Op* op : slots_) r.ops.push_back(op);
     slots_.clear();
     starved_.clear();
     freeEvents(pending_);
+    if (shm_ && counted_) {
+      // A peer endpoint of this process may still hold pointers into this endpoint's region (shm
+      // shares regions of one process directly): keep everything until the process has no open
+      // shm endpoint left, then close them all.
+      counted_ = false;
+      g_shmGrave.push_back(r);
+      if (--g_shmOpen == 0) {
+        for (Resources& g : g_shmGrave) g.Close();
+        g_shmGrave.clear();
+      }
+    } else {
+      r.Close();
+    }
     if (hasTsfn_) {
       hasTsfn_ = false;
       tsfn_.Release();
@@ -733,6 +765,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   bool hasTsfn_ = false;
   bool waitable_ = false;
   bool shm_ = false;
+  bool counted_ = false;  // counted in g_shmOpen
   uint32_t metaBytes_ = 0;
   int64_t idleMaxUs_ = 2000;
   uint32_t spinUs_ = 200;

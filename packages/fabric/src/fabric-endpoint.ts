@@ -17,6 +17,9 @@ export interface RecvDone {
   buf: Uint8Array | undefined;
 }
 
+/** Buffers of closed shm endpoints that libfabric may still touch; held for the life of the process. */
+const KEPT_AFTER_CLOSE: Uint8Array[] = [];
+
 /** How an endpoint is opened. */
 export interface EndpointInit {
   provider: string;
@@ -220,7 +223,15 @@ export class FabricEndpoint {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    const shm = this.native.provider().startsWith('shm');
     this.native.close();
+    if (shm) {
+      // A closed shm endpoint stays open in libfabric until the process has no open shm endpoint
+      // (see native/fabric.cc): a peer may still write into what its reads target, or read its exposures.
+      for (const r of this.recvs.values()) if (r.keep !== null) KEPT_AFTER_CLOSE.push(r.keep);
+      for (const b of this.borrowed.values()) KEPT_AFTER_CLOSE.push(b);
+    }
+    this.borrowed.clear();
     const recvs = [...this.recvs.values()];
     this.recvs.clear();
     this.strong = 0;
