@@ -228,6 +228,7 @@ const tputTcp = await fabricTput('tcp');
 const tputTcpZc = await fabricTput('tcp', false);
 const tputNet = await netTput();
 const tputShm = await fabricTput('shm');
+const tputShmZc = await fabricTput('shm', false);
 const results = await interleave(ROUNDS, {
   'rtt fabric tcp;ofi_rxm 64B': rttTcp.run,
   'rtt net 64B': rttNet.run,
@@ -236,11 +237,12 @@ const results = await interleave(ROUNDS, {
   'tput fabric tcp;ofi_rxm 1MiB copyXfer=false': tputTcpZc.run,
   'tput net 1MiB': tputNet.run,
   'tput fabric shm 1MiB': tputShm.run,
+  'tput fabric shm 1MiB copyXfer=false': tputShmZc.run,
   'tput fi_pingpong shm 1MiB': fiPingpong,
   'idle fabric tcp;ofi_rxm': () => idleCpu('tcp'),
   'idle fabric shm': () => idleCpu('shm'),
 });
-await Promise.all([rttTcp.close(), rttNet.close(), tputTcp.close(), tputTcpZc.close(), tputNet.close(), tputShm.close()]);
+await Promise.all([rttTcp.close(), rttNet.close(), tputTcp.close(), tputTcpZc.close(), tputNet.close(), tputShm.close(), tputShmZc.close()]);
 
 const s = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v as number[])])) as Record<keyof typeof results, Summary>;
 const gbs = (x: Summary): string => fmtRange({ median: x.median / 1e9, min: x.min / 1e9, max: x.max / 1e9 }, 'GB/s');
@@ -249,6 +251,7 @@ const tcpRatio = s['tput fabric tcp;ofi_rxm 1MiB'].median / s['tput net 1MiB'].m
 const zcRatio = s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median / s['tput net 1MiB'].median;
 const floorRatio = s['rtt fi_pingpong tcp;ofi_rxm 64B'].median / s['rtt net 64B'].median;
 const shmRatio = s['tput fabric shm 1MiB'].median / s['tput fi_pingpong shm 1MiB'].median;
+const shmZcRatio = s['tput fabric shm 1MiB copyXfer=false'].median / s['tput fi_pingpong shm 1MiB'].median;
 const idleTcp = s['idle fabric tcp;ofi_rxm'];
 const idleShm = s['idle fabric shm'];
 
@@ -259,6 +262,7 @@ console.table([
   { case: 'tcp;ofi_rxm 1 MiB throughput', ours: gbs(s['tput fabric tcp;ofi_rxm 1MiB']), peer: `net ${gbs(s['tput net 1MiB'])}`, ratio: `${tcpRatio.toFixed(2)}x`, goal: '>= 2x', met: tcpRatio >= 2 },
   { case: 'tcp;ofi_rxm 1 MiB throughput, copyXfer=false', ours: gbs(s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false']), peer: `net ${gbs(s['tput net 1MiB'])}`, ratio: `${zcRatio.toFixed(2)}x`, goal: '>= 2x', met: zcRatio >= 2 },
   { case: 'shm 1 MiB throughput', ours: gbs(s['tput fabric shm 1MiB']), peer: `fi_pingpong ${gbs(s['tput fi_pingpong shm 1MiB'])}`, ratio: `${shmRatio.toFixed(2)}x`, goal: '>= 0.8x', met: shmRatio >= 0.8 },
+  { case: 'shm 1 MiB throughput, copyXfer=false', ours: gbs(s['tput fabric shm 1MiB copyXfer=false']), peer: `fi_pingpong ${gbs(s['tput fi_pingpong shm 1MiB'])}`, ratio: `${shmZcRatio.toFixed(2)}x`, goal: '>= 0.8x', met: shmZcRatio >= 0.8 },
   { case: 'idle server tcp;ofi_rxm', ours: fmtRange(idleTcp, '% of a core'), peer: '-', ratio: '-', goal: '< 2%', met: idleTcp.median < 2 },
   { case: 'idle server shm', ours: fmtRange(idleShm, '% of a core'), peer: '-', ratio: '-', goal: '< 2%', met: idleShm.median < 2 },
 ]);
@@ -271,6 +275,7 @@ const rows: BenchRowInput[] = [
   { task: 'stream node net size=1MiB', side: 'peer', impl: 'node net', messageBytes: MiB, opsPerSec: s['tput net 1MiB'].median / MiB, bytesPerSec: s['tput net 1MiB'].median, ratio: tcpRatio },
   { task: 'stream transport=fabric provider=tcp;ofi_rxm size=1MiB copyXfer=false', side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm (no copy)', messageBytes: MiB, opsPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median / MiB, bytesPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median },
   { task: 'stream transport=fabric provider=shm size=1MiB', side: 'ours', impl: 'lightbeam fabric shm', messageBytes: MiB, opsPerSec: s['tput fabric shm 1MiB'].median / MiB, bytesPerSec: s['tput fabric shm 1MiB'].median },
+  { task: 'stream transport=fabric provider=shm size=1MiB copyXfer=false', side: 'ours', impl: 'lightbeam fabric shm (no copy)', messageBytes: MiB, opsPerSec: s['tput fabric shm 1MiB copyXfer=false'].median / MiB, bytesPerSec: s['tput fabric shm 1MiB copyXfer=false'].median },
   { task: 'fi_pingpong provider=shm size=1MiB', side: 'peer', impl: 'fi_pingpong shm', messageBytes: MiB, opsPerSec: s['tput fi_pingpong shm 1MiB'].median / MiB, bytesPerSec: s['tput fi_pingpong shm 1MiB'].median, ratio: shmRatio },
 ];
 console.log(`result file: ${await writeBenchResult('fabric', rows)}`);

@@ -158,6 +158,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
                            InstanceMethod("postRead", &Endpoint::PostRead),
                            InstanceMethod("cancel", &Endpoint::Cancel),
                            InstanceMethod("ref", &Endpoint::Ref),
+                           InstanceMethod("setBusy", &Endpoint::SetBusy),
                            InstanceMethod("unref", &Endpoint::Unref),
                            InstanceMethod("close", &Endpoint::Close),
                        });
@@ -269,7 +270,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     struct fi_cq_tagged_entry ents[32];
     int64_t backoffUs = 10;
     while (!stop_.load(std::memory_order_acquire)) {
-      bool idle = nowNs() - lastActivity_.load(std::memory_order_relaxed) >= static_cast<int64_t>(spinUs_) * 1000;
+      // Busy (set by JavaScript while reads or exposures are outstanding): a polling provider
+      // (shm) moves their bytes only as fast as both sides poll, so keep polling, yielding.
+      bool idle = nowNs() - lastActivity_.load(std::memory_order_relaxed) >= static_cast<int64_t>(spinUs_) * 1000 &&
+                  (waitable_ || !busy_.load(std::memory_order_relaxed));
       ssize_t n;
       std::unique_lock<std::mutex> shmLock(g_shmMu, std::defer_lock);
       if (shm_) shmLock.lock();
@@ -694,6 +698,13 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     return Napi::Number::New(env, rc < 0 ? -rc : rc);
   }
 
+  // setBusy(flag): operations whose data a polling provider moves are outstanding.
+  Napi::Value SetBusy(const Napi::CallbackInfo& info) {
+    busy_.store(info[0].ToBoolean().Value(), std::memory_order_relaxed);
+    if (busy_.load(std::memory_order_relaxed)) Kick();
+    return info.Env().Undefined();
+  }
+
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     if (hasTsfn_) tsfn_.Ref(info.Env());
     return info.Env().Undefined();
@@ -779,6 +790,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> sleeping_{false};
+  std::atomic<bool> busy_{false};
   std::atomic<int64_t> lastActivity_{0};
   std::mutex kickMu_;
   std::condition_variable kickCv_;

@@ -47,6 +47,7 @@ export class FabricEndpoint {
   private strong = 0;
   private holds = 0;
   private refd = false;
+  private busy = false;
   private progressWaiters: Array<() => void> = [];
   private closed = false;
 
@@ -273,6 +274,11 @@ export class FabricEndpoint {
 
   private updateRef(): void {
     if (this.closed) return;
+    const busy = this.strong > 0 || this.exposures > 0;
+    if (busy !== this.busy) {
+      this.busy = busy;
+      this.native.setBusy(busy);
+    }
     const want = this.holds > 0 || this.strong > 0 || this.sendsInFlight > 0;
     if (want === this.refd) return;
     this.refd = want;

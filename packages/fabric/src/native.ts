@@ -32,6 +32,7 @@ export interface NativeEndpoint {
   postRecv(id: number, target: Uint8Array | null, len: number, tagHi: number, tagLo: number): number;
   cancel(id: number): number;
   ref(): void;
+  setBusy(busy: boolean): void;
   unref(): void;
   close(): void;
 }
