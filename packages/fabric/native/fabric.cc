@@ -46,6 +46,7 @@ struct Op {
   bool borrowed;
   struct fid_mr* mr;  // exposures: the registration peers read through
   bool read;          // an fi_read: the CQ entry's len is not set for RMA, the op's is the length
+  bool pooled;        // buf came from poolAlloc
 };
 
 struct Event {
@@ -86,6 +87,45 @@ class ShmGuard {
   bool on_;
 };
 
+// Copies of exposed bulks are large and short-lived: malloc would map and unmap them each time
+// (page faults on every byte). Freed ones of 64 KiB and up are kept for reuse, by power-of-two
+// size, at most 16 per size.
+std::mutex g_poolMu;
+std::unordered_map<size_t, std::vector<uint8_t*>> g_pool;
+constexpr size_t POOL_MIN = 64 * 1024;
+
+size_t poolClass(size_t n) {
+  size_t c = POOL_MIN;
+  while (c < n) c <<= 1;
+  return c;
+}
+
+uint8_t* poolAlloc(size_t n) {
+  if (n < POOL_MIN) return static_cast<uint8_t*>(std::malloc(n ? n : 1));
+  size_t c = poolClass(n);
+  {
+    std::lock_guard<std::mutex> lk(g_poolMu);
+    auto& v = g_pool[c];
+    if (!v.empty()) {
+      uint8_t* p = v.back();
+      v.pop_back();
+      return p;
+    }
+  }
+  return static_cast<uint8_t*>(std::malloc(c));
+}
+
+void poolFree(uint8_t* p, size_t n) {
+  if (n < POOL_MIN) {
+    std::free(p);
+    return;
+  }
+  std::lock_guard<std::mutex> lk(g_poolMu);
+  auto& v = g_pool[poolClass(n)];
+  if (v.size() < 16) v.push_back(p);
+  else std::free(p);
+}
+
 // What an endpoint holds of libfabric, closed in the order libfabric wants.
 struct Resources {
   struct fi_info* info = nullptr;
@@ -106,7 +146,8 @@ struct Resources {
     if (fabric) fi_close(&fabric->fid);
     if (info) fi_freeinfo(info);
     for (Op* op : ops) {
-      if (!op->borrowed) std::free(op->buf);
+      if (op->pooled) poolFree(op->buf, op->len);
+      else if (!op->borrowed) std::free(op->buf);
       delete op;
     }
     ops.clear();
@@ -495,7 +536,8 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     op->id = id;
     op->len = len;
     if (copy) {
-      op->buf = static_cast<uint8_t*>(std::malloc(len ? len : 1));
+      op->buf = poolAlloc(len);
+      op->pooled = true;
       if (op->buf == nullptr) {
         delete op;
         return Napi::Number::New(env, FI_ENOMEM);
@@ -514,7 +556,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     }
     if (rc != 0) {
       if (op->mr) fi_close(&op->mr->fid);
-      if (!op->borrowed) std::free(op->buf);
+      if (op->pooled) poolFree(op->buf, op->len);
       delete op;
       return Napi::Number::New(env, rc < 0 ? -rc : rc);
     }
@@ -548,7 +590,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       ShmGuard guard(shm_);
       if (op->mr) fi_close(&op->mr->fid);
     }
-    if (!op->borrowed) std::free(op->buf);
+    if (op->pooled) poolFree(op->buf, op->len);
     delete op;
     return Napi::Boolean::New(env, true);
   }
