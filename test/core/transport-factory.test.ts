@@ -72,8 +72,8 @@ describe('TransportFactory', () => {
   });
 
   it('names each transport package', () => {
-    expect(TRANSPORT_PACKAGES).to.deep.equal({ zeromq: '@lightbeam/zmq-bridge', shm: '@lightbeam/shm' });
-    expect(Transport).to.deep.equal({ kZeroMq: 'zeromq', kShm: 'shm' });
+    expect(TRANSPORT_PACKAGES).to.deep.equal({ zeromq: '@lightbeam/zmq-bridge', shm: '@lightbeam/shm', fabric: '@lightbeam/fabric' });
+    expect(Transport).to.deep.equal({ kZeroMq: 'zeromq', kShm: 'shm', kFabric: 'fabric' });
   });
 
   it('passes the tcp / 8192 defaults to the provider when protocol and port are omitted', async () => {

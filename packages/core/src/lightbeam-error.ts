@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   ERR_LBM_UNKNOWN_FLAGS: 'a bulk carries unknown flag bits',
   /** The requested transport's package has not been imported. */
   ERR_LBM_TRANSPORT_NOT_LOADED: 'the transport package is not loaded',
+  /** The transport's native part is missing on this host (e.g. libfabric or the `@lightbeam/fabric` addon). */
+  ERR_LBM_TRANSPORT_UNAVAILABLE: "the transport's native part is not available on this host",
   /** A server could not bind its address (URL and reason in the message). */
   ERR_LBM_BIND: 'a server could not bind its address',
   /** A client could not connect or resolve its peer. */

@@ -12,6 +12,8 @@ export const Transport = {
   kZeroMq: 'zeromq',
   /** Shared memory between worker threads, from `@lightbeam/shm`. */
   kShm: 'shm',
+  /** libfabric (RDMA fabrics, `tcp;ofi_rxm`, `shm`), from `@lightbeam/fabric`. */
+  kFabric: 'fabric',
 } as const;
 
 /** One of the {@link Transport} ids. */
@@ -21,6 +23,7 @@ export type Transport = (typeof Transport)[keyof typeof Transport];
 export const TRANSPORT_PACKAGES: Readonly<Record<Transport, string>> = Object.freeze({
   zeromq: '@lightbeam/zmq-bridge',
   shm: '@lightbeam/shm',
+  fabric: '@lightbeam/fabric',
 });
 
 /** Default protocol when none is given, as the C++ constructors. */

@@ -1,0 +1,282 @@
+/**
+ * Lightbeam over libfabric (Transport.kFabric) against what a user has without it, side by side
+ * in one run, two processes each (the other side is `bench/fabric/peer.mjs`):
+ *
+ * - `tcp;ofi_rxm` 64 B round trip (send, echo back, each side receiving the bulk with
+ *   `recvBulks`) against a Node `net` echo round trip of 64 B. Goal: at most 0.5x.
+ * - `tcp;ofi_rxm` 1 MiB throughput (a stream of messages with one 1 MiB XFER bulk each, read by
+ *   the receiver with one-sided reads) against Node `net` writing the same bytes. Goal: at least 2x.
+ * - `shm` provider 1 MiB throughput against `fi_pingpong -p shm -e rdm -S 1m` (libfabric-bin),
+ *   the provider's own figure. Goal: at least 0.8x.
+ * - Idle CPU of an open kFabric server with a connected client and a pending `waitMetadata`,
+ *   per provider. Goal: under 2% of a core.
+ *
+ * Every case runs once per round, round-robin, for `LBM_BENCH_ROUNDS` rounds (default 5); the
+ * figures are medians with their min-max. Run: `npx tsx bench/fabric.bench.ts` after
+ * `pnpm run build`, with the addon built.
+ */
+import { fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { BULK_XFER, LbmMeta } from '@lightbeam/core';
+import { FabricClient, FabricServer, fabricAvailable, fabricUnavailableReason } from '@lightbeam/fabric';
+import type { BenchRowInput } from './support/report-format.js';
+import { writeBenchResult } from './support/report-format.js';
+import type { Summary } from './support/rounds.js';
+import { fmtRange, interleave, summary } from './support/rounds.js';
+
+const ROUNDS = Number(process.env.LBM_BENCH_ROUNDS ?? 5);
+const RTT_COUNT = 2000;
+const MiB = 1 << 20;
+const TPUT_COUNT = 100;
+const IDLE_MS = 1000;
+const PEER = fileURLToPath(new URL('./fabric/peer.mjs', import.meta.url));
+
+if (!fabricAvailable) {
+  console.log(`fabric bench skipped: ${fabricUnavailableReason}`);
+  process.exit(0);
+}
+
+function start(args: string[]): { proc: ChildProcess; next: <T>() => Promise<T> } {
+  const proc = fork(PEER, args, { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return { proc, next: async <T>() => ((await once(proc, 'message')) as [T])[0] };
+}
+
+function p50(xs: number[]): number {
+  return summary(xs).median;
+}
+
+/** Our round trip over kFabric: this process's client sends to the echo child, which sends back to our server. */
+async function fabricRtt(protocol: string): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
+  const addr = protocol === 'shm' ? `bench-parent-${process.pid}` : '127.0.0.1';
+  const server = await FabricServer.create(addr, protocol, 0);
+  const child = start(['echo', protocol]);
+  const peer = await child.next<{ addr: string; port: number }>();
+  child.proc.send({ connect: { addr, port: server.port } });
+  await child.next();
+  const client = await FabricClient.create(peer.addr, protocol, peer.port);
+  const data = new Uint8Array(64).fill(1);
+  const buf = new Uint8Array(64);
+  const out = new LbmMeta();
+  out.send.push(client.expose(data, 64, BULK_XFER));
+  const m = new LbmMeta();
+  const once1 = async (): Promise<number> => {
+    const t0 = performance.now();
+    await client.send(out, { timeoutMs: 10_000 });
+    await server.waitMetadata(m, { timeoutMs: 10_000 });
+    m.recv.push(server.expose(buf, 64, BULK_XFER));
+    await server.recvBulks(m);
+    return (performance.now() - t0) * 1000;
+  };
+  for (let i = 0; i < 200; i++) await once1();
+  return {
+    run: async () => {
+      const xs: number[] = [];
+      for (let i = 0; i < RTT_COUNT; i++) xs.push(await once1());
+      return p50(xs);
+    },
+    close: async () => {
+      child.proc.kill();
+      await Promise.all([client.close(), server.close()]);
+    },
+  };
+}
+
+/** A Node `net` echo round trip of 64 B to a child process. */
+async function netRtt(): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
+  const child = start(['net-echo']);
+  const { port } = await child.next<{ port: number }>();
+  const sock = net.connect(port, '127.0.0.1');
+  sock.setNoDelay(true);
+  await once(sock, 'connect');
+  let got = 0;
+  let wake: (() => void) | null = null;
+  sock.on('data', (d: Buffer) => {
+    got += d.byteLength;
+    if (got >= 64 && wake !== null) {
+      got -= 64;
+      const w = wake;
+      wake = null;
+      w();
+    }
+  });
+  const data = Buffer.alloc(64, 1);
+  const once1 = async (): Promise<number> => {
+    const t0 = performance.now();
+    const back = new Promise<void>((r) => {
+      wake = r;
+    });
+    sock.write(data);
+    await back;
+    return (performance.now() - t0) * 1000;
+  };
+  for (let i = 0; i < 200; i++) await once1();
+  return {
+    run: async () => {
+      const xs: number[] = [];
+      for (let i = 0; i < RTT_COUNT; i++) xs.push(await once1());
+      return p50(xs);
+    },
+    close: async () => {
+      sock.destroy();
+      child.proc.kill();
+    },
+  };
+}
+
+/** Our 1 MiB stream to a sink child: bytes per second. */
+async function fabricTput(protocol: string, copyXfer = true): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
+  const child = start(['sink', protocol]);
+  const peer = await child.next<{ addr: string; port: number }>();
+  const client = await FabricClient.create(peer.addr, protocol, peer.port, { copyXfer });
+  const data = new Uint8Array(MiB).fill(9);
+  const m = new LbmMeta();
+  m.send.push(client.expose(data, MiB, BULK_XFER));
+  const run = async (): Promise<number> => {
+    const t0 = performance.now();
+    const done = child.next();
+    child.proc.send({ count: TPUT_COUNT });
+    for (let i = 0; i < TPUT_COUNT; i++) await client.send(m, { timeoutMs: 10_000 });
+    await done;
+    return (TPUT_COUNT * MiB) / ((performance.now() - t0) / 1000);
+  };
+  await run();
+  return {
+    run,
+    close: async () => {
+      child.proc.kill();
+      await client.close();
+    },
+  };
+}
+
+/** Node `net` writing the same bytes to a sink child: bytes per second. */
+async function netTput(): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
+  const child = start(['net-sink']);
+  const { port } = await child.next<{ port: number }>();
+  const sock = net.connect(port, '127.0.0.1');
+  await once(sock, 'connect');
+  const data = Buffer.alloc(MiB, 9);
+  const run = async (): Promise<number> => {
+    const t0 = performance.now();
+    const done = child.next();
+    child.proc.send({ bytes: TPUT_COUNT * MiB });
+    for (let i = 0; i < TPUT_COUNT; i++) if (!sock.write(data)) await once(sock, 'drain');
+    await done;
+    return (TPUT_COUNT * MiB) / ((performance.now() - t0) / 1000);
+  };
+  await run();
+  return {
+    run,
+    close: async () => {
+      sock.destroy();
+      child.proc.kill();
+    },
+  };
+}
+
+/** fi_pingpong's own 64 B round trip for tcp;ofi_rxm in microseconds (it reports half of it as usec/xfer). */
+async function fiPingpongRtt(): Promise<number> {
+  const port = String(40000 + Math.floor(Math.random() * 20000));
+  const args = ['-p', 'tcp;ofi_rxm', '-e', 'rdm', '-S', '64', '-I', String(RTT_COUNT)];
+  const srv = spawn('fi_pingpong', [...args, '-B', port], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  const cli = spawn('fi_pingpong', [...args, '-P', port, '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  cli.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  await once(cli, 'exit');
+  srv.kill();
+  const row = out.split('\n').find((l) => /^64\s/.test(l));
+  if (row === undefined) throw new Error(`fi_pingpong printed no 64 B row: ${out}`);
+  return 2 * Number(row.trim().split(/\s+/)[6]);
+}
+
+/** fi_pingpong's own 1 MiB figure for the shm provider (bytes per second, as it reports MB/sec). */
+async function fiPingpong(): Promise<number> {
+  const port = String(40000 + Math.floor(Math.random() * 20000));
+  const args = ['-p', 'shm', '-e', 'rdm', '-S', String(MiB), '-I', String(TPUT_COUNT)];
+  const srv = spawn('fi_pingpong', [...args, '-B', port], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  const cli = spawn('fi_pingpong', [...args, '-P', port, '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  cli.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  await once(cli, 'exit');
+  srv.kill();
+  // bytes #sent #ack total time MB/sec usec/xfer Mxfers/sec
+  const row = out.split('\n').find((l) => /^1m\s/.test(l));
+  if (row === undefined) throw new Error(`fi_pingpong printed no 1m row: ${out}`);
+  return Number(row.trim().split(/\s+/)[5]) * 1e6;
+}
+
+/** CPU of an idle open server (with a client and a pending wait), in percent of one core. */
+async function idleCpu(protocol: string): Promise<number> {
+  const child = start(['idle', protocol]);
+  await child.next();
+  // Let the progress thread reach its longest sleep first.
+  await new Promise((r) => setTimeout(r, 200));
+  child.proc.send({ measureMs: IDLE_MS });
+  const { cpuMs } = await child.next<{ cpuMs: number }>();
+  child.proc.kill();
+  return (cpuMs / IDLE_MS) * 100;
+}
+
+const rttTcp = await fabricRtt('tcp');
+const rttNet = await netRtt();
+const tputTcp = await fabricTput('tcp');
+const tputTcpZc = await fabricTput('tcp', false);
+const tputNet = await netTput();
+const tputShm = await fabricTput('shm');
+const tputShmZc = await fabricTput('shm', false);
+const results = await interleave(ROUNDS, {
+  'rtt fabric tcp;ofi_rxm 64B': rttTcp.run,
+  'rtt net 64B': rttNet.run,
+  'rtt fi_pingpong tcp;ofi_rxm 64B': fiPingpongRtt,
+  'tput fabric tcp;ofi_rxm 1MiB': tputTcp.run,
+  'tput fabric tcp;ofi_rxm 1MiB copyXfer=false': tputTcpZc.run,
+  'tput net 1MiB': tputNet.run,
+  'tput fabric shm 1MiB': tputShm.run,
+  'tput fabric shm 1MiB copyXfer=false': tputShmZc.run,
+  'tput fi_pingpong shm 1MiB': fiPingpong,
+  'idle fabric tcp;ofi_rxm': () => idleCpu('tcp'),
+  'idle fabric shm': () => idleCpu('shm'),
+});
+await Promise.all([rttTcp.close(), rttNet.close(), tputTcp.close(), tputTcpZc.close(), tputNet.close(), tputShm.close(), tputShmZc.close()]);
+
+const s = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v as number[])])) as Record<keyof typeof results, Summary>;
+const gbs = (x: Summary): string => fmtRange({ median: x.median / 1e9, min: x.min / 1e9, max: x.max / 1e9 }, 'GB/s');
+const rttRatio = s['rtt fabric tcp;ofi_rxm 64B'].median / s['rtt net 64B'].median;
+const tcpRatio = s['tput fabric tcp;ofi_rxm 1MiB'].median / s['tput net 1MiB'].median;
+const zcRatio = s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median / s['tput net 1MiB'].median;
+const floorRatio = s['rtt fi_pingpong tcp;ofi_rxm 64B'].median / s['rtt net 64B'].median;
+const shmRatio = s['tput fabric shm 1MiB'].median / s['tput fi_pingpong shm 1MiB'].median;
+const shmZcRatio = s['tput fabric shm 1MiB copyXfer=false'].median / s['tput fi_pingpong shm 1MiB'].median;
+const idleTcp = s['idle fabric tcp;ofi_rxm'];
+const idleShm = s['idle fabric shm'];
+
+console.log(`\nfabric bench: ${ROUNDS} rounds, medians (min-max)\n`);
+console.table([
+  { case: 'tcp;ofi_rxm 64 B round trip', ours: fmtRange(s['rtt fabric tcp;ofi_rxm 64B'], 'us'), peer: `net echo ${fmtRange(s['rtt net 64B'], 'us')}`, ratio: `${rttRatio.toFixed(2)}x`, goal: '<= 0.5x', met: rttRatio <= 0.5 },
+  { case: "tcp;ofi_rxm 64 B round trip: the provider's own (fi_pingpong)", ours: fmtRange(s['rtt fi_pingpong tcp;ofi_rxm 64B'], 'us'), peer: `net echo ${fmtRange(s['rtt net 64B'], 'us')}`, ratio: `${floorRatio.toFixed(2)}x`, goal: '(reference)', met: '-' },
+  { case: 'tcp;ofi_rxm 1 MiB throughput', ours: gbs(s['tput fabric tcp;ofi_rxm 1MiB']), peer: `net ${gbs(s['tput net 1MiB'])}`, ratio: `${tcpRatio.toFixed(2)}x`, goal: '>= 2x', met: tcpRatio >= 2 },
+  { case: 'tcp;ofi_rxm 1 MiB throughput, copyXfer=false', ours: gbs(s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false']), peer: `net ${gbs(s['tput net 1MiB'])}`, ratio: `${zcRatio.toFixed(2)}x`, goal: '>= 2x', met: zcRatio >= 2 },
+  { case: 'shm 1 MiB throughput', ours: gbs(s['tput fabric shm 1MiB']), peer: `fi_pingpong ${gbs(s['tput fi_pingpong shm 1MiB'])}`, ratio: `${shmRatio.toFixed(2)}x`, goal: '>= 0.8x', met: shmRatio >= 0.8 },
+  { case: 'shm 1 MiB throughput, copyXfer=false', ours: gbs(s['tput fabric shm 1MiB copyXfer=false']), peer: `fi_pingpong ${gbs(s['tput fi_pingpong shm 1MiB'])}`, ratio: `${shmZcRatio.toFixed(2)}x`, goal: '>= 0.8x', met: shmZcRatio >= 0.8 },
+  { case: 'idle server tcp;ofi_rxm', ours: fmtRange(idleTcp, '% of a core'), peer: '-', ratio: '-', goal: '< 2%', met: idleTcp.median < 2 },
+  { case: 'idle server shm', ours: fmtRange(idleShm, '% of a core'), peer: '-', ratio: '-', goal: '< 2%', met: idleShm.median < 2 },
+]);
+
+const rtt = (us: number): number => 1e6 / us;
+const rows: BenchRowInput[] = [
+  { task: 'round trip transport=fabric provider=tcp;ofi_rxm size=64B', side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm', messageBytes: 64, opsPerSec: rtt(s['rtt fabric tcp;ofi_rxm 64B'].median), bytesPerSec: 64 * rtt(s['rtt fabric tcp;ofi_rxm 64B'].median) },
+  { task: 'round trip node net echo size=64B', side: 'peer', impl: 'node net', messageBytes: 64, opsPerSec: rtt(s['rtt net 64B'].median), bytesPerSec: 64 * rtt(s['rtt net 64B'].median), ratio: 1 / rttRatio },
+  { task: 'stream transport=fabric provider=tcp;ofi_rxm size=1MiB', side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm', messageBytes: MiB, opsPerSec: s['tput fabric tcp;ofi_rxm 1MiB'].median / MiB, bytesPerSec: s['tput fabric tcp;ofi_rxm 1MiB'].median },
+  { task: 'stream node net size=1MiB', side: 'peer', impl: 'node net', messageBytes: MiB, opsPerSec: s['tput net 1MiB'].median / MiB, bytesPerSec: s['tput net 1MiB'].median, ratio: tcpRatio },
+  { task: 'stream transport=fabric provider=tcp;ofi_rxm size=1MiB copyXfer=false', side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm (no copy)', messageBytes: MiB, opsPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median / MiB, bytesPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median },
+  { task: 'stream transport=fabric provider=shm size=1MiB', side: 'ours', impl: 'lightbeam fabric shm', messageBytes: MiB, opsPerSec: s['tput fabric shm 1MiB'].median / MiB, bytesPerSec: s['tput fabric shm 1MiB'].median },
+  { task: 'stream transport=fabric provider=shm size=1MiB copyXfer=false', side: 'ours', impl: 'lightbeam fabric shm (no copy)', messageBytes: MiB, opsPerSec: s['tput fabric shm 1MiB copyXfer=false'].median / MiB, bytesPerSec: s['tput fabric shm 1MiB copyXfer=false'].median },
+  { task: 'fi_pingpong provider=shm size=1MiB', side: 'peer', impl: 'fi_pingpong shm', messageBytes: MiB, opsPerSec: s['tput fi_pingpong shm 1MiB'].median / MiB, bytesPerSec: s['tput fi_pingpong shm 1MiB'].median, ratio: shmRatio },
+];
+console.log(`result file: ${await writeBenchResult('fabric', rows)}`);
+process.exit(0);

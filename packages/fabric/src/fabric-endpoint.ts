@@ -1,0 +1,288 @@
+/**
+ * The JavaScript side of one native endpoint: operation ids, completions dispatched to their
+ * waiters, and whether the endpoint keeps the process alive (only while someone waits on it).
+ */
+import { ESHUTDOWN, LightbeamError } from '@lightbeam/core';
+import type { NativeEndpoint } from './native.js';
+import { fabricUnavailableReason, nativeAddon } from './native.js';
+
+const K_SEND = 1;
+const K_RECV = 2;
+const K_META = 3;
+
+/** A completed tagged receive: `err` 0 or an errno, `len` bytes, `buf` when the endpoint allocated it. */
+export interface RecvDone {
+  err: number;
+  len: number;
+  buf: Uint8Array | undefined;
+}
+
+/** Buffers of closed shm endpoints that libfabric may still touch; held for the life of the process. */
+const KEPT_AFTER_CLOSE: Uint8Array[] = [];
+
+/** How an endpoint is opened. */
+export interface EndpointInit {
+  provider: string;
+  node: string | undefined;
+  service: string | undefined;
+  server: boolean;
+  metaBytes: number;
+  metaSlots: number;
+  spinUs: number;
+  idleMaxUs: number;
+}
+
+/** One native endpoint and its bookkeeping. */
+export class FabricEndpoint {
+  /** Called with each metadata message (or `undefined` and the errno of a failed receive). */
+  onMeta: (buf: Uint8Array | undefined, err: number) => void = () => {};
+  /** The first send completion error not yet reported, or 0. */
+  sendError = 0;
+  private readonly native: NativeEndpoint;
+  private nextId = 1;
+  private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean }>();
+  private sendsInFlight = 0;
+  private exposures = 0;
+  private readonly borrowed = new Map<number, Uint8Array>();
+  private strong = 0;
+  private holds = 0;
+  private refd = false;
+  private busy = false;
+  private progressWaiters: Array<() => void> = [];
+  private closed = false;
+
+  /**
+   * Opens the endpoint.
+   *
+   * @throws LightbeamError `ERR_LBM_TRANSPORT_UNAVAILABLE` without the addon; the addon's error otherwise
+   */
+  constructor(init: EndpointInit) {
+    const addon = nativeAddon();
+    if (addon === null) throw new LightbeamError('ERR_LBM_TRANSPORT_UNAVAILABLE', `Transport.kFabric is unavailable: ${fabricUnavailableReason}`);
+    this.native = new addon.Endpoint({ ...init, onEvents: (ev) => this.dispatch(ev) });
+    this.native.unref();
+  }
+
+  /** The endpoint's own address as libfabric prints it (`fi_sockaddr_in://127.0.0.1:41234`). */
+  name(): string {
+    return this.native.name() ?? '';
+  }
+
+  /** The provider libfabric chose (`tcp;ofi_rxm`). */
+  provider(): string {
+    return this.native.provider();
+  }
+
+  /**
+   * Posts a send of a private copy of `bytes` to the peer.
+   *
+   * @returns 0, `EAGAIN` (the provider needs progress first), or another errno
+   */
+  send(bytes: Uint8Array, tagged: boolean, hi: number, lo: number, peer = -1): number {
+    if (this.closed) return ESHUTDOWN;
+    const rc = this.native.postSend(this.id(), bytes, tagged, hi, lo, peer);
+    if (rc === 0) {
+      this.sendsInFlight++;
+      this.updateRef();
+    }
+    return rc;
+  }
+
+  /**
+   * Posts a tagged receive into `target` (kept referenced until it completes) or, with `null`,
+   * into a buffer of `len` bytes the endpoint allocates.
+   *
+   * @param strong - whether a caller waits on it (keeps the process alive); discards are weak
+   * @returns the operation id and its completion, or an errno when it could not be posted
+   */
+  recv(target: Uint8Array | null, len: number, hi: number, lo: number, strong: boolean): { id: number; done: Promise<RecvDone> } | number {
+    if (this.closed) return ESHUTDOWN;
+    const id = this.id();
+    let done!: (r: RecvDone) => void;
+    const p = new Promise<RecvDone>((r) => {
+      done = r;
+    });
+    this.recvs.set(id, { done, keep: target, strong });
+    const rc = this.native.postRecv(id, target, len, hi, lo);
+    if (rc !== 0) {
+      this.recvs.delete(id);
+      return rc;
+    }
+    if (strong) this.strong++;
+    this.updateRef();
+    return { id, done: p };
+  }
+
+  /** This endpoint's raw address, for a peer's {@link FabricEndpoint.insertPeer}. */
+  rawName(): Uint8Array {
+    return this.native.rawName() ?? new Uint8Array(0);
+  }
+
+  /**
+   * Adds a peer's raw address.
+   *
+   * @returns its `fi_addr`, or a negative errno
+   */
+  insertPeer(name: Uint8Array): number {
+    return this.closed ? -ESHUTDOWN : this.native.insertPeer(name);
+  }
+
+  /**
+   * Registers a private copy of `bytes` for peers to read until {@link FabricEndpoint.unexpose}.
+   *
+   * @returns its id and `[addrHi, addrLo, keyHi, keyLo]`, or an errno
+   */
+  expose(bytes: Uint8Array, copy = true): { id: number; parts: [number, number, number, number] } | number {
+    if (this.closed) return ESHUTDOWN;
+    const id = this.id();
+    const r = this.native.expose(id, bytes, copy);
+    if (typeof r === 'number') return r;
+    // A registration of the caller's own bytes keeps them referenced (never moved or collected) until unexposed.
+    if (!copy) this.borrowed.set(id, bytes);
+    this.exposures++;
+    this.updateRef();
+    return { id, parts: r };
+  }
+
+  /** Frees an exposure (the peer read it, or dropped it). */
+  unexpose(id: number): void {
+    if (this.closed) return;
+    this.borrowed.delete(id);
+    if (this.native.unexpose(id)) {
+      this.exposures--;
+      this.updateRef();
+    }
+  }
+
+  /** Exposures not yet released. */
+  get exposed(): number {
+    return this.exposures;
+  }
+
+  /**
+   * Reads a peer's exposure into `target` (kept referenced until done) or, with `null`, into a
+   * buffer of `len` bytes of the endpoint's.
+   *
+   * @returns the operation id and its completion, or an errno when it could not be posted
+   */
+  read(target: Uint8Array | null, len: number, peer: number, addr: [number, number], key: [number, number]): { id: number; done: Promise<RecvDone> } | number {
+    if (this.closed) return ESHUTDOWN;
+    const id = this.id();
+    let done!: (r: RecvDone) => void;
+    const p = new Promise<RecvDone>((r) => {
+      done = r;
+    });
+    this.recvs.set(id, { done, keep: target, strong: true });
+    const rc = this.native.postRead(id, target, len, peer, addr[0], addr[1], key[0], key[1]);
+    if (rc !== 0) {
+      this.recvs.delete(id);
+      return rc;
+    }
+    this.strong++;
+    this.updateRef();
+    return { id, done: p };
+  }
+
+  /** Cancels a posted receive; its completion (`ECANCELED`) follows. */
+  cancel(id: number): void {
+    if (!this.closed) this.native.cancel(id);
+  }
+
+  /** A caller waits for a metadata message: keep the process alive until {@link FabricEndpoint.unhold}. */
+  hold(): void {
+    this.holds++;
+    this.updateRef();
+  }
+
+  /** The wait that {@link FabricEndpoint.hold} announced is over. */
+  unhold(): void {
+    this.holds--;
+    this.updateRef();
+  }
+
+  /** Sends posted and not yet completed. */
+  get inFlight(): number {
+    return this.sendsInFlight;
+  }
+
+  /** Resolves at the next batch of completions, or after `ms` at the latest. */
+  progress(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(fire, ms);
+      const waiters = this.progressWaiters;
+      function fire(): void {
+        clearTimeout(t);
+        const i = waiters.indexOf(fire);
+        if (i >= 0) waiters.splice(i, 1);
+        resolve();
+      }
+      waiters.push(fire);
+    });
+  }
+
+  /** Closes the native endpoint; every posted receive completes with `ESHUTDOWN`. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const shm = this.native.provider().startsWith('shm');
+    this.native.close();
+    if (shm) {
+      // A closed shm endpoint stays open in libfabric until the process has no open shm endpoint
+      // (see native/fabric.cc): a peer may still write into what its reads target, or read its exposures.
+      for (const r of this.recvs.values()) if (r.keep !== null) KEPT_AFTER_CLOSE.push(r.keep);
+      for (const b of this.borrowed.values()) KEPT_AFTER_CLOSE.push(b);
+    }
+    this.borrowed.clear();
+    const recvs = [...this.recvs.values()];
+    this.recvs.clear();
+    this.strong = 0;
+    this.holds = 0;
+    this.sendsInFlight = 0;
+    this.exposures = 0;
+    for (const r of recvs) r.done({ err: ESHUTDOWN, len: 0, buf: undefined });
+    for (const w of this.progressWaiters.splice(0)) w();
+  }
+
+  private id(): number {
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) >>> 0 || 1;
+    return id;
+  }
+
+  private dispatch(ev: unknown[]): void {
+    if (this.closed) return;
+    for (let i = 0; i + 4 < ev.length; i += 5) {
+      const kind = ev[i] as number;
+      const err = ev[i + 2] as number;
+      if (kind === K_META) {
+        this.onMeta(ev[i + 4] as Uint8Array | undefined, err);
+      } else if (kind === K_SEND) {
+        this.sendsInFlight--;
+        if (err !== 0 && this.sendError === 0) this.sendError = err;
+      } else if (kind === K_RECV) {
+        const id = ev[i + 1] as number;
+        const r = this.recvs.get(id);
+        if (r === undefined) continue;
+        this.recvs.delete(id);
+        if (r.strong) this.strong--;
+        r.done({ err, len: ev[i + 3] as number, buf: ev[i + 4] as Uint8Array | undefined });
+      }
+    }
+    this.updateRef();
+    if (this.progressWaiters.length > 0) for (const w of this.progressWaiters.slice()) w();
+  }
+
+  private updateRef(): void {
+    if (this.closed) return;
+    const busy = this.strong > 0 || this.exposures > 0;
+    if (busy !== this.busy) {
+      this.busy = busy;
+      this.native.setBusy(busy);
+    }
+    const want = this.holds > 0 || this.strong > 0 || this.sendsInFlight > 0;
+    if (want === this.refd) return;
+    this.refd = want;
+    if (want) this.native.ref();
+    else this.native.unref();
+  }
+}
