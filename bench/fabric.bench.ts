@@ -268,15 +268,23 @@ console.table([
 ]);
 
 const rtt = (us: number): number => 1e6 / us;
+const RTT = 'round trip transport=fabric provider=tcp;ofi_rxm size=64B';
+const TCP = 'stream transport=fabric provider=tcp;ofi_rxm size=1MiB';
+const SHM = 'stream transport=fabric provider=shm size=1MiB';
+const rttFamily = { measure: '64 B round trip between two processes', unit: 'round trips' };
+const tcpFamily = { measure: '1 MiB stream over tcp loopback', unit: 'messages' };
+const shmFamily = { measure: '1 MiB stream between two processes on one host', unit: 'messages' };
+// Peer rows: ours/peer in operations per second (above 1: ours better); a round trip at most 0.5x
+// the peer's time is at least 2x its round trips per second.
 const rows: BenchRowInput[] = [
-  { task: 'round trip transport=fabric provider=tcp;ofi_rxm size=64B', side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm', messageBytes: 64, opsPerSec: rtt(s['rtt fabric tcp;ofi_rxm 64B'].median), bytesPerSec: 64 * rtt(s['rtt fabric tcp;ofi_rxm 64B'].median) },
-  { task: 'round trip node net echo size=64B', side: 'peer', impl: 'node net', messageBytes: 64, opsPerSec: rtt(s['rtt net 64B'].median), bytesPerSec: 64 * rtt(s['rtt net 64B'].median), ratio: 1 / rttRatio },
-  { task: 'stream transport=fabric provider=tcp;ofi_rxm size=1MiB', side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm', messageBytes: MiB, opsPerSec: s['tput fabric tcp;ofi_rxm 1MiB'].median / MiB, bytesPerSec: s['tput fabric tcp;ofi_rxm 1MiB'].median },
-  { task: 'stream node net size=1MiB', side: 'peer', impl: 'node net', messageBytes: MiB, opsPerSec: s['tput net 1MiB'].median / MiB, bytesPerSec: s['tput net 1MiB'].median, ratio: tcpRatio },
-  { task: 'stream transport=fabric provider=tcp;ofi_rxm size=1MiB copyXfer=false', side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm (no copy)', messageBytes: MiB, opsPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median / MiB, bytesPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median },
-  { task: 'stream transport=fabric provider=shm size=1MiB', side: 'ours', impl: 'lightbeam fabric shm', messageBytes: MiB, opsPerSec: s['tput fabric shm 1MiB'].median / MiB, bytesPerSec: s['tput fabric shm 1MiB'].median },
-  { task: 'stream transport=fabric provider=shm size=1MiB copyXfer=false', side: 'ours', impl: 'lightbeam fabric shm (no copy)', messageBytes: MiB, opsPerSec: s['tput fabric shm 1MiB copyXfer=false'].median / MiB, bytesPerSec: s['tput fabric shm 1MiB copyXfer=false'].median },
-  { task: 'fi_pingpong provider=shm size=1MiB', side: 'peer', impl: 'fi_pingpong shm', messageBytes: MiB, opsPerSec: s['tput fi_pingpong shm 1MiB'].median / MiB, bytesPerSec: s['tput fi_pingpong shm 1MiB'].median, ratio: shmRatio },
+  { task: RTT, side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm', messageBytes: 64, opsPerSec: rtt(s['rtt fabric tcp;ofi_rxm 64B'].median), bytesPerSec: 64 * rtt(s['rtt fabric tcp;ofi_rxm 64B'].median), ...rttFamily },
+  { task: 'round trip node net echo size=64B', side: 'peer', impl: 'node net', messageBytes: 64, opsPerSec: rtt(s['rtt net 64B'].median), bytesPerSec: 64 * rtt(s['rtt net 64B'].median), ratio: 1 / rttRatio, vs: RTT, goal: 2, ...rttFamily },
+  { task: TCP, side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm', messageBytes: MiB, opsPerSec: s['tput fabric tcp;ofi_rxm 1MiB'].median / MiB, bytesPerSec: s['tput fabric tcp;ofi_rxm 1MiB'].median, ...tcpFamily },
+  { task: 'stream node net size=1MiB', side: 'peer', impl: 'node net', messageBytes: MiB, opsPerSec: s['tput net 1MiB'].median / MiB, bytesPerSec: s['tput net 1MiB'].median, ratio: tcpRatio, vs: TCP, goal: 2, ...tcpFamily },
+  { task: 'stream transport=fabric provider=tcp;ofi_rxm size=1MiB copyXfer=false', side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm (no copy)', messageBytes: MiB, opsPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median / MiB, bytesPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median, ...tcpFamily },
+  { task: SHM, side: 'ours', impl: 'lightbeam fabric shm', messageBytes: MiB, opsPerSec: s['tput fabric shm 1MiB'].median / MiB, bytesPerSec: s['tput fabric shm 1MiB'].median, ...shmFamily },
+  { task: 'stream transport=fabric provider=shm size=1MiB copyXfer=false', side: 'ours', impl: 'lightbeam fabric shm (no copy)', messageBytes: MiB, opsPerSec: s['tput fabric shm 1MiB copyXfer=false'].median / MiB, bytesPerSec: s['tput fabric shm 1MiB copyXfer=false'].median, ...shmFamily },
+  { task: 'fi_pingpong provider=shm size=1MiB', side: 'peer', impl: 'fi_pingpong shm', messageBytes: MiB, opsPerSec: s['tput fi_pingpong shm 1MiB'].median / MiB, bytesPerSec: s['tput fi_pingpong shm 1MiB'].median, ratio: shmRatio, vs: SHM, goal: 0.8, ...shmFamily },
 ];
 console.log(`result file: ${await writeBenchResult('fabric', rows)}`);
 process.exit(0);

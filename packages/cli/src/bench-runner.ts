@@ -30,6 +30,7 @@ export const QUICK_ENV: Readonly<Record<string, Readonly<Record<string, string>>
   shm: { LBM_BENCH_ROUNDS: '1' },
   bridge: { BRIDGE_BENCH_ROUNDS: '1', BRIDGE_BENCH_COUNT: '200', BRIDGE_BENCH_RTT: '300' },
   rpc: { LBM_BENCH_ROUNDS: '2', LBM_BENCH_RPC_RTT: '500', LBM_BENCH_RPC_TPUT: '5000' },
+  fabric: { LBM_BENCH_ROUNDS: '2' },
 };
 /** What `--quick` passes to a suite {@link QUICK_ENV} does not list. */
 export const QUICK_ENV_DEFAULT: Readonly<Record<string, string>> = { LBM_BENCH_ROUNDS: '1' };
