@@ -74,11 +74,13 @@ export async function runBridge(opts: BridgeCliOpts): Promise<boolean> {
     throw new CliError(oneLine(err));
   }
   const b = host.bridge;
-  process.stdout.write(`bridge ready listen=${b.endpoint ?? '-'} port=${b.port ?? '-'} peer=${options.peer ?? '-'} channels=${b.channels.join(',') || '-'} workers=${host.workers.length}\n`);
+  // Listen for the signals before saying ready: whoever reads "bridge ready" may signal at once,
+  // and a signal with no listener yet kills the process instead of closing the bridge.
   const stop = new Promise<'signal'>((res) => {
     process.once('SIGINT', () => res('signal'));
     process.once('SIGTERM', () => res('signal'));
   });
+  process.stdout.write(`bridge ready listen=${b.endpoint ?? '-'} port=${b.port ?? '-'} peer=${options.peer ?? '-'} channels=${b.channels.join(',') || '-'} workers=${host.workers.length}\n`);
   const waits: Promise<unknown>[] = [stop];
   if (opts.exitWithWorkers) waits.push(host.workersDone.then(() => 'workers' as const));
   const why = await Promise.race(waits);
