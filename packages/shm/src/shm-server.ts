@@ -111,7 +111,7 @@ export class ShmServer extends Server {
   private idleSpins = 0;
   /** Empty no-wait polls left before the next abandoned-slot check. */
   private pollsToStuckCheck = POLLS_PER_STUCK_CHECK;
-  /** One view per ring slot's payload, made on first use, so copying a slot out allocates nothing. */
+  /** A view per ring slot of its last message's length, so copying a slot out allocates nothing in a steady stream. */
   private readonly slotViews: Uint8Array[] = [];
   /** The ring's bind generation this server holds; a later bind by another server ends it. */
   private readonly generation: number;
