@@ -4,76 +4,15 @@
  * nothing may throw, and a valid message sent after them must arrive intact.
  */
 import { expect } from 'chai';
-import { BULK_EXPOSE, BULK_XFER, LbmMeta, encodeMeta, isXfer } from '@lightbeam/core';
+import { BULK_XFER, LbmMeta, encodeMeta } from '@lightbeam/core';
 import type { ZeroMqServer } from '@lightbeam/zmq-bridge';
-import { BATCH_MARKER_BYTES, BATCH_MAGIC, BATCH_VERSION } from '@lightbeam/zmq-bridge';
 import { Push } from 'zeromq';
 import { Prng, testSeed } from '../support/prng.js';
 import { closeAll, makeServer } from './support/zmq-pair.js';
+import { batchBody, marker, mutate, validFrames } from '../../tools/fuzz/hostile-frames.js';
 
 const MESSAGES = 100_000;
 const SENTINEL = Buffer.from('SENTINEL-after-the-storm');
-
-function marker(): Buffer {
-  const m = Buffer.alloc(BATCH_MARKER_BYTES);
-  m.writeUInt32LE(BATCH_MAGIC, 0);
-  m[4] = BATCH_VERSION;
-  return m;
-}
-
-/** A valid plain message: random bulks (sizes kept small), their XFER data frames. */
-function validFrames(rng: Prng): Uint8Array[] {
-  const meta = new LbmMeta();
-  const data: Uint8Array[] = [];
-  for (let i = rng.int(0, 4); i > 0; i--) {
-    const size = rng.int(0, 64);
-    const flags = rng.pick([BULK_XFER, BULK_EXPOSE, BULK_XFER | BULK_EXPOSE]);
-    const bytes = rng.bytes(size);
-    meta.send.push({ data: { ptr: bytes, shm: { allocId: { major: 0, minor: 0 }, off: 0 } } as never, size, flags });
-    if (isXfer(flags)) data.push(bytes);
-  }
-  for (let i = rng.int(0, 2); i > 0; i--) meta.recv.push({ data: null, size: rng.int(0, 100), flags: BULK_XFER });
-  return [encodeMeta(meta), ...data];
-}
-
-/** Batch body following the documented table, from plain messages. */
-function batchBody(records: Uint8Array[][]): Buffer {
-  const parts: Buffer[] = [Buffer.alloc(4)];
-  parts[0].writeUInt32LE(records.length, 0);
-  for (const [meta, ...data] of records) {
-    const h = Buffer.alloc(8);
-    h.writeUInt32LE(meta.byteLength, 0);
-    h.writeUInt32LE(data.length, 4);
-    parts.push(h, Buffer.from(meta));
-    for (const d of data) {
-      const l = Buffer.alloc(4);
-      l.writeUInt32LE(d.byteLength, 0);
-      parts.push(l, Buffer.from(d));
-    }
-  }
-  return Buffer.concat(parts);
-}
-
-function mutate(rng: Prng, frame: Uint8Array): Uint8Array {
-  const b = Buffer.from(frame);
-  switch (rng.int(0, 5)) {
-    case 0: // flip a few bytes
-      for (let i = rng.int(1, 4); i > 0 && b.length > 0; i--) b[rng.int(0, b.length - 1)] ^= 1 << rng.int(0, 7);
-      return b;
-    case 1: // truncate
-      return b.subarray(0, rng.int(0, b.length));
-    case 2: // extend with garbage
-      return Buffer.concat([b, Buffer.from(rng.bytes(rng.int(1, 32)))]);
-    case 3: // a count or size field set to a huge value
-      if (b.length >= 8) b.writeBigUInt64LE(rng.pick([1n << 60n, 0xffffffffffffffffn, 1n << 53n, BigInt(rng.int(0, 1 << 30))]), rng.int(0, Math.floor((b.length - 8) / 4)) * 4);
-      return b;
-    case 4: // a u32 field set to a huge value
-      if (b.length >= 4) b.writeUInt32LE(rng.pick([0xffffffff, 0x7fffffff, rng.int(0, 1 << 20)]), rng.int(0, Math.floor((b.length - 4) / 4)) * 4);
-      return b;
-    default:
-      return Buffer.from(rng.bytes(rng.int(0, 48)));
-  }
-}
 
 /** One hostile multipart message. */
 function hostile(rng: Prng): Uint8Array[] {

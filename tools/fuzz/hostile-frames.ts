@@ -8,7 +8,8 @@ import { BULK_EXPOSE, BULK_XFER, LbmMeta, encodeMeta, isXfer } from '@lightbeam/
 import { BATCH_MAGIC, BATCH_MARKER_BYTES, BATCH_VERSION, encodeRoute } from '@lightbeam/zmq-bridge';
 import type { Prng } from '../../test/support/prng.js';
 
-function marker(): Buffer {
+/** The batch marker frame of batch-codec.ts. */
+export function marker(): Buffer {
   const m = Buffer.alloc(BATCH_MARKER_BYTES);
   m.writeUInt32LE(BATCH_MAGIC, 0);
   m[4] = BATCH_VERSION;
@@ -30,7 +31,8 @@ export function validFrames(rng: Prng): Uint8Array[] {
   return [encodeMeta(meta), ...data];
 }
 
-function batchBody(records: Uint8Array[][]): Buffer {
+/** A batch body following batch-codec.ts's table, from plain messages. */
+export function batchBody(records: Uint8Array[][]): Buffer {
   const parts: Buffer[] = [Buffer.alloc(4)];
   parts[0].writeUInt32LE(records.length, 0);
   for (const [meta, ...data] of records) {
