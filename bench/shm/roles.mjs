@@ -156,36 +156,34 @@ function getSeq(bytes) {
   return bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24);
 }
 
-/** `sendNow`, retried while the ring is full (EAGAIN); throws on any other code or a long stall. */
-function sendSpin(client, meta) {
-  let rc = client.sendNow(meta);
+/**
+ * Calls `op` on `target` with `meta` while it answers EAGAIN; throws on any other non-zero code,
+ * or when it has kept answering EAGAIN for IDLE_MS (`stall` says what that means). `op` is the
+ * method itself (no closure), so a retry loop allocates nothing.
+ */
+function retrySpin(op, target, meta, stall) {
+  let rc = op.call(target, meta);
   if (rc === 0) return;
   let since = 0;
   for (let spins = 1; rc === EAGAIN; spins++) {
     if (spins % CHECK_EVERY === 0) {
       const now = performance.now();
       if (since === 0) since = now;
-      else if (now - since > IDLE_MS) throw new Error(`sendNow: ring full for ${IDLE_MS} ms`);
+      else if (now - since > IDLE_MS) throw new Error(`${op.name}: ${stall} for ${IDLE_MS} ms`);
     }
-    rc = client.sendNow(meta);
+    rc = op.call(target, meta);
   }
-  if (rc !== 0) throw new Error(`sendNow: ${rc}`);
+  if (rc !== 0) throw new Error(`${op.name}: ${rc}`);
+}
+
+/** `sendNow`, retried while the ring is full (EAGAIN); throws on any other code or a long stall. */
+function sendSpin(client, meta) {
+  retrySpin(client.sendNow, client, meta, 'ring full');
 }
 
 /** `recvMetadataNow` until a message arrives; throws on -1 or another code, or a long stall. */
 function recvSpin(server, meta) {
-  let rc = server.recvMetadataNow(meta);
-  if (rc === 0) return;
-  let since = 0;
-  for (let spins = 1; rc === EAGAIN; spins++) {
-    if (spins % CHECK_EVERY === 0) {
-      const now = performance.now();
-      if (since === 0) since = now;
-      else if (now - since > IDLE_MS) throw new Error(`recvMetadataNow: nothing for ${IDLE_MS} ms`);
-    }
-    rc = server.recvMetadataNow(meta);
-  }
-  if (rc !== 0) throw new Error(`recvMetadataNow: ${rc}`);
+  retrySpin(server.recvMetadataNow, server, meta, 'nothing');
 }
 
 /** The blocking receive (`waitMetadataSync`: the thread sleeps in Atomics.wait). */
