@@ -106,9 +106,7 @@ export abstract class Client {
       return this.transmitMeta(meta);
     }
     const out = prepare(meta, !this.movesBlocks);
-    if (this.closing !== null) return ESHUTDOWN;
-    if (this.pending !== 0 || !this.transmitsSynchronously) return EAGAIN;
-    const rc = this.transmit(out, NO_WAIT) as number;
+    const rc = this.sendRawNow(out);
     return out.moved && rc === 0 ? freeMoved(out.bulks, rc) : rc;
   }
 

@@ -194,14 +194,13 @@ export class Ring {
    *
    * @param pos - the position from {@link Ring.claimed}
    * @param length - payload bytes written
-   * @param ring - false to defer the doorbell (batched publication; call {@link Ring.wake} later)
    */
-  publish(pos: number, length: number, ring = true): void {
+  publish(pos: number, length: number): void {
     const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
     this.i32[(slot >> 2) + 1] = length;
     // Release: the payload and length written above become visible before the sequence says so.
     Atomics.store(this.i32, slot >> 2, (pos + 1) | 0);
-    if (ring) this.wake();
+    this.wake();
   }
 
   /** Rings the consumer's doorbell if it is parked (one notify for any number of publishes). */
