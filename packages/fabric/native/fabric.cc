@@ -595,12 +595,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     return Napi::Boolean::New(env, true);
   }
 
-  // postRead(id, target | null, len, peer, addrHi, addrLo, keyHi, keyLo): a one-sided read of a
-  // peer's exposure into `target` (kept alive by the caller) or a buffer of its own; completes as a receive.
-  Napi::Value PostRead(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
-    uint32_t id = info[0].ToNumber().Uint32Value();
+  // A receive-side operation into the caller's Uint8Array info[1] (borrowed: JavaScript keeps it
+  // alive until the completion) or, when info[1] is not one, into a buffer of its own of info[2]
+  // bytes handed over on completion. nullptr when that buffer cannot be had.
+  Op* RecvOp(napi_env env, const Napi::CallbackInfo& info, uint32_t id) {
     Op* op = new Op{};
     op->kind = K_RECV;
     op->id = id;
@@ -610,29 +608,45 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       op->buf = data;
       op->len = len;
       op->borrowed = true;
-    } else {
-      op->len = static_cast<size_t>(info[2].ToNumber().Int64Value());
-      op->buf = static_cast<uint8_t*>(std::malloc(op->len ? op->len : 1));
-      if (op->buf == nullptr) {
-        delete op;
-        return Napi::Number::New(env, FI_ENOMEM);
-      }
+      return op;
     }
+    op->len = static_cast<size_t>(info[2].ToNumber().Int64Value());
+    op->buf = static_cast<uint8_t*>(std::malloc(op->len ? op->len : 1));
+    if (op->buf == nullptr) {
+      delete op;
+      return nullptr;
+    }
+    return op;
+  }
+
+  // Operations in flight by id, so completions (on the progress thread) and cancel find them.
+  void Track(Op* op) {
+    std::lock_guard<std::mutex> lk(opsMu_);
+    ops_[op->id] = op;
+  }
+
+  void Untrack(uint32_t id) {
+    std::lock_guard<std::mutex> lk(opsMu_);
+    ops_.erase(id);
+  }
+
+  // postRead(id, target | null, len, peer, addrHi, addrLo, keyHi, keyLo): a one-sided read of a
+  // peer's exposure into `target` (kept alive by the caller) or a buffer of its own; completes as a receive.
+  Napi::Value PostRead(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
+    uint32_t id = info[0].ToNumber().Uint32Value();
+    Op* op = RecvOp(env, info, id);
+    if (op == nullptr) return Napi::Number::New(env, FI_ENOMEM);
     op->read = true;
     fi_addr_t peer = static_cast<fi_addr_t>(info[3].ToNumber().Int64Value());
     uint64_t addr = (static_cast<uint64_t>(info[4].ToNumber().Uint32Value()) << 32) | info[5].ToNumber().Uint32Value();
     uint64_t key = (static_cast<uint64_t>(info[6].ToNumber().Uint32Value()) << 32) | info[7].ToNumber().Uint32Value();
-    {
-      std::lock_guard<std::mutex> lk(opsMu_);
-      ops_[id] = op;
-    }
+    Track(op);
     ShmGuard guard(shm_);
     ssize_t rc = op->len == 0 ? 0 : fi_read(ep_, op->buf, op->len, nullptr, peer, addr, key, &op->ctx);
     if (rc != 0 || op->len == 0) {
-      {
-        std::lock_guard<std::mutex> lk(opsMu_);
-        ops_.erase(id);
-      }
+      Untrack(id);
       if (!op->borrowed) std::free(op->buf);
       delete op;
       if (rc == 0) {
@@ -663,20 +677,18 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     op->id = id;
     op->len = len;
     op->buf = static_cast<uint8_t*>(std::malloc(len ? len : 1));
-    std::memcpy(op->buf, data, len);
-    {
-      std::lock_guard<std::mutex> lk(opsMu_);
-      ops_[id] = op;
+    if (op->buf == nullptr) {
+      delete op;
+      return Napi::Number::New(env, FI_ENOMEM);
     }
+    std::memcpy(op->buf, data, len);
+    Track(op);
     fi_addr_t to = peer_;
     if (info.Length() > 5 && info[5].IsNumber() && info[5].ToNumber().Int64Value() >= 0) to = static_cast<fi_addr_t>(info[5].ToNumber().Int64Value());
     ShmGuard guard(shm_);
     ssize_t rc = tagged ? fi_tsend(ep_, op->buf, len, nullptr, to, tag, &op->ctx) : fi_send(ep_, op->buf, len, nullptr, to, &op->ctx);
     if (rc != 0) {
-      {
-        std::lock_guard<std::mutex> lk(opsMu_);
-        ops_.erase(id);
-      }
+      Untrack(id);
       std::free(op->buf);
       delete op;
     }
@@ -690,35 +702,14 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     Napi::Env env = info.Env();
     if (!open_) return Napi::Number::New(env, FI_ESHUTDOWN);
     uint32_t id = info[0].ToNumber().Uint32Value();
-    Op* op = new Op{};
-    op->kind = K_RECV;
-    op->id = id;
-    uint8_t* data = nullptr;
-    size_t len = 0;
-    if (viewOf(env, info[1], &data, &len)) {
-      op->buf = data;
-      op->len = len;
-      op->borrowed = true;
-    } else {
-      op->len = static_cast<size_t>(info[2].ToNumber().Int64Value());
-      op->buf = static_cast<uint8_t*>(std::malloc(op->len ? op->len : 1));
-      if (op->buf == nullptr) {
-        delete op;
-        return Napi::Number::New(env, FI_ENOMEM);
-      }
-    }
+    Op* op = RecvOp(env, info, id);
+    if (op == nullptr) return Napi::Number::New(env, FI_ENOMEM);
     uint64_t tag = (static_cast<uint64_t>(info[3].ToNumber().Uint32Value()) << 32) | info[4].ToNumber().Uint32Value();
-    {
-      std::lock_guard<std::mutex> lk(opsMu_);
-      ops_[id] = op;
-    }
+    Track(op);
     ShmGuard guard(shm_);
     ssize_t rc = fi_trecv(ep_, op->buf, op->len, nullptr, FI_ADDR_UNSPEC, tag, 0, &op->ctx);
     if (rc != 0) {
-      {
-        std::lock_guard<std::mutex> lk(opsMu_);
-        ops_.erase(id);
-      }
+      Untrack(id);
       if (!op->borrowed) std::free(op->buf);
       delete op;
     }
