@@ -48,6 +48,25 @@ function p50(xs: number[]): number {
   return summary(xs).median;
 }
 
+/**
+ * A round-trip case: 200 untimed round trips now, then `run` times RTT_COUNT more and returns
+ * their p50 in microseconds.
+ *
+ * @param once1 - one timed round trip, returning its microseconds
+ * @param close - ends the case
+ */
+async function roundTrips(once1: () => Promise<number>, close: () => Promise<void>): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
+  for (let i = 0; i < 200; i++) await once1();
+  return {
+    run: async () => {
+      const xs: number[] = [];
+      for (let i = 0; i < RTT_COUNT; i++) xs.push(await once1());
+      return p50(xs);
+    },
+    close,
+  };
+}
+
 /** Our round trip over kFabric: this process's client sends to the echo child, which sends back to our server. */
 async function fabricRtt(protocol: string): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
   const addr = protocol === 'shm' ? `bench-parent-${process.pid}` : '127.0.0.1';
@@ -62,26 +81,20 @@ async function fabricRtt(protocol: string): Promise<{ run: () => Promise<number>
   const out = new LbmMeta();
   out.send.push(client.expose(data, 64, BULK_XFER));
   const m = new LbmMeta();
+  // One receive entry for every round trip: the net peer makes no object per message either.
+  const into = server.expose(buf, 64, BULK_XFER);
   const once1 = async (): Promise<number> => {
     const t0 = performance.now();
     await client.send(out, { timeoutMs: 10_000 });
     await server.waitMetadata(m, { timeoutMs: 10_000 });
-    m.recv.push(server.expose(buf, 64, BULK_XFER));
+    m.recv.push(into);
     await server.recvBulks(m);
     return (performance.now() - t0) * 1000;
   };
-  for (let i = 0; i < 200; i++) await once1();
-  return {
-    run: async () => {
-      const xs: number[] = [];
-      for (let i = 0; i < RTT_COUNT; i++) xs.push(await once1());
-      return p50(xs);
-    },
-    close: async () => {
-      child.proc.kill();
-      await Promise.all([client.close(), server.close()]);
-    },
-  };
+  return roundTrips(once1, async () => {
+    child.proc.kill();
+    await Promise.all([client.close(), server.close()]);
+  });
 }
 
 /** A Node `net` echo round trip of 64 B to a child process. */
@@ -112,18 +125,10 @@ async function netRtt(): Promise<{ run: () => Promise<number>; close: () => Prom
     await back;
     return (performance.now() - t0) * 1000;
   };
-  for (let i = 0; i < 200; i++) await once1();
-  return {
-    run: async () => {
-      const xs: number[] = [];
-      for (let i = 0; i < RTT_COUNT; i++) xs.push(await once1());
-      return p50(xs);
-    },
-    close: async () => {
+  return roundTrips(once1, async () => {
       sock.destroy();
       child.proc.kill();
-    },
-  };
+  });
 }
 
 /** Our 1 MiB stream to a sink child: bytes per second. */
