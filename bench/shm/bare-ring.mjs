@@ -37,6 +37,7 @@
 //
 // Every loop is bounded by a count, the stop flag (word 0 of the control Int32Array, as in
 // bench/shm/roles.mjs), or 10 s without progress. Nothing is allocated per message.
+import { IDLE_MS, echoShouldStop } from './echo-stop.mjs';
 
 /** "BBRG" little-endian: marks an initialised bare ring. */
 export const BARE_RING_MAGIC = 0x47524242;
@@ -65,8 +66,6 @@ const SLOT_F64 = BARE_RING_SLOT_BYTES / 8;
 // Empty polls between looks at the clock and the stop flag: rare enough to keep a poll to one
 // cache line, often enough to notice a stop within microseconds.
 const CHECK_EVERY = 4096;
-/** Milliseconds without progress after which an end gives up. */
-const IDLE_MS = 10_000;
 // CAS retries per push attempt; the caller's loop (bounded by time) tries again.
 const MAX_CAS = 64;
 
@@ -289,7 +288,7 @@ export function bareRingEcho(state, stopCtl) {
   let expected = inbox.head;
   let echoed = 0;
   let spins = 0;
-  let idleSince = 0;
+  const idle = { idleSince: 0 };
   for (;;) {
     if (inbox.tryPop()) {
       if (inbox.seq !== expected) throw new Error(`bare ring echo: got seq ${inbox.seq}, expected ${expected}`);
@@ -299,11 +298,6 @@ export function bareRingEcho(state, stopCtl) {
       spins = 0;
       continue;
     }
-    if (++spins % CHECK_EVERY !== 0) continue;
-    // Acquire the controller's stop flag.
-    if (Atomics.load(stopCtl, 0) !== 0) return echoed;
-    const now = performance.now();
-    if (spins === CHECK_EVERY) idleSince = now;
-    else if (now - idleSince > IDLE_MS) return echoed;
+    if (echoShouldStop(++spins, CHECK_EVERY, stopCtl, idle)) return echoed;
   }
 }

@@ -6,12 +6,11 @@
 //
 // Every loop is bounded by a count, the stop flag (word 0 of the control Int32Array, as in
 // bench/shm/roles.mjs), or 10 s without progress.
+import { IDLE_MS, echoShouldStop } from './echo-stop.mjs';
 import { receiveMessageOnPort } from 'node:worker_threads';
 
 // Empty polls between looks at the clock and the stop flag.
 const CHECK_EVERY = 1024;
-/** Milliseconds without progress after which an end gives up. */
-const IDLE_MS = 10_000;
 
 /** Reads the little-endian i32 sequence number in a payload's first 4 bytes, without a view. */
 function seqOf(bytes) {
@@ -73,7 +72,7 @@ export function portSpinPing(port, size, n, warmup) {
 export function portSpinEcho(port, stopCtl) {
   let echoed = 0;
   let spins = 0;
-  let idleSince = 0;
+  const idle = { idleSince: 0 };
   for (;;) {
     const got = receiveMessageOnPort(port);
     if (got !== undefined) {
@@ -82,11 +81,6 @@ export function portSpinEcho(port, stopCtl) {
       spins = 0;
       continue;
     }
-    if (++spins % CHECK_EVERY !== 0) continue;
-    // Acquire the controller's stop flag.
-    if (Atomics.load(stopCtl, 0) !== 0) return echoed;
-    const now = performance.now();
-    if (spins === CHECK_EVERY) idleSince = now;
-    else if (now - idleSince > IDLE_MS) return echoed;
+    if (echoShouldStop(++spins, CHECK_EVERY, stopCtl, idle)) return echoed;
   }
 }
