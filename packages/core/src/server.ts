@@ -120,7 +120,10 @@ export abstract class Server {
       return got.then(
         (g) => {
           this.receiving = false;
-          return typeof g === 'number' ? g : this.accept(g, meta);
+          if (typeof g === 'number') return g;
+          // Another caller may have received into the same meta while this one waited.
+          this.releaseHeld(meta);
+          return this.accept(g, meta);
         },
         (err: unknown) => {
           this.receiving = false;
@@ -242,7 +245,10 @@ export abstract class Server {
   private async waitMetadataQueued(meta: LbmMeta, opts?: WaitOptions): Promise<number> {
     this.releaseHeld(meta);
     const got = await this.waitRaw(opts);
-    return typeof got === 'number' ? got : this.accept(got, meta);
+    if (typeof got === 'number') return got;
+    // Another caller may have received into the same meta while this one waited.
+    this.releaseHeld(meta);
+    return this.accept(got, meta);
   }
 
   /**
@@ -447,10 +453,9 @@ export abstract class Server {
     if (m[PENDING] !== undefined || m[HELD] !== undefined) this.release(meta);
   }
 
+  /** Decodes `msg` into `meta`, which holds nothing of an earlier message (callers release it first). */
   private accept(msg: IncomingMessage, meta: LbmMeta): number {
     const m = meta as WithPending;
-    // Another caller may have received into the same meta while this one waited.
-    this.releaseHeld(meta);
     const rc = msg.decodeInto !== undefined ? msg.decodeInto(meta, this.limits) : decodeMeta(msg.meta, meta, this.limits);
     if (rc !== LBM_OK) {
       msg.release();
