@@ -6,6 +6,7 @@
  * mpirun missing is a failure with a clear message, not a skip: .ci/run installs openmpi-bin.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
@@ -30,6 +31,26 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   });
 }
 
+/** True when nothing listens on 127.0.0.1:`port` now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A base port in [20000, 32000) whose `n` consecutive ports are all free now. */
+async function freeRun(n: number): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20000 + Math.floor(Math.random() * (12000 - n));
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
+    if (ok) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found in [20000, 32000)`);
+}
+
 describe('examples/distributed.ts under mpirun', function () {
   this.timeout(120000);
 
@@ -38,13 +59,19 @@ describe('examples/distributed.ts under mpirun', function () {
     if (which.status !== 0) {
       expect.fail('mpirun is not installed: install Debian\'s openmpi-bin (apt-get install -y openmpi-bin; .ci/run does this) to run this test');
     }
-    // Four consecutive ports from a random base, away from the ones other tests pick.
-    const basePort = 40000 + Math.floor(Math.random() * 20000);
-    const r = await run(
-      'mpirun',
-      ['-n', String(RANKS), '--oversubscribe', '--allow-run-as-root', process.execPath, '--import', 'tsx', 'examples/distributed.ts', '--base-port', String(basePort)],
-      100000,
-    );
+    // Consecutive ports below Linux's ephemeral range (32768+), where outgoing connections of
+    // other processes cannot be holding them, each seen free just before; a base another process
+    // took in between is tried once more elsewhere (the ranks bind their ports themselves).
+    let r = { code: null as number | null, out: '' };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const basePort = await freeRun(RANKS);
+      r = await run(
+        'mpirun',
+        ['-n', String(RANKS), '--oversubscribe', '--allow-run-as-root', process.execPath, '--import', 'tsx', 'examples/distributed.ts', '--base-port', String(basePort)],
+        100000,
+      );
+      if (!r.out.includes('EADDRINUSE')) break;
+    }
     expect(r.code, r.out).to.equal(0);
     expect(r.out).to.contain(`Rank 0 of ${RANKS} (Open MPI): sending to ${RANKS - 1} rank(s)`);
     for (let i = 1; i < RANKS; i++) expect(r.out, r.out).to.contain(`Rank ${i} received: Message to rank ${i}`);
