@@ -15,9 +15,9 @@ import { parseArgs } from 'node:util';
 import { MemoryManager, createPool } from '@lightbeam/shm';
 import { Bridge } from '@lightbeam/zmq-bridge';
 import { DEMO_WORKER, RESULTS_CHANNEL } from '@lightbeam/cli';
-import { ControlClient } from '../packages/cli/dist/demo-control.js';
-import { LIGHTBEAM_BIN } from '../packages/cli/dist/demo-child.js';
-import { runShmPath } from '../packages/cli/dist/demo-shm-run.js';
+import { ControlClient } from '../packages/cli/dist/demo/control.js';
+import { LIGHTBEAM_BIN } from '../packages/cli/dist/demo/child.js';
+import { runShmPath } from '../packages/cli/dist/demo/shm-run.js';
 
 // `pnpm soak -- --minutes 5` may hand the script the `--` itself.
 const argv = process.argv.slice(2);

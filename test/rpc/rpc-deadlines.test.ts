@@ -3,7 +3,7 @@
  * and a lane of settled calls is compacted instead of growing with the call rate.
  */
 import { expect } from 'chai';
-import { Deadlines } from '../../packages/core/src/rpc-deadlines.js';
+import { Deadlines } from '../../packages/core/src/rpc/deadlines.js';
 
 describe('RPC deadlines (one timer per client)', () => {
   it('expires each pending call once, across timeouts, and skips settled ones', async () => {

@@ -4,7 +4,7 @@
  * every failure into one line on stderr and a non-zero exit code.
  */
 import { CommanderError } from 'commander';
-import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error.js';
+import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './common/cli-error.js';
 import { createProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {

@@ -13,7 +13,7 @@
 import { parentPort } from 'node:worker_threads';
 import { ETIMEDOUT, LBM_OK, EAGAIN, Transport, TransportFactory, strerror } from '@lightbeam/core';
 import '@lightbeam/shm';
-import { DemoMeta, checksumPayload, transformPayload } from '../dist/demo-payload.js';
+import { DemoMeta, checksumPayload, transformPayload } from '../dist/demo/payload.js';
 
 async function serve({ mode, channel, results, capacity, timeoutMs }) {
   // spinUs 0: park at once when the ring is empty; spinning would steal a core from the producer

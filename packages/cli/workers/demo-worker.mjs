@@ -8,7 +8,7 @@
 import { threadId } from 'node:worker_threads';
 import { BULK_XFER, ETIMEDOUT, Transport, TransportFactory, strerror } from '@lightbeam/core';
 import { MemoryManager, attachFromWorkerData } from '@lightbeam/shm';
-import { DemoMeta, checksumPayload, isCorrupted, transformPayload } from '../dist/demo-payload.js';
+import { DemoMeta, checksumPayload, isCorrupted, transformPayload } from '../dist/demo/payload.js';
 
 // Attach once per worker: the pool was made with createPool, so the handle is in workerData.
 attachFromWorkerData();

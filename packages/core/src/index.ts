@@ -1,18 +1,18 @@
-export { Archive, MalformedError, BULK_DESCRIPTOR_BYTES, SIZE_TAG_BYTES } from './archive.js';
-export type { ArchiveLimits } from './archive-limits.js';
-export { DEFAULT_ARCHIVE_LIMITS, resolveLimits } from './archive-limits.js';
-export type { Bulk, ExposeSource } from './bulk.js';
-export { BULK_EXPOSE, BULK_XFER, BULK_FLAGS_MASK, expose, isXfer } from './bulk.js';
-export type { SendOptions } from './client.js';
-export { Client } from './client.js';
-export type { Serializable } from './lbm-meta.js';
-export { LbmMeta } from './lbm-meta.js';
-export type { LightbeamErrorCode, LightbeamErrorOptions } from './lightbeam-error.js';
-export { ERROR_CODES, LightbeamError } from './lightbeam-error.js';
-export type { IncomingMessage, OutgoingMessage } from './message.js';
-export type { EncodedFields } from './meta-codec.js';
-export { decodeCustomFields, decodeMeta, encodeCustomFields, encodeMeta, encodeMetaWith, hasCustomFields } from './meta-codec.js';
-export type { AllocatorId, FullPtr, Pointer, PointerResolver } from './pointer.js';
+export { Archive, MalformedError, BULK_DESCRIPTOR_BYTES, SIZE_TAG_BYTES } from './archive/archive.js';
+export type { ArchiveLimits } from './archive/archive-limits.js';
+export { DEFAULT_ARCHIVE_LIMITS, resolveLimits } from './archive/archive-limits.js';
+export type { Bulk, ExposeSource } from './protocol/bulk.js';
+export { BULK_EXPOSE, BULK_XFER, BULK_FLAGS_MASK, expose, isXfer } from './protocol/bulk.js';
+export type { SendOptions } from './protocol/client.js';
+export { Client } from './protocol/client.js';
+export type { Serializable } from './protocol/lbm-meta.js';
+export { LbmMeta } from './protocol/lbm-meta.js';
+export type { LightbeamErrorCode, LightbeamErrorOptions } from './protocol/lightbeam-error.js';
+export { ERROR_CODES, LightbeamError } from './protocol/lightbeam-error.js';
+export type { IncomingMessage, OutgoingMessage } from './protocol/message.js';
+export type { EncodedFields } from './archive/meta-codec.js';
+export { decodeCustomFields, decodeMeta, encodeCustomFields, encodeMeta, encodeMetaWith, hasCustomFields } from './archive/meta-codec.js';
+export type { AllocatorId, FullPtr, Pointer, PointerResolver } from './protocol/pointer.js';
 export {
   NULL_ALLOCATOR_ID,
   NULL_POINTER,
@@ -26,7 +26,7 @@ export {
   readPointer,
   setPointerResolver,
   writePointer,
-} from './pointer.js';
+} from './protocol/pointer.js';
 export {
   EADDRINUSE,
   EAGAIN,
@@ -43,14 +43,14 @@ export {
   LBM_MALFORMED,
   LBM_OK,
   strerror,
-} from './return-codes.js';
-export type { ServerCounters, ServerOptions } from './server.js';
-export { Server } from './server.js';
-export type { EndpointSpec, TransportProvider } from './transport-factory.js';
-export { DEFAULT_PORT, DEFAULT_PROTOCOL, TRANSPORT_PACKAGES, Transport, TransportFactory } from './transport-factory.js';
-export type { WaitOptions, WaitSpec } from './wait.js';
-export { raceWait, remainingMs, toWaitSpec } from './wait.js';
-export type { BodyResolver } from './rpc-envelope.js';
+} from './protocol/return-codes.js';
+export type { ServerCounters, ServerOptions } from './protocol/server.js';
+export { Server } from './protocol/server.js';
+export type { EndpointSpec, TransportProvider } from './protocol/transport-factory.js';
+export { DEFAULT_PORT, DEFAULT_PROTOCOL, TRANSPORT_PACKAGES, Transport, TransportFactory } from './protocol/transport-factory.js';
+export type { WaitOptions, WaitSpec } from './protocol/wait.js';
+export { raceWait, remainingMs, toWaitSpec } from './protocol/wait.js';
+export type { BodyResolver } from './rpc/envelope.js';
 export {
   RPC_KIND_CANCEL,
   RPC_KIND_REPLY,
@@ -62,11 +62,11 @@ export {
   RPC_VERSION,
   RpcEnvelope,
   RpcStatus,
-} from './rpc-envelope.js';
-export { callError, statusError } from './rpc-errors.js';
-export type { ReplyEndpoint, ReplyEndpointOptions, ReplyUrl } from './rpc-reply-path.js';
-export { bindReplyEndpoint, connectReply, parseReplyUrl } from './rpc-reply-path.js';
-export type { RpcContext, RpcHandleOptions, RpcHandler, RpcListenOptions, RpcServerOptions, RpcServerStats } from './rpc-server-types.js';
-export { RpcServer } from './rpc-server.js';
-export type { RpcCallOptions, RpcClientOptions, RpcClientStats, RpcConnectOptions } from './rpc-client.js';
-export { RpcClient } from './rpc-client.js';
+} from './rpc/envelope.js';
+export { callError, statusError } from './rpc/errors.js';
+export type { ReplyEndpoint, ReplyEndpointOptions, ReplyUrl } from './rpc/reply-path.js';
+export { bindReplyEndpoint, connectReply, parseReplyUrl } from './rpc/reply-path.js';
+export type { RpcContext, RpcHandleOptions, RpcHandler, RpcListenOptions, RpcServerOptions, RpcServerStats } from './rpc/server-types.js';
+export { RpcServer } from './rpc/server.js';
+export type { RpcCallOptions, RpcClientOptions, RpcClientStats, RpcConnectOptions } from './rpc/client.js';
+export { RpcClient } from './rpc/client.js';

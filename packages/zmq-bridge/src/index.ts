@@ -1,8 +1,8 @@
-export { BATCH_MAGIC, BATCH_MARKER_BYTES, BATCH_VERSION, isBatchMarker } from './batch-codec.js';
-export { ZeroMqClient } from './zmq-client.js';
-export { ZeroMqServer } from './zmq-server.js';
-export type { ZeroMqProtocol } from './zmq-endpoint.js';
-export { ZMQ_PROTOCOLS, zmqUrl } from './zmq-endpoint.js';
+export { BATCH_MAGIC, BATCH_MARKER_BYTES, BATCH_VERSION, isBatchMarker } from './batch/batch-codec.js';
+export { ZeroMqClient } from './zmq/client.js';
+export { ZeroMqServer } from './zmq/server.js';
+export type { ZeroMqProtocol } from './zmq/endpoint.js';
+export { ZMQ_PROTOCOLS, zmqUrl } from './zmq/endpoint.js';
 export type {
   ZeroMqBatchOptions,
   ZeroMqClientCurve,
@@ -10,19 +10,19 @@ export type {
   ZeroMqServerCurve,
   ZeroMqServerOptions,
   ZeroMqSocketOptions,
-} from './zmq-options.js';
+} from './zmq/options.js';
 export {
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_LINGER_MS,
   DEFAULT_MAX_BATCHED_MESSAGE_BYTES,
   DEFAULT_MAX_BATCH_BYTES,
   DEFAULT_RECONNECT_INTERVAL_MS,
-} from './zmq-options.js';
-export { SEND_SLICE_MS } from './socket-sender.js';
-export { ZAP_ENDPOINT, registerCurveAllowList } from './zap-handler.js';
-export type { CurveAllowList, CurveAllowListStats } from './zap-handler.js';
-export { isZ85Key, z85Encode } from './z85.js';
-export { registerZeroMq, zeroMqProvider } from './register.js';
+} from './zmq/options.js';
+export { SEND_SLICE_MS } from './zmq/socket-sender.js';
+export { ZAP_ENDPOINT, registerCurveAllowList } from './curve/zap-handler.js';
+export type { CurveAllowList, CurveAllowListStats } from './curve/zap-handler.js';
+export { isZ85Key, z85Encode } from './curve/z85.js';
+export { registerZeroMq, zeroMqProvider } from './zmq/register.js';
 export {
   Bridge,
   DEFAULT_BRIDGE_DRAIN_MS,
@@ -30,11 +30,11 @@ export {
   DEFAULT_BRIDGE_TIMEOUT_MS,
   DEFAULT_INGRESS_QUEUE_BYTES,
   DEFAULT_INGRESS_QUEUE_MESSAGES,
-} from './bridge.js';
-export type { BridgeCurve, BridgeEndpoint, BridgeIngressQueueOptions, ChannelRoute, BridgeOptions, UndeliveredReport } from './bridge-options.js';
-export { parseEndpoint } from './bridge-options.js';
-export type { BridgeStats, EgressStats, IngressStats } from './bridge-stats.js';
-export { MAX_ROUTE_NAME_BYTES, ROUTE_HEADER_BYTES, ROUTE_MAGIC, ROUTE_VERSION, decodeRoute, encodeRoute, looksLikeRoute } from './bridge-route.js';
-export { readSendBulks } from './bridge-ingress.js';
-export { BridgeHost } from './bridge-host.js';
-export type { BridgeHostOptions, BridgeWorkerInfo, WorkerExit } from './bridge-host.js';
+} from './bridge/bridge.js';
+export type { BridgeCurve, BridgeEndpoint, BridgeIngressQueueOptions, ChannelRoute, BridgeOptions, UndeliveredReport } from './bridge/options.js';
+export { parseEndpoint } from './bridge/options.js';
+export type { BridgeStats, EgressStats, IngressStats } from './bridge/stats.js';
+export { MAX_ROUTE_NAME_BYTES, ROUTE_HEADER_BYTES, ROUTE_MAGIC, ROUTE_VERSION, decodeRoute, encodeRoute, looksLikeRoute } from './bridge/route.js';
+export { readSendBulks } from './bridge/ingress.js';
+export { BridgeHost } from './bridge/host.js';
+export type { BridgeHostOptions, BridgeWorkerInfo, WorkerExit } from './bridge/host.js';

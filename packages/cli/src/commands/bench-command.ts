@@ -2,9 +2,9 @@
  * `lightbeam bench [--out <dir>] [--suite <name>]`.
  */
 import type { Command } from 'commander';
-import { parseIntOption } from '../cli-error.js';
-import { runBench } from '../bench-runner.js';
-import { createProgress } from '../progress.js';
+import { parseIntOption } from '../common/cli-error.js';
+import { runBench } from '../bench/bench-runner.js';
+import { createProgress } from '../common/progress.js';
 import type { SubcommandModule } from './subcommand.js';
 
 interface BenchOpts {

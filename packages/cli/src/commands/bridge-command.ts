@@ -3,7 +3,7 @@
  * bridge process that owns this host's shared-memory domain.
  */
 import type { Command } from 'commander';
-import { parseIntOption } from '../cli-error.js';
+import { parseIntOption } from '../common/cli-error.js';
 import { runBridge } from './bridge-run.js';
 import type { SubcommandModule } from './subcommand.js';
 

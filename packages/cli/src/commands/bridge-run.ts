@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { BridgeHostOptions } from '@lightbeam/zmq-bridge';
 import { BridgeHost } from '@lightbeam/zmq-bridge';
-import { CliError, UsageError, oneLine } from '../cli-error.js';
+import { CliError, UsageError, oneLine } from '../common/cli-error.js';
 import type { BridgeCliOpts } from './bridge-command.js';
 import { optionalInt } from './bridge-command.js';
 import { zmqUrlOption } from './options.js';

@@ -3,10 +3,10 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError, parseIntOption } from '../cli-error.js';
-import { runDemo } from '../demo.js';
-import { MAX_DEMO_SIZE } from '../demo-payload.js';
-import { createProgress } from '../progress.js';
+import { UsageError, parseIntOption } from '../common/cli-error.js';
+import { runDemo } from '../demo/demo.js';
+import { MAX_DEMO_SIZE } from '../demo/payload.js';
+import { createProgress } from '../common/progress.js';
 import { parseHostPortOption } from './options.js';
 import type { SubcommandModule } from './subcommand.js';
 

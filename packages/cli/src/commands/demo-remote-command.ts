@@ -3,8 +3,8 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError, parseIntOption } from '../cli-error.js';
-import { runDemoRemote } from '../demo-remote.js';
+import { UsageError, parseIntOption } from '../common/cli-error.js';
+import { runDemoRemote } from '../demo/remote.js';
 import { parseHostPortOption } from './options.js';
 import type { SubcommandModule } from './subcommand.js';
 

@@ -1,9 +1,9 @@
 /**
  * Option parsers shared by the subcommands.
  */
-import { UsageError } from '../cli-error.js';
-import type { HostPort, HostPortParseOptions } from '../host-port.js';
-import { parseHostPort, toZmqUrl } from '../host-port.js';
+import { UsageError } from '../common/cli-error.js';
+import type { HostPort, HostPortParseOptions } from '../common/host-port.js';
+import { parseHostPort, toZmqUrl } from '../common/host-port.js';
 
 /**
  * Parses a `host:port` (or `tcp://host:port`) option.

@@ -2,11 +2,11 @@
  * `lightbeam recv --listen <host:port> --out <dir> [--count N] [--timeout-ms T]`.
  */
 import type { Command } from 'commander';
-import { UsageError, parseIntOption } from '../cli-error.js';
-import { parseServerCurve } from '../curve-options.js';
-import { DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_TRANSFERS, DEFAULT_RECV_MESSAGE_BYTES, DEFAULT_TRANSFER_IDLE_MS } from '../receiver-limits.js';
-import { createProgress } from '../progress.js';
-import { receiveFiles } from '../recv-files.js';
+import { UsageError, parseIntOption } from '../common/cli-error.js';
+import { parseServerCurve } from '../common/curve-options.js';
+import { DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_TRANSFERS, DEFAULT_RECV_MESSAGE_BYTES, DEFAULT_TRANSFER_IDLE_MS } from '../files/receiver-limits.js';
+import { createProgress } from '../common/progress.js';
+import { receiveFiles } from '../files/recv-files.js';
 import { parseHostPortOption } from './options.js';
 import type { SubcommandModule } from './subcommand.js';
 

@@ -2,12 +2,12 @@
  * `lightbeam send --to <host:port> <files or folders...>`.
  */
 import type { Command } from 'commander';
-import { UsageError, parseIntOption } from '../cli-error.js';
-import { parseClientCurve } from '../curve-options.js';
+import { UsageError, parseIntOption } from '../common/cli-error.js';
+import { parseClientCurve } from '../common/curve-options.js';
 import { parseHostPortOption } from './options.js';
-import { createProgress, formatBytes } from '../progress.js';
-import { sendFiles } from '../send-files.js';
-import { DEFAULT_MESSAGE_BYTES } from '../send-plan.js';
+import { createProgress, formatBytes } from '../common/progress.js';
+import { sendFiles } from '../files/send-files.js';
+import { DEFAULT_MESSAGE_BYTES } from '../files/send-plan.js';
 import type { SubcommandModule } from './subcommand.js';
 
 interface SendOpts {

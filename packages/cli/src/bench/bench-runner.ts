@@ -1,0 +1,183 @@
+/**
+ * `lightbeam bench`: runs the suites under `bench/` as child processes (what `npx tsx
+ * bench/<suite>.bench.ts` runs, with the tsx this package depends on, so it works from any
+ * folder and never asks the registry), each writing its result file (see `bench/support/report-format.ts`),
+ * then writes the markdown report and the SVG charts with `bench/support/report-writer.ts`.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CliError, UsageError } from '../common/cli-error.js';
+import type { Progress } from '../common/progress.js';
+
+/** Suffix of a suite file in `bench/`. */
+export const SUITE_SUFFIX = '.bench.ts';
+/** Environment variable telling a suite where to write its result file (as in report-format.ts). */
+export const BENCH_OUT_ENV = 'LIGHTBEAM_BENCH_OUT';
+
+/**
+ * What `--quick` passes to each suite: fewer rounds and messages (each suite documents these
+ * variables in its header comment), so that all five suites run in well under 3 minutes on a
+ * 2-core machine. Figures from one round carry no range: quick runs are for a first look.
+ * Suites not listed get one round.
+ */
+export const QUICK_ENV: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  alloc: { LBM_BENCH_ROUNDS: '3' },
+  archive: { LBM_BENCH_ROUNDS: '3' },
+  zmq: { LBM_BENCH_ROUNDS: '3' },
+  shm: { LBM_BENCH_ROUNDS: '1' },
+  bridge: { BRIDGE_BENCH_ROUNDS: '1', BRIDGE_BENCH_COUNT: '200', BRIDGE_BENCH_RTT: '300' },
+  rpc: { LBM_BENCH_ROUNDS: '2', LBM_BENCH_RPC_RTT: '500', LBM_BENCH_RPC_TPUT: '5000' },
+  fabric: { LBM_BENCH_ROUNDS: '2' },
+};
+/** What `--quick` passes to a suite {@link QUICK_ENV} does not list. */
+export const QUICK_ENV_DEFAULT: Readonly<Record<string, string>> = { LBM_BENCH_ROUNDS: '1' };
+
+/** What `bench/support/report-writer.ts` offers (it is loaded at run time, from the checkout). */
+interface ReportWriterModule {
+  readSuiteResult(suite: string, path: string, exitCode: number | null): Promise<ReportOutcome>;
+  writeReport(outcomes: readonly ReportOutcome[], outDir: string): Promise<{ markdown: string; charts: string[] }>;
+}
+
+/** The part of a suite outcome the CLI looks at. */
+interface ReportOutcome {
+  suite: string;
+  result: { rows: unknown[] } | null;
+  exitCode: number | null;
+  note?: string;
+}
+
+/** Options of {@link runBench}. */
+export interface RunBenchOptions {
+  /** The checkout: the folder holding `bench/`. */
+  root: string;
+  /** Where result files, logs, the report and the charts go. */
+  outDir: string;
+  /** Run only these suites (names as in `bench/<name>.bench.ts`); all when empty. */
+  suites: readonly string[];
+  /** Longest run of one suite before it is stopped. */
+  suiteTimeoutMs: number;
+  /** Progress and per-suite lines. */
+  progress: Progress;
+  /**
+   * Shrink every suite's rounds and counts ({@link QUICK_ENV}).
+   * @defaultValue false
+   */
+  quick?: boolean;
+}
+
+/** What {@link runBench} produced. */
+export interface BenchReport {
+  /** Path of the markdown report. */
+  markdown: string;
+  /** Paths of the SVG charts. */
+  charts: string[];
+  /** Per suite: exit code and whether it wrote a valid result file. */
+  suites: Array<{
+    /** The suite's name (`bench/<suite>.bench.ts`). */
+    suite: string;
+    /** Its exit code, or `null` when it was stopped. */
+    exitCode: number | null;
+    /** Result rows it wrote. */
+    rows: number;
+    /** Why it has no rows, or how it ended. */
+    note?: string;
+  }>;
+}
+
+/**
+ * Lists the suites in `<root>/bench`.
+ *
+ * @param root - the checkout
+ * @throws CliError when there is no `bench/` folder
+ */
+export async function listSuites(root: string): Promise<string[]> {
+  const dir = join(root, 'bench');
+  const names = await readdir(dir).catch(() => {
+    throw new CliError(`no bench/ folder in ${root} (run "lightbeam bench" from the repository root, or pass --root)`);
+  });
+  return names.filter((n) => n.endsWith(SUITE_SUFFIX)).map((n) => n.slice(0, -SUITE_SUFFIX.length)).sort();
+}
+
+/**
+ * Runs the suites and writes the report.
+ *
+ * @param opts - checkout, output folder, suites, progress
+ * @throws UsageError for an unknown suite; CliError when the report writer cannot be loaded
+ */
+export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
+  const root = resolve(opts.root);
+  const all = await listSuites(root);
+  for (const s of opts.suites) {
+    if (!all.includes(s)) throw new UsageError(`unknown suite ${JSON.stringify(s)}; suites in ${join(root, 'bench')}: ${all.join(', ') || '(none)'}`);
+  }
+  const suites = opts.suites.length > 0 ? [...opts.suites] : all;
+  const outDir = resolve(opts.outDir);
+  await mkdir(outDir, { recursive: true });
+  const writer = await loadReportWriter(root);
+  const { progress } = opts;
+  const outcomes: ReportOutcome[] = [];
+  progress.start(suites.length, 'suites');
+  for (let i = 0; i < suites.length; i++) {
+    const suite = suites[i];
+    const resultPath = join(outDir, `${suite}.json`);
+    // A stale result from an earlier run must not pass for this run's.
+    await rm(resultPath, { force: true });
+    const logPath = join(outDir, `${suite}.log`);
+    progress.log(`running ${suite} (output in ${logPath})`);
+    const env = opts.quick === true ? (QUICK_ENV[suite] ?? QUICK_ENV_DEFAULT) : {};
+    const t0 = performance.now();
+    const exitCode = await runSuite(root, suite, outDir, logPath, opts.suiteTimeoutMs, env);
+    const outcome = await writer.readSuiteResult(suite, resultPath, exitCode);
+    outcomes.push(outcome);
+    const rows = outcome.result?.rows.length ?? 0;
+    progress.log(`${suite}: exit ${exitCode ?? 'timeout'}, ${outcome.result !== null ? `${rows} rows` : (outcome.note ?? 'no result file')}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    progress.update(i + 1);
+  }
+  progress.stop();
+  const written = await writer.writeReport(outcomes, outDir);
+  return {
+    ...written,
+    suites: outcomes.map((o) => ({ suite: o.suite, exitCode: o.exitCode, rows: o.result?.rows.length ?? 0, ...(o.note !== undefined ? { note: o.note } : {}) })),
+  };
+}
+
+async function loadReportWriter(root: string): Promise<ReportWriterModule> {
+  const path = join(root, 'bench', 'support', 'report-writer.ts');
+  await stat(path).catch(() => {
+    throw new CliError(`missing ${path}: the report writer lives in the repository's bench/support/`);
+  });
+  const { tsImport } = await import('tsx/esm/api');
+  return (await tsImport(pathToFileURL(path).href, import.meta.url)) as ReportWriterModule;
+}
+
+/** Runs one suite; resolves its exit code, or `null` when it ran past the timeout and was killed. */
+function runSuite(root: string, suite: string, outDir: string, logPath: string, timeoutMs: number, extraEnv: Readonly<Record<string, string>>): Promise<number | null> {
+  return new Promise((resolveRun, reject) => {
+    const log = createWriteStream(logPath);
+    const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
+    const child = spawn(process.execPath, [tsxCli, join('bench', `${suite}${SUITE_SUFFIX}`)], {
+      cwd: root,
+      env: { ...process.env, ...extraEnv, [BENCH_OUT_ENV]: outDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      log.end();
+      reject(new CliError(`cannot start tsx for suite ${suite}: ${err.message}`));
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      log.end(() => resolveRun(timedOut ? null : (code ?? 1)));
+    });
+  });
+}

@@ -1,0 +1,208 @@
+/**
+ * `lightbeam recv`: binds a ZeroMQ server through the core API (`TransportFactory.getServer`,
+ * `waitMetadata`, `recvBulks`) and hands each message to a {@link FileReceiver}.
+ */
+import { mkdir, realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Server } from '@lightbeam/core';
+import { EADDRINUSE, ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Transport, TransportFactory, strerror } from '@lightbeam/core';
+import '@lightbeam/zmq-bridge';
+import { CliError } from '../common/cli-error.js';
+import { FileBatchMeta } from './file-meta.js';
+import type { TransferReport } from './file-receiver.js';
+import { ConfirmServer } from './confirm-server.js';
+import type { CurveServerKeys } from '../common/curve-options.js';
+import { FileReceiver } from './file-receiver.js';
+import type { ReceiverLimits } from './receiver-limits.js';
+import { resolveReceiverLimits } from './receiver-limits.js';
+import type { Progress } from '../common/progress.js';
+import { formatBytes } from '../common/progress.js';
+
+/**
+ * Room for the metadata frame of a `lightbeam send` message (at most 256 pieces, each with a path
+ * of up to 4096 bytes and 56 bytes of fixed fields, plus the bulk descriptors), rounded up.
+ */
+const METADATA_FRAME_BYTES = 2 * 1024 * 1024;
+
+/**
+ * `ZMQ_MAXMSGSIZE` of the receiving socket. ZeroMQ bounds each frame (not a message's sum) and
+ * disconnects a peer whose frame header announces more, before allocating anything for it, so a
+ * frame beyond the data bound never reaches memory; what a message carries in total is checked
+ * by the receiver once its metadata is in, before any data is read.
+ */
+function frameLimit(maxMessageBytes: number): number {
+  return Math.max(maxMessageBytes, METADATA_FRAME_BYTES);
+}
+
+/** Options of {@link receiveFiles}; the receiver's bounds are those of {@link ReceiverLimits}. */
+export interface ReceiveFilesOptions extends Partial<ReceiverLimits> {
+  /** Address to bind. */
+  host: string;
+  /** TCP port to bind. */
+  port: number;
+  /** Output folder; created if missing. */
+  outDir: string;
+  /** Stop after this many finished transfers; without it, run until SIGINT/SIGTERM or the timeout. */
+  count?: number;
+  /** Stop after this long without a message. */
+  timeoutMs?: number;
+  /** Print each finished transfer as one JSON line. */
+  json: boolean;
+  /** Progress and per-file lines. */
+  progress: Progress;
+  /**
+   * TCP port of the reply path, on which senders are told each file's verified SHA-256.
+   * @defaultValue `port + 1`
+   */
+  replyPort?: number;
+  /** CURVE on both ports: this receiver's key pair and, optionally, the senders it admits. */
+  curve?: CurveServerKeys;
+  /**
+   * Replace files already in the output folder (`--force`); otherwise each is refused and kept.
+   * @defaultValue false
+   */
+  force?: boolean;
+}
+
+/** A sender's transfer id as it may be printed (JSON-quoted unless plain). */
+function printableId(id: string): string {
+  return /^[\w.-]{1,64}$/.test(id) ? id : JSON.stringify(id.slice(0, 64));
+}
+
+/**
+ * Receives transfers until `count` of them finished, the timeout passed, or a signal arrived.
+ *
+ * @returns `true` when nothing was refused or failed and `count` (if given) was reached
+ * @throws CliError when the port cannot be bound or the folder cannot be created
+ */
+export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> {
+  const outDir = resolve(opts.outDir);
+  await mkdir(outDir, { recursive: true }).catch((err: Error) => {
+    throw new CliError(`cannot create the output folder ${outDir}: ${err.message}`);
+  });
+  const root = await realpath(outDir);
+  const limits = resolveReceiverLimits({
+    maxMessageBytes: opts.maxMessageBytes,
+    maxOpenFiles: opts.maxOpenFiles,
+    maxTransfers: opts.maxTransfers,
+    idleMs: opts.idleMs,
+  });
+  const where = `${opts.host}:${opts.port}`;
+  const replyPort = opts.replyPort ?? opts.port + 1;
+  if (replyPort > 65535) throw new CliError(`the reply port would be ${replyPort}: give --reply-port`);
+  let server: Server;
+  try {
+    server = await TransportFactory.getServer(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
+      maxMessageSize: frameLimit(limits.maxMessageBytes),
+      curve: opts.curve,
+    });
+  } catch (err) {
+    if (err instanceof LightbeamError && err.code === 'ERR_LBM_BIND') {
+      const reason = err.errno === EADDRINUSE || /in use/i.test(err.message) ? 'address already in use' : err.message;
+      throw new CliError(`cannot listen on ${where}: ${reason}`);
+    }
+    throw err;
+  }
+  let confirm: ConfirmServer;
+  try {
+    confirm = await ConfirmServer.bind({ host: opts.host, port: replyPort, curve: opts.curve });
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  const { progress } = opts;
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  // Silent transfers are swept between messages (never while one is being handled), at least this often.
+  const sweepMs = Math.max(50, Math.min(1000, Math.floor(limits.idleMs / 4)));
+  let clean = true;
+  let progressFor = '';
+  const receiver = new FileReceiver(
+    server,
+    root,
+    {
+      onFile: (f, transferId) => {
+        progress.log(`received ${f.path} (${formatBytes(f.size)}) sha256 ${f.sha256.slice(0, 16)}... verified`);
+        confirm.publish({ event: 'file', transferId, path: f.path, sha256: f.sha256 });
+      },
+      onRefused: (r, transferId) => {
+        clean = false;
+        const line = r.reason.startsWith('refused') ? r.reason : `${r.path}: ${r.reason}`;
+        process.stderr.write(`lightbeam recv: ${line}\n`);
+        confirm.publish({ event: 'refused', transferId, path: r.path, reason: r.reason });
+      },
+      onBytes: (id, bytes, total) => {
+        if (id !== progressFor) {
+          progressFor = id;
+          progress.start(total, 'receiving');
+        }
+        progress.update(bytes);
+      },
+      onAbandoned: (r) => {
+        process.stderr.write(`lightbeam recv: transfer ${printableId(r.transferId)} abandoned after ${r.received.length} of ${r.announced} files: ${r.abandoned}\n`);
+        report(r);
+      },
+    },
+    limits,
+    { overwrite: opts.force === true },
+  );
+  function report(r: TransferReport): void {
+    progress.stop();
+    progressFor = '';
+    confirm.publish({ event: 'done', transferId: r.transferId, received: r.received.length, announced: r.announced, abandoned: r.abandoned });
+    if (r.received.length !== r.announced) clean = false;
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ event: 'transfer', ...r })}\n`);
+      return;
+    }
+    const verdict = r.refused.length === 0 && r.received.length === r.announced ? 'all SHA-256 verified' : `${r.refused.length} refused or failed`;
+    progress.log(`transfer ${r.transferId}: ${r.received.length} of ${r.announced} files, ${formatBytes(r.bytes)}, ${verdict}`);
+  }
+
+  if (!opts.json) progress.log(`listening on tcp://${where}, writing to ${root} (confirmations on port ${confirm.port})`);
+  else process.stdout.write(`${JSON.stringify({ event: 'listening', address: where, out: root, replyPort: confirm.port })}\n`);
+  let done = 0;
+  let lastMessage = performance.now();
+  try {
+    while (opts.count === undefined || done < opts.count) {
+      const left = opts.timeoutMs === undefined ? Infinity : opts.timeoutMs - (performance.now() - lastMessage);
+      const meta = new FileBatchMeta();
+      const rc = left <= 0 ? ETIMEDOUT : await server.waitMetadata(meta, { timeoutMs: Math.min(sweepMs, left), signal: stop.signal });
+      await receiver.expireIdle();
+      if (rc === ETIMEDOUT && left > sweepMs) continue;
+      if (rc !== ETIMEDOUT) lastMessage = performance.now();
+      if (rc === 0) {
+        const r = await receiver.handle(meta);
+        if (r !== null) {
+          report(r);
+          done++;
+        }
+      } else if (rc === LBM_MALFORMED) {
+        clean = false;
+        process.stderr.write('lightbeam recv: refused a message whose metadata cannot be decoded (not from "lightbeam send"?)\n');
+      } else if (rc === ETIMEDOUT) {
+        if (opts.count !== undefined) {
+          clean = false;
+          process.stderr.write(`lightbeam recv: no message for ${opts.timeoutMs} ms; ${done} of ${opts.count} transfers finished\n`);
+        }
+        break;
+      } else if (rc === ECANCELED || rc === ESHUTDOWN) {
+        break;
+      } else {
+        throw new CliError(`receive failed: ${strerror(rc)} (code ${rc})`);
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const r of await receiver.abandonAll()) report(r);
+    progress.stop();
+    await server.close();
+    // Last: the confirmations of the final transfers are still on their way to the senders.
+    await confirm.close();
+  }
+  return clean;
+}

@@ -1,0 +1,105 @@
+/**
+ * The RPC server's clients towards reply addresses: one per address, connected on first use,
+ * at most `max` kept (the least recently used is closed), so requests naming ever new addresses
+ * (hostile or just many short-lived callers) cannot make the server hold unbounded sockets.
+ */
+import type { Client } from '../protocol/client.js';
+import type { LbmMeta } from '../protocol/lbm-meta.js';
+import { ECONNRESET, ESHUTDOWN, EINVAL } from '../protocol/return-codes.js';
+import { connectReply } from './reply-path.js';
+import type { Transport } from '../protocol/transport-factory.js';
+
+interface Entry {
+  /** Set once connected (`null` while connecting or when the address could not be connected). */
+  client: Client | null;
+  /** Settles when the connect attempt ends. */
+  connecting: Promise<Client | null>;
+}
+
+/** A cache of reply clients by address. */
+export class ReplyClients {
+  private readonly clients = new Map<string, Entry>();
+  private closed = false;
+
+  /**
+   * @param transport - the transport replies go over
+   * @param max - most clients kept
+   * @param options - transport options of each client
+   */
+  constructor(
+    private readonly transport: Transport,
+    private readonly max: number,
+    private readonly options: Record<string, unknown>,
+  ) {}
+
+  /**
+   * Sends `meta` to `replyTo`.
+   *
+   * @returns the transport's code; `EINVAL` when the address cannot be connected
+   */
+  send(replyTo: string, meta: LbmMeta, timeoutMs: number): Promise<number> {
+    if (this.closed) return Promise.resolve(ESHUTDOWN);
+    const e = this.entry(replyTo);
+    // A connected client sends at once: no promise in front of the transport's own.
+    if (e.client !== null) return this.sent(replyTo, e.client, e.client.send(meta, { timeoutMs }));
+    return e.connecting.then((c) => (c === null ? EINVAL : this.sent(replyTo, c, c.send(meta, { timeoutMs }))));
+  }
+
+  /** Closes every client; later sends resolve `ESHUTDOWN`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(all.map(async (e) => (await e.connecting)?.close()));
+  }
+
+  private sent(replyTo: string, client: Client, rc: Promise<number>): Promise<number> {
+    return rc.then((code) => {
+      // A reply endpoint that went away will not come back under the same address: forget it.
+      if (code === ECONNRESET || code === ESHUTDOWN) this.drop(replyTo, client);
+      return code;
+    });
+  }
+
+  private entry(replyTo: string): Entry {
+    let e = this.clients.get(replyTo);
+    if (e !== undefined) {
+      // Most recently used last: Map keeps insertion order, so the first entry is the oldest.
+      if (this.clients.size > 1) {
+        this.clients.delete(replyTo);
+        this.clients.set(replyTo, e);
+      }
+      return e;
+    }
+    const entry: Entry = { client: null, connecting: Promise.resolve(null) };
+    entry.connecting = connectReply(this.transport, replyTo, this.options).then(
+      (c) => {
+        if (this.closed) {
+          void c.close();
+          return null;
+        }
+        entry.client = c;
+        return c;
+      },
+      () => {
+        // Unreachable now is not unreachable forever: the next reply to it tries again.
+        if (this.clients.get(replyTo) === entry) this.clients.delete(replyTo);
+        return null;
+      },
+    );
+    e = entry;
+    this.clients.set(replyTo, e);
+    if (this.clients.size > this.max) {
+      const [oldest, victim] = this.clients.entries().next().value as [string, Entry];
+      this.clients.delete(oldest);
+      void victim.connecting.then((c) => c?.close());
+    }
+    return e;
+  }
+
+  private drop(replyTo: string, client: Client): void {
+    const e = this.clients.get(replyTo);
+    if (e !== undefined && e.client === client) this.clients.delete(replyTo);
+    void client.close();
+  }
+}
