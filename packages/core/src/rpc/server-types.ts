@@ -52,7 +52,9 @@ export interface RpcServerOptions {
    */
   replyTimeoutMs?: number;
   /**
-   * Reply clients kept connected (one per caller address, least recently used closed first).
+   * Reply clients kept connected (one per caller address). Beyond it the least recently used is
+   * taken out and closed once the replies already queued on it have been handed over (each send
+   * waits at most `replyTimeoutMs`), so eviction loses no reply.
    * @defaultValue 64
    */
   maxReplyClients?: number;
