@@ -3,6 +3,9 @@
 // `pnpm exec mocha test/x.test.ts` could not run one file. `pnpm test` names the whole suite.
 module.exports = {
   import: ['tsx'],
+  // Runs before any test file: gives the run a private temp folder and fails it if ipc sockets
+  // or Lightbeam files are left there.
+  require: ['./test/support/tmp-guard.cjs'],
   reporter: './test/support/summary-reporter.cjs',
   timeout: 60000,
   exit: true,

@@ -99,6 +99,19 @@ describe('RpcWorkerPool (kShm, worker threads)', function () {
     expect(pool.stats.workersLost).to.equal(1);
   });
 
+  it('names the lost worker (its thread id, not -1) in the PEER_LOST message (issue 22.3)', async () => {
+    pool = createRpcPool(WORKER, { workers: 1 });
+    await pool.started();
+    const first = pool.threads[0] as NonNullable<(typeof pool.threads)[number]>;
+    const id = first.threadId;
+    const call = pool.run('hang', new LbmMeta(), { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    await until(() => pool!.inFlight === 1);
+    await first.terminate();
+    const err = (await call) as LightbeamError;
+    expect(err.code).to.equal('ERR_LBM_RPC_PEER_LOST');
+    expect(err.message).to.include(`pool worker ${id} exited`);
+  });
+
   it('survives a worker that crashes with an uncaught exception mid-call', async () => {
     pool = createRpcPool(WORKER, { workers: 2 });
     await pool.started();

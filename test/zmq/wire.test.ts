@@ -3,6 +3,7 @@
  * frames a C++ peer would send, the batch marker, limits, and CURVE.
  */
 import { expect } from 'chai';
+import { rmSync } from 'node:fs';
 import { BULK_XFER, ETIMEDOUT, LbmMeta } from '@lightbeam/core';
 import type { ZeroMqServer } from '@lightbeam/zmq-bridge';
 import { BATCH_MARKER_BYTES, ZeroMqClient, isBatchMarker } from '@lightbeam/zmq-bridge';
@@ -21,17 +22,22 @@ for (const protocol of PROTOCOLS) {
     let push: Push | undefined;
     let client: ZeroMqClient | undefined;
     let server: ZeroMqServer | undefined;
+    let rawIpcPath: string | undefined;
     afterEach(async () => {
       pull?.close();
       push?.close();
       pull = push = undefined;
       await closeAll(client, server);
       client = server = undefined;
+      // A raw zeromq.js socket leaves its ipc file behind (a ZeroMqServer removes its own).
+      if (rawIpcPath !== undefined) rmSync(rawIpcPath, { force: true });
+      rawIpcPath = undefined;
     });
 
     async function rawPull(): Promise<string> {
       pull = new Pull({ linger: 0 });
       const addr = uniqueAddress(protocol);
+      if (protocol === 'ipc') rawIpcPath = addr;
       await pull.bind(protocol === 'tcp' ? `tcp://${addr}:*` : `${protocol}://${addr}`);
       const ep = pull.lastEndpoint as string;
       client = await ZeroMqClient.create(protocol === 'tcp' ? '127.0.0.1' : addr, protocol, protocol === 'tcp' ? Number(ep.split(':').pop()) : 1);

@@ -14,11 +14,19 @@ interface Entry {
   client: Client | null;
   /** Settles when the connect attempt ends. */
   connecting: Promise<Client | null>;
+  /** Sends started on this client and not yet settled. */
+  inFlight: number;
+  /** Out of the cache (evicted, or its peer went away): closed once `inFlight` is 0. */
+  retired: boolean;
+  /** `close()` was called on it (or will be, once connected). */
+  closed: boolean;
 }
 
 /** A cache of reply clients by address. */
 export class ReplyClients {
   private readonly clients = new Map<string, Entry>();
+  /** Retired clients whose sends have not settled yet: closing them now would lose those replies. */
+  private readonly retiring = new Set<Entry>();
   private closed = false;
 
   /**
@@ -32,6 +40,11 @@ export class ReplyClients {
     private readonly options: Record<string, unknown>,
   ) {}
 
+  /** Clients open: those cached plus those retired but still sending. */
+  get open(): number {
+    return this.clients.size + this.retiring.size;
+  }
+
   /**
    * Sends `meta` to `replyTo`.
    *
@@ -40,25 +53,35 @@ export class ReplyClients {
   send(replyTo: string, meta: LbmMeta, timeoutMs: number): Promise<number> {
     if (this.closed) return Promise.resolve(ESHUTDOWN);
     const e = this.entry(replyTo);
+    e.inFlight++;
     // A connected client sends at once: no promise in front of the transport's own.
-    if (e.client !== null) return this.sent(replyTo, e.client, e.client.send(meta, { timeoutMs }));
-    return e.connecting.then((c) => (c === null ? EINVAL : this.sent(replyTo, c, c.send(meta, { timeoutMs }))));
+    const rc = e.client !== null ? e.client.send(meta, { timeoutMs }) : e.connecting.then((c) => (c === null ? EINVAL : c.send(meta, { timeoutMs })));
+    return rc.then(
+      (code) => {
+        this.settled(replyTo, e, code);
+        return code;
+      },
+      (err: unknown) => {
+        this.settled(replyTo, e, 0);
+        throw err;
+      },
+    );
   }
 
   /** Closes every client; later sends resolve `ESHUTDOWN`. */
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.clients.values()];
+    const all = [...this.clients.values(), ...this.retiring];
     this.clients.clear();
-    await Promise.all(all.map(async (e) => (await e.connecting)?.close()));
+    this.retiring.clear();
+    await Promise.all(all.map((e) => this.closeEntry(e)));
   }
 
-  private sent(replyTo: string, client: Client, rc: Promise<number>): Promise<number> {
-    return rc.then((code) => {
-      // A reply endpoint that went away will not come back under the same address: forget it.
-      if (code === ECONNRESET || code === ESHUTDOWN) this.drop(replyTo, client);
-      return code;
-    });
+  private settled(replyTo: string, e: Entry, code: number): void {
+    e.inFlight--;
+    // A reply endpoint that went away will not come back under the same address: forget it.
+    if (code === ECONNRESET || code === ESHUTDOWN) this.retire(replyTo, e);
+    else if (e.retired && e.inFlight === 0) void this.closeEntry(e);
   }
 
   private entry(replyTo: string): Entry {
@@ -71,7 +94,7 @@ export class ReplyClients {
       }
       return e;
     }
-    const entry: Entry = { client: null, connecting: Promise.resolve(null) };
+    const entry: Entry = { client: null, connecting: Promise.resolve(null), inFlight: 0, retired: false, closed: false };
     entry.connecting = connectReply(this.transport, replyTo, this.options).then(
       (c) => {
         if (this.closed) {
@@ -91,15 +114,26 @@ export class ReplyClients {
     this.clients.set(replyTo, e);
     if (this.clients.size > this.max) {
       const [oldest, victim] = this.clients.entries().next().value as [string, Entry];
-      this.clients.delete(oldest);
-      void victim.connecting.then((c) => c?.close());
+      this.retire(oldest, victim);
     }
     return e;
   }
 
-  private drop(replyTo: string, client: Client): void {
-    const e = this.clients.get(replyTo);
-    if (e !== undefined && e.client === client) this.clients.delete(replyTo);
-    void client.close();
+  /**
+   * Takes `e` out of the cache and closes it once its sends have settled (each is bounded by its
+   * timeout), so replies already handed to it are not lost to an eviction.
+   */
+  private retire(replyTo: string, e: Entry): void {
+    if (this.clients.get(replyTo) === e) this.clients.delete(replyTo);
+    e.retired = true;
+    if (e.inFlight === 0) void this.closeEntry(e);
+    else this.retiring.add(e);
+  }
+
+  private async closeEntry(e: Entry): Promise<void> {
+    this.retiring.delete(e);
+    if (e.closed) return;
+    e.closed = true;
+    await (await e.connecting)?.close();
   }
 }

@@ -52,7 +52,9 @@ export interface RpcServerOptions {
    */
   replyTimeoutMs?: number;
   /**
-   * Reply clients kept connected (one per caller address, least recently used closed first).
+   * Reply clients kept connected (one per caller address). Beyond it the least recently used is
+   * taken out and closed once the replies already queued on it have been handed over (each send
+   * waits at most `replyTimeoutMs`), so eviction loses no reply.
    * @defaultValue 64
    */
   maxReplyClients?: number;
@@ -60,10 +62,21 @@ export interface RpcServerOptions {
   replyClientOptions?: Record<string, unknown>;
   /**
    * Decides whether the server may send to a request's `replyTo` (ZeroMQ: the server connects to
-   * that URL, so an exposed server may want to restrict it). Requests it refuses are dropped.
-   * @defaultValue every address
+   * that URL). Requests it refuses are dropped and counted in `stats.replyToRefused`. Given, it
+   * replaces the default policy (and `replyHosts`) entirely.
+   * @defaultValue over ZeroMQ: tcp replies only to loopback, the server's own bind host and
+   *   `replyHosts`; ipc or inproc replies only to requests that came over that same protocol.
+   *   Over shared memory: every channel.
    */
   acceptReplyTo?: (replyTo: string) => boolean;
+  /**
+   * ZeroMQ, default policy only: tcp hosts (names or IP addresses, compared as written in
+   * `replyTo`) replies may go to besides loopback and the server's own bind host; `'*'` admits
+   * every tcp host. ZeroMQ does not tell the server which host a request came from, so callers
+   * on other hosts must be listed (or the server protected by CURVE and `'*'`).
+   * @defaultValue []
+   */
+  replyHosts?: readonly string[];
   /**
    * Over a transport that answers synchronously (shared memory): microseconds the receive loop
    * polls for the next request before it parks, once per wake-up.
@@ -96,8 +109,16 @@ export interface RpcServerStats {
   handled: number;
   /** Handlers that threw or rejected. */
   failed: number;
-  /** Messages that could not be decoded at all (no call id): dropped. */
+  /**
+   * Messages dropped unanswered because nothing could be answered: the envelope could not be
+   * decoded (no call id), the message is not a request or cancel (a stray reply), or a request
+   * has an empty `replyTo`.
+   */
   malformed: number;
+  /** Requests dropped because the reply policy (`acceptReplyTo`, `replyHosts`) refused their `replyTo`. */
+  replyToRefused: number;
+  /** Requests dropped because the same caller already has a call with that id in progress. */
+  duplicates: number;
   /** Requests answered `BAD_REQUEST` or `NO_METHOD`. */
   refused: number;
   /** Requests answered `OVERLOADED`. */
@@ -106,6 +127,10 @@ export interface RpcServerStats {
   expired: number;
   /** Calls the caller canceled. */
   canceled: number;
-  /** Replies that could not be sent (no room in time, unreachable or refused address). */
+  /**
+   * Replies that could not be sent: no room within `replyTimeoutMs`, a reply address that could
+   * not be connected, a reply connection reset, or the server closing meanwhile. (An evicted
+   * reply client is closed only after its replies were handed over, so eviction drops none.)
+   */
   repliesDropped: number;
 }

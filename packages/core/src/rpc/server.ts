@@ -12,6 +12,7 @@ import { receiveLoop } from './receive-loop.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RpcEnvelope, RpcStatus } from './envelope.js';
 import { CallTable } from './call-table.js';
 import { ReplyClients } from './reply-clients.js';
+import { defaultReplyPolicy } from './reply-policy.js';
 import type { Server } from '../protocol/server.js';
 import type { RpcContext, RpcHandler, RpcHandleOptions, RpcListenOptions, RpcServerOptions, RpcServerStats } from './server-types.js';
 import type { Transport } from '../protocol/transport-factory.js';
@@ -32,7 +33,18 @@ interface Call {
 /** Serves named handlers over one Lightbeam server endpoint. */
 export class RpcServer {
   /** Counters since construction. */
-  readonly stats: RpcServerStats = { handled: 0, failed: 0, malformed: 0, refused: 0, overloaded: 0, expired: 0, canceled: 0, repliesDropped: 0 };
+  readonly stats: RpcServerStats = {
+    handled: 0,
+    failed: 0,
+    malformed: 0,
+    replyToRefused: 0,
+    duplicates: 0,
+    refused: 0,
+    overloaded: 0,
+    expired: 0,
+    canceled: 0,
+    repliesDropped: 0,
+  };
   private readonly handlers = new Map<string, { fn: RpcHandler<LbmMeta>; create: () => LbmMeta }>();
   private readonly calls = new CallTable<Call>();
   private readonly queue: Call[] = [];
@@ -63,7 +75,7 @@ export class RpcServer {
     this.maxConcurrent = positive('maxConcurrent', options.maxConcurrent ?? 64);
     this.maxQueued = nonNegative('maxQueued', options.maxQueued ?? 1024);
     this.replyTimeoutMs = nonNegative('replyTimeoutMs', options.replyTimeoutMs ?? 1000);
-    this.acceptReplyTo = options.acceptReplyTo ?? (() => true);
+    this.acceptReplyTo = options.acceptReplyTo ?? defaultReplyPolicy(transport, server, options.replyHosts);
     this.spinUs = nonNegative('spinUs', options.spinUs ?? 20);
     this.blockWhenIdleMs = nonNegative('blockWhenIdleMs', options.blockWhenIdleMs ?? 0);
     this.replies = new ReplyClients(transport, positive('maxReplyClients', options.maxReplyClients ?? 64), options.replyClientOptions ?? {});
@@ -155,9 +167,15 @@ export class RpcServer {
       this.cancel(env.replyTo, env.callId);
       return;
     }
-    if (env.kind !== RPC_KIND_REQUEST || env.replyTo === '' || !this.acceptReplyTo(env.replyTo)) {
-      // Nobody to answer (or an address the application refuses): nothing more to do.
+    if (env.kind !== RPC_KIND_REQUEST || env.replyTo === '') {
+      // Nobody to answer: nothing more to do.
       this.stats.malformed++;
+      this.server.release(env);
+      return;
+    }
+    if (!this.acceptReplyTo(env.replyTo)) {
+      // An address the reply policy refuses: not even a refusal is sent there.
+      this.stats.replyToRefused++;
       this.server.release(env);
       return;
     }
@@ -165,7 +183,7 @@ export class RpcServer {
     const call: Call = { env, deadline: env.budgetMs === 0 ? Infinity : now + env.budgetMs, controller: null, answered: false, expired: false, canceled: false };
     if (!this.calls.add(env.replyTo, env.callId, call)) {
       // A duplicate id from the same caller: answering twice would confuse it; drop this one.
-      this.stats.malformed++;
+      this.stats.duplicates++;
       this.server.release(env);
       return;
     }

@@ -78,6 +78,8 @@ export interface RpcPoolStats {
 
 interface Slot {
   worker: Worker;
+  /** The worker's thread id, kept: `worker.threadId` reads -1 once it exited. */
+  threadId: number;
   channel: string;
   client: RpcClient | null;
   ready: boolean;
@@ -234,7 +236,7 @@ export class RpcWorkerPool {
     const base = this.options.workerOptions ?? {};
     const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel, spinUs: this.spinUs, blockWhenIdleMs: this.options.blockWhenIdleMs ?? 10 } };
     const worker = startWorker(this.filename, { ...base, workerData }, this.options.manager ?? defaultMemory());
-    const slot: Slot = { worker, channel, client: null, ready: false, dead: false, inFlight: 0 };
+    const slot: Slot = { worker, threadId: worker.threadId, channel, client: null, ready: false, dead: false, inFlight: 0 };
     worker.on('message', (msg: unknown) => {
       if (msg === RPC_POOL_READY && !slot.ready && !slot.dead) void this.onReady(slot);
     });
@@ -268,7 +270,7 @@ export class RpcWorkerPool {
     const client = slot.client;
     slot.client = null;
     if (client !== null) {
-      client.failPending(new LightbeamError('ERR_LBM_RPC_PEER_LOST', `pool worker ${slot.worker.threadId} exited (code ${code}) during the call`, { errno: ECONNRESET }));
+      client.failPending(new LightbeamError('ERR_LBM_RPC_PEER_LOST', `pool worker ${slot.threadId} exited (code ${code}) during the call`, { errno: ECONNRESET }));
       void client.close();
     }
     if (this.closing !== null) return;

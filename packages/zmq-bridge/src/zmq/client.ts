@@ -4,14 +4,15 @@
  * the message is small, one record of a batch (see batch-codec.ts).
  */
 import { sendableCopy } from './frame-copy.js';
-import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
-import { Client, DEFAULT_PORT, DEFAULT_PROTOCOL, LightbeamError } from '@lightbeam/core';
+import type { OutgoingMessage, SendOptions, WaitOptions, WaitSpec } from '@lightbeam/core';
+import { Client, DEFAULT_PORT, DEFAULT_PROTOCOL, LightbeamError, toWaitSpec } from '@lightbeam/core';
 import { Push, curveKeyPair } from 'zeromq';
 import { Batcher } from './batcher.js';
 import { connectError, zmqUrl } from './endpoint.js';
 import type { ZeroMqClientOptions } from './options.js';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, DEFAULT_RECONNECT_INTERVAL_MS, intOption } from './options.js';
 import { SocketSender } from './socket-sender.js';
+import { PeerWatch } from './peer-watch.js';
 
 /**
  * `hshm::lbm::ZeroMqClient`: sends to a {@link ZeroMqServer} (or the C++ server).
@@ -34,6 +35,7 @@ export class ZeroMqClient extends Client {
   private readonly batcher: Batcher | null;
   private readonly copyXfer: boolean;
   private readonly lingerMs: number;
+  private readonly watch: PeerWatch | null;
 
   /**
    * Makes the socket and connects it (connecting never waits in ZeroMQ: messages queue until the
@@ -76,6 +78,12 @@ export class ZeroMqClient extends Client {
     } catch (err) {
       throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `cannot create a PUSH socket for ${this.url}: ${(err as Error).message}`, { cause: err });
     }
+    if (options.watchPeer === true && protocol === 'inproc') {
+      this.socket.close();
+      throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', 'watchPeer needs tcp or ipc: ZeroMQ reports no connection events for inproc');
+    }
+    // Before connect, so the first handshake is not missed.
+    this.watch = options.watchPeer === true ? new PeerWatch(this.socket) : null;
     try {
       this.socket.connect(this.url);
     } catch (err) {
@@ -119,6 +127,46 @@ export class ZeroMqClient extends Client {
     return this.batcher === null ? Promise.resolve(0) : this.batcher.flushNow();
   }
 
+  /**
+   * With `watchPeer`: messages that `send` queued (resolved 0) while no server was connected and
+   * that no server has taken since; after `close()`, those it closed with (not delivered, unless
+   * a server came within the linger). `null` without `watchPeer`.
+   */
+  get undelivered(): number | null {
+    return this.watch === null ? null : this.watch.queued;
+  }
+
+  /** With `watchPeer`: a server has completed the ZeroMQ handshake and is connected now; `null` without. */
+  get peerConnected(): boolean | null {
+    return this.watch === null ? null : this.watch.up;
+  }
+
+  /**
+   * With `watchPeer`: waits until a server is connected, so that what is sent next is not queued
+   * for nobody.
+   *
+   * @param opts - `timeoutMs`, `signal`
+   * @returns `0` once connected, `ETIMEDOUT`, `ECANCELED` or `ESHUTDOWN`
+   * @throws LightbeamError `ERR_LBM_INVALID_ARGUMENT` without `watchPeer`
+   */
+  waitForPeer(opts?: WaitOptions): Promise<number> {
+    if (this.watch === null) return Promise.reject(new LightbeamError('ERR_LBM_INVALID_ARGUMENT', 'waitForPeer needs the client option watchPeer: true'));
+    return this.watch.wait(toWaitSpec(opts), this.closeController.signal);
+  }
+
+  /**
+   * As {@link Client.sendRaw}; with `watchPeer`, a message queued while no server is connected
+   * is counted in {@link ZeroMqClient.undelivered}.
+   *
+   * @param msg - as for {@link Client.sendRaw}
+   * @param opts - as for {@link Client.sendRaw}
+   */
+  override sendRaw(msg: OutgoingMessage, opts?: SendOptions): Promise<number> {
+    const rc = super.sendRaw(msg, opts);
+    // Counted only while no server is there: nothing extra per message in steady state.
+    return this.watch === null || this.watch.up ? rc : this.watch.count(rc);
+  }
+
   protected override transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
     // A batched message is copied into the batch anyway: the batcher copies only what it hands to
     // zeromq.js as is (messages too large to batch).
@@ -136,5 +184,11 @@ export class ZeroMqClient extends Client {
     if (this.batcher !== null) await this.batcher.drain(this.lingerMs < 0 ? 1000 : this.lingerMs);
     await this.sender.idle();
     if (!this.socket.closed) this.socket.close();
+    if (this.watch !== null && this.watch.queued > 0) {
+      process.emitWarning(`${this.url}: closed with ${this.watch.queued} message(s) queued that no server received (send resolves 0 once queued, not delivered)`, {
+        type: 'LightbeamWarning',
+        code: 'LBM_UNDELIVERED',
+      });
+    }
   }
 }

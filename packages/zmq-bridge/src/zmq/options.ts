@@ -107,6 +107,14 @@ export interface ZeroMqClientOptions extends ZeroMqSocketOptions {
    * @defaultValue false
    */
   immediate?: boolean;
+  /**
+   * Watch the connection through ZeroMQ's events (a monitor socket; tcp and ipc): the client's
+   * `undelivered` counts messages queued while no server was connected, `waitForPeer()` waits
+   * for one, and `close()` reports what it closed with still undelivered (`undelivered`, and a
+   * `LBM_UNDELIVERED` process warning). The monitor keeps the process alive until `close()`.
+   * @defaultValue false
+   */
+  watchPeer?: boolean;
 }
 
 /** Options of {@link ZeroMqServer}. */

@@ -10,6 +10,8 @@ import type { CurveAllowList, CurveAllowListStats } from '../curve/zap-handler.j
 import { registerCurveAllowList } from '../curve/zap-handler.js';
 import { MALFORMED_RECORD, isBatchMarker, unpackBatch } from './batch-codec.js';
 import { bindError, errnoOf, zmqCode, zmqUrl } from './endpoint.js';
+import type { IpcFile } from './ipc-file.js';
+import { ipcFileOf, removeIpcFile } from './ipc-file.js';
 import type { ZeroMqServerOptions } from './options.js';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, intOption } from './options.js';
 
@@ -58,6 +60,8 @@ export class ZeroMqServer extends Server {
   private readonly allowedClients: readonly string[] | undefined;
   private readonly zmqContext: Context | undefined;
   private allowList: CurveAllowList | null = null;
+  /** The socket file an ipc bind made (libzmq leaves it behind on close; we remove it). */
+  private ipcFile: IpcFile | null = null;
 
   /**
    * Makes the socket; call {@link ZeroMqServer.bind} (or use {@link ZeroMqServer.create}) before receiving.
@@ -115,7 +119,10 @@ export class ZeroMqServer extends Server {
       this.bound = this.admitOnlyAllowed().then(
         () =>
           this.socket.bind(this.url).then(
-            () => this,
+            () => {
+              if (this.url.startsWith('ipc:')) this.ipcFile = ipcFileOf(this.socket.lastEndpoint);
+              return this;
+            },
             async (err: unknown) => {
               await this.close();
               throw bindError(this.url, err);
@@ -183,6 +190,8 @@ export class ZeroMqServer extends Server {
 
   protected override async shutdown(): Promise<void> {
     if (!this.socket.closed) this.socket.close();
+    if (this.ipcFile !== null) removeIpcFile(this.ipcFile);
+    this.ipcFile = null;
     this.allowList?.release();
     this.ready = [];
     this.readyHead = 0;
