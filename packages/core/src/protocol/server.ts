@@ -1,5 +1,5 @@
 /**
- * The abstract server: the two-phase receive rules of DESIGN.md section 1, written once for
+ * The abstract server: the two-phase receive rules of docs/porting.md, written once for
  * every transport. A transport only supplies messages (`receive`) and closes (`shutdown`).
  */
 import type { Bulk, ExposeSource } from './bulk.js';
