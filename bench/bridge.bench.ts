@@ -1,6 +1,6 @@
 /**
  * The bridge against what a user would build without it, and against raw zeromq.js, in one run
- * (DESIGN.md section 5, issue 11 "Numbers to reach"). Every contender is a pair of processes on
+ * (issue 11 "Numbers to reach"). Every contender is a pair of processes on
  * tcp loopback; every case runs once per round, round-robin (`BRIDGE_BENCH_ROUNDS`, default 5),
  * and each figure is the median over the rounds with its min-max, never the best round.
  *

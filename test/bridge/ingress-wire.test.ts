@@ -62,7 +62,7 @@ describe('bridge ingress wire', () => {
   }
 
   it('delivers the plain C++ wire from a raw zeromq.js PUSH into the default channel', async () => {
-    // The golden vector of DESIGN.md section 2: LbmMeta with one 15-byte XFER bulk.
+    // The golden vector of test/core/golden.test.ts: LbmMeta with one 15-byte XFER bulk.
     const golden = Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0, 15, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     await push.send([golden, new TextEncoder().encode('unit_test_magic')]);
     // The golden frame has no custom fields: decode it as a plain meta through the base fields.

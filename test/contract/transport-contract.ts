@@ -1,5 +1,5 @@
 /**
- * The transport contract (DESIGN.md section 1) as one reusable mocha suite. Every transport runs
+ * The transport contract (docs/porting.md) as one reusable mocha suite. Every transport runs
  * it: the loopback test double, ZeroMQ over tcp/ipc/inproc, shared memory. It knows nothing of
  * any transport: endpoints come from `makePair`, messages may take real time to arrive (every
  * receive waits with a timeout), and transport differences are options.

@@ -4,7 +4,7 @@ import { RequestMeta } from '../support/metas.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-describe('golden metadata frames (DESIGN.md section 2)', () => {
+describe('golden metadata frames (cereal binary archive, from the C++ code)', () => {
   it('encodes an LbmMeta with one XFER bulk of size 15 as the 28 C++ bytes', () => {
     const meta = new LbmMeta();
     meta.send.push(expose(new TextEncoder().encode('unit_test_magic'), 15, BULK_XFER));

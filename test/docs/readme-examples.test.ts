@@ -1,10 +1,11 @@
 /**
- * Every TypeScript and JavaScript example in the READMEs runs as written: each is written out to
+ * Every TypeScript and JavaScript example in the READMEs and in docs/*.md runs as written: each is written out to
  * a folder inside the repository (so `@lightbeam/*` resolve as they would for a user of the
  * workspace), type-checked with the strictest settings a user may have on (`strict`,
  * `noUnusedLocals`, `noUncheckedIndexedAccess`), then run; it must print something and exit 0 on
  * its own. A block whose first line is `// name.ext: ...` is one file of a multi-file example
- * (the first such block is the entry); any other block is an example of its own.
+ * (the first such block is the entry); `// group/name.ext: ...` puts it in example `group`, so a
+ * page can hold several multi-file examples; any other block is an example of its own.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,17 +29,31 @@ function examplesOf(md: string): Example[] {
   const text = readFileSync(join(ROOT, md), 'utf8');
   const blocks = [...text.matchAll(/^```(ts|js|mjs)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1] as string, code: m[2] as string }));
   const out: Example[] = [];
-  const named: Array<[string, string]> = [];
+  // Multi-file examples by group ('' for files named without a group), in order of appearance.
+  const groups = new Map<string, Array<[string, string]>>();
   for (const b of blocks) {
-    const file = /^\/\/ ([\w.-]+\.(?:ts|mjs|js)):/.exec(b.code)?.[1];
-    if (file !== undefined) named.push([file, b.code]);
-    else out.push({ name: `${md} #${out.length + 1}`, files: [[`example.${b.lang === 'ts' ? 'ts' : 'mjs'}`, b.code]] });
+    const file = /^\/\/ ((?:[\w-]+\/)?[\w.-]+\.(?:ts|mjs|js)):/.exec(b.code)?.[1];
+    if (file === undefined) {
+      out.push({ name: `${md} #${out.length + 1}`, files: [[`example.${b.lang === 'ts' ? 'ts' : 'mjs'}`, b.code]] });
+      continue;
+    }
+    const slash = file.lastIndexOf('/');
+    const group = slash < 0 ? '' : file.slice(0, slash);
+    const files = groups.get(group) ?? [];
+    files.push([file.slice(slash + 1), b.code]);
+    groups.set(group, files);
   }
-  if (named.length > 0) out.push({ name: `${md} (${named.map(([f]) => f).join(' + ')})`, files: named });
+  for (const [group, files] of groups) out.push({ name: `${md} (${group === '' ? '' : `${group}: `}${files.map(([f]) => f).join(' + ')})`, files });
   return out;
 }
 
-const docs = ['README.md', ...readdirSync(join(ROOT, 'packages')).map((p) => `packages/${p}/README.md`)].filter((md) => {
+const docs = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'packages')).map((p) => `packages/${p}/README.md`),
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+].filter((md) => {
   try {
     readFileSync(join(ROOT, md));
     return true;
@@ -53,6 +68,12 @@ describe('README examples run as written', function () {
 
   it('finds the examples (a README example that stops being found must not pass silently)', () => {
     expect(examples.length).to.be.at.least(4);
+    const names = examples.map((e) => e.name);
+    expect(names).to.include.members([
+      'docs/using-it-fast.md #1',
+      'docs/using-it-fast.md (measure: main.ts + worker.mjs)',
+      'packages/zmq-bridge/README.md (bridge: host-a.ts + host-b.mjs + worker-b.mjs)',
+    ]);
   });
 
   for (const [i, ex] of examples.entries()) {

@@ -1,7 +1,7 @@
 /**
  * Issue #13 item 7: `TransportFactory.getServer(host, Transport.kZeroMq, 'tcp', 0)` binds an
  * ephemeral port (it used to bind 8192), the bound endpoint is readable from the server, and
- * `getAddress()` still returns the address given at construction (DESIGN.md section 1).
+ * `getAddress()` still returns the address given at construction, as in C++.
  */
 import { expect } from 'chai';
 import { BULK_XFER, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';

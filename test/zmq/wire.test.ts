@@ -1,5 +1,5 @@
 /**
- * The wire of DESIGN.md section 2 against raw zeromq.js sockets: frames a C++ peer would see,
+ * The wire (docs/porting.md) against raw zeromq.js sockets: frames a C++ peer would see,
  * frames a C++ peer would send, the batch marker, limits, and CURVE.
  */
 import { expect } from 'chai';

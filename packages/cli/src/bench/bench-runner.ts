@@ -19,7 +19,7 @@ export const BENCH_OUT_ENV = 'LIGHTBEAM_BENCH_OUT';
 
 /**
  * What `--quick` passes to each suite: fewer rounds and messages (each suite documents these
- * variables in its header comment), so that all five suites run in well under 3 minutes on a
+ * variables in its header comment), so that all the suites run in well under 3 minutes on a
  * 2-core machine. Figures from one round carry no range: quick runs are for a first look.
  * Suites not listed get one round.
  */

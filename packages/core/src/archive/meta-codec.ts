@@ -1,5 +1,5 @@
 /**
- * Encoding and decoding of whole metadata frames (DESIGN.md section 2).
+ * Encoding and decoding of whole metadata frames (layout: docs/porting.md).
  */
 import { Archive } from './archive.js';
 import { MalformedError } from './wire-bytes.js';

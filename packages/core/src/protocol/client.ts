@@ -1,6 +1,6 @@
 /**
  * The abstract client: validation, encoding and ordering of `send`, written once for every
- * transport (DESIGN.md section 1).
+ * transport (the contract in docs/porting.md).
  */
 import type { Bulk, ExposeSource } from './bulk.js';
 import { BULK_FLAGS_MASK, BULK_XFER, expose, isXfer } from './bulk.js';

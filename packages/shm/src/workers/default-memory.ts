@@ -71,7 +71,9 @@ export function withMemoryHandle(workerData: unknown, manager: MemoryManager): R
 /**
  * Starts a worker thread attached to this thread's shared memory (the embedded default unless a
  * manager exists): in the worker, `Transport.kShm` and `attachFromWorkerData()` find it with no
- * further setup. The worker is watched: when it exits, the channels it served are marked dead
+ * further setup. Watching is not this function's doing: importing this package installs a
+ * `process.on('worker')` hook that watches every worker the thread creates (this one, a piscina
+ * pool's, a plain `new Worker`), so that when one exits the channels it served are marked dead
  * and the blocks it cached reclaimed.
  *
  * @param filename - the worker's script (a path or file URL, as for `new Worker`)

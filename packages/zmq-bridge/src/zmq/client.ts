@@ -1,5 +1,5 @@
 /**
- * The ZeroMQ client: a PUSH socket that connects (DESIGN.md section 2). One `send` is one
+ * The ZeroMQ client: a PUSH socket that connects (wire format: docs/porting.md). One `send` is one
  * multipart message (metadata frame, then one frame per XFER bulk), or, when batching is on and
  * the message is small, one record of a batch (see batch-codec.ts).
  */

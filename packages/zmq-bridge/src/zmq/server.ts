@@ -1,5 +1,5 @@
 /**
- * The ZeroMQ server: a PULL socket that binds (DESIGN.md section 2). It only moves frames; every
+ * The ZeroMQ server: a PULL socket that binds (wire format: docs/porting.md). It only moves frames; every
  * protocol rule (decoding, recv vectors, mismatches) lives in the `Server` base class.
  */
 import type { IncomingMessage, WaitSpec } from '@lightbeam/core';
