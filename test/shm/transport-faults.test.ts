@@ -173,7 +173,7 @@ describe('shm transport backpressure and faults', function () {
     const s = await server(name, { capacity: 512 });
     const u32 = (...words: number[]): number[] => words.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, (w >>> 24) & 0xff]);
     const f64 = (v: number): number[] => Array.from(new Uint8Array(new Float64Array([v]).buffer));
-    // Slot payloads in the documented layout (shm-channels.ts, envelope.ts): u32 tag (1 inline,
+    // Slot payloads in the documented layout (transport/channels.ts, envelope.ts): u32 tag (1 inline,
     // 2 block reference), u32 0, then the envelope: u32 total, u32 metaBytes, u32 sendCount,
     // i32 thread, u32 form (1 descriptors, 2 cereal frame), u32 recvCount, 32-byte send entries.
     const entry = (kind: number, flags: number, off: number, size: number): number[] => [...u32(kind, 0, 0, flags), ...f64(off), ...f64(size)];

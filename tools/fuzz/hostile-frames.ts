@@ -1,6 +1,6 @@
 /**
  * Hostile multipart messages for `pnpm fuzz`: random frames, mutated C++-wire messages, mutated
- * batches (batch-codec.ts) and mutated routed bridge messages (bridge-route.ts), drawn from a
+ * batches (zmq/batch-codec.ts) and mutated routed bridge messages (bridge/route.ts), drawn from a
  * seeded generator so a run can be replayed. The valid messages in between keep the well-formed
  * paths busy too.
  */

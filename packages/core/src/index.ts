@@ -1,11 +1,12 @@
-export { Archive, MalformedError, BULK_DESCRIPTOR_BYTES, SIZE_TAG_BYTES } from './archive/archive.js';
+export { Archive } from './archive/archive.js';
+export { MalformedError, BULK_DESCRIPTOR_BYTES, SIZE_TAG_BYTES } from './archive/wire-bytes.js';
 export type { ArchiveLimits } from './archive/archive-limits.js';
 export { DEFAULT_ARCHIVE_LIMITS, resolveLimits } from './archive/archive-limits.js';
 export type { Bulk, ExposeSource } from './protocol/bulk.js';
 export { BULK_EXPOSE, BULK_XFER, BULK_FLAGS_MASK, expose, isXfer } from './protocol/bulk.js';
 export type { SendOptions } from './protocol/client.js';
 export { Client } from './protocol/client.js';
-export type { Serializable } from './protocol/lbm-meta.js';
+export type { Serializable } from './archive/archive.js';
 export { LbmMeta } from './protocol/lbm-meta.js';
 export type { LightbeamErrorCode, LightbeamErrorOptions } from './protocol/lightbeam-error.js';
 export { ERROR_CODES, LightbeamError } from './protocol/lightbeam-error.js';
@@ -44,7 +45,7 @@ export {
   LBM_OK,
   strerror,
 } from './protocol/return-codes.js';
-export type { ServerCounters, ServerOptions } from './protocol/server.js';
+export type { ServerCounters, ServerOptions } from './protocol/server-types.js';
 export { Server } from './protocol/server.js';
 export type {
   ClientOf,

@@ -1,5 +1,5 @@
 export { MemoryManager } from './memory/memory-manager.js';
-export type { MemoryManagerHandle, MemoryManagerOptions } from './memory/memory-manager.js';
+export type { MemoryManagerHandle, MemoryManagerOptions } from './memory/manager-types.js';
 export { SlabAllocator } from './memory/slab-allocator.js';
 export type { SizeClassStats, SlabAllocatorOptions, SlabStats } from './memory/slab-types.js';
 export { CLASS_COUNT, MAX_CLASS_BYTES, MAX_REGION_BYTES, MIN_BLOCK_BYTES } from './memory/slab-layout.js';

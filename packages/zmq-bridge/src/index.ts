@@ -1,4 +1,4 @@
-export { BATCH_MAGIC, BATCH_MARKER_BYTES, BATCH_VERSION, isBatchMarker } from './batch/batch-codec.js';
+export { BATCH_MAGIC, BATCH_MARKER_BYTES, BATCH_VERSION, isBatchMarker } from './zmq/batch-codec.js';
 export { ZeroMqClient } from './zmq/client.js';
 export { ZeroMqServer } from './zmq/server.js';
 export type { ZeroMqProtocol } from './zmq/endpoint.js';

@@ -3,30 +3,9 @@
  * bridge process that owns this host's shared-memory domain.
  */
 import type { Command } from 'commander';
-import { parseIntOption } from '../common/cli-error.js';
 import { runBridge } from './bridge-run.js';
+import type { BridgeCliOpts } from './bridge-options.js';
 import type { SubcommandModule } from './subcommand.js';
-
-/** Raw options as Commander hands them over. */
-export interface BridgeCliOpts {
-  listen?: string;
-  peer?: string;
-  channels?: string;
-  defaultChannel?: string;
-  acceptChannels?: string;
-  worker?: string[];
-  curveSecretKey?: string;
-  curvePublicKey?: string;
-  curveServerKey?: string;
-  curveAllow?: string[];
-  hwm?: string;
-  sendTimeoutMs?: string;
-  deliverTimeoutMs?: string;
-  drainMs?: string;
-  maxMessageBytes?: string;
-  regionMib: string;
-  exitWithWorkers: boolean;
-}
 
 // No default list: Commander would print "(default: [])" in the help of a repeatable option.
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -71,8 +50,3 @@ export const bridgeCommand: SubcommandModule = {
       });
   },
 };
-
-/** Parses an optional integer option. */
-export function optionalInt(name: string, text: string | undefined, min = 0): number | undefined {
-  return text === undefined ? undefined : parseIntOption(name, text, min);
-}

@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 import type { BridgeHostOptions } from '@lightbeam/zmq-bridge';
 import { BridgeHost } from '@lightbeam/zmq-bridge';
 import { CliError, UsageError, oneLine } from '../common/cli-error.js';
-import type { BridgeCliOpts } from './bridge-command.js';
-import { optionalInt } from './bridge-command.js';
+import type { BridgeCliOpts } from './bridge-options.js';
+import { optionalInt } from './bridge-options.js';
 import { zmqUrlOption } from './options.js';
 
 const list = (s: string | undefined): string[] => (s === undefined ? [] : s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));

@@ -1,7 +1,7 @@
 /**
  * `lightbeam demo`, in two acts, each run several times and closed by one sentence:
  *
- * 1. inside one process (demo-local.ts): producer -> worker threads -> consumer over
+ * 1. inside one process (local.ts): producer -> worker threads -> consumer over
  *    Transport.kShm (EXPOSE descriptors, blocks moved, received in place) against the same
  *    pipeline over `postMessage` (clone and transfer), plus a fan-out of one payload to every worker;
  * 2. across hosts: the same kind of workload through Lightbeam (slab, kShm EXPOSE to a piscina

@@ -1,5 +1,5 @@
 /**
- * Act 1 of `lightbeam demo`, inside one process: each workload (demo-local-workload.ts) through
+ * Act 1 of `lightbeam demo`, inside one process: each workload (local-workload.ts) through
  * Lightbeam and through `postMessage` (clone and transfer), on the same worker threads, `runs`
  * times; the order of the paths rotates from run to run so none always runs first (cold) or
  * last. Prints one table with each path's median and range, then one sentence.

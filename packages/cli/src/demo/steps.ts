@@ -1,5 +1,5 @@
 /**
- * The demo's progress: one bar over both acts with a measured ETA (see demo-eta.ts). On output
+ * The demo's progress: one bar over both acts with a measured ETA (see eta.ts). On output
  * that is not a terminal the bar is not drawn; each step prints its own result line instead.
  */
 import { EtaClock } from './eta.js';

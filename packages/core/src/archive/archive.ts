@@ -17,28 +17,16 @@
 import type { ArchiveLimits } from './archive-limits.js';
 import { DEFAULT_ARCHIVE_LIMITS } from './archive-limits.js';
 import type { Bulk } from '../protocol/bulk.js';
-import type { Serializable } from '../protocol/lbm-meta.js';
+import { BULK_DESCRIPTOR_BYTES, MAX_SAFE_HIGH, MalformedError, SIZE_TAG_BYTES, TWO_32, checkInt, decodeUtf8, readI32, textEncoder } from './wire-bytes.js';
 
-/** Bytes of one bulk descriptor on the wire: `u64 size` + `u32 flags`. */
-export const BULK_DESCRIPTOR_BYTES = 12;
-/** Bytes of a cereal size tag. */
-export const SIZE_TAG_BYTES = 8;
-
-const TWO_32 = 0x1_0000_0000;
-/** Largest high word of a `u64` that still fits a safe integer (2^53 - 1). */
-const MAX_SAFE_HIGH = 0x1f_ffff;
-
-/** Thrown inside decoding on hostile or truncated input; `decodeMeta` turns it into `-1`. */
-export class MalformedError extends Error {
-  /** @param message - what was wrong and where */
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedError';
-  }
+/** Anything with a cereal-style symmetric `serialize`: the same code encodes and decodes. */
+export interface Serializable {
+  /**
+   * Declares the fields in wire order. Each `ar.<type>(value)` writes `value` when encoding and
+   * returns the value read when decoding, so `this.x = ar.i32(this.x)` serves both directions.
+   */
+  serialize(ar: Archive): void;
 }
-
-const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
 
 /**
  * A symmetric archive: in write mode every method writes its argument and returns it; in read
@@ -451,36 +439,4 @@ export class Archive {
     this.pos = at + written;
     return written;
   }
-}
-
-/** A little-endian 32-bit integer from bytes (signed; `>>> 0` makes it unsigned). */
-function readI32(buf: Uint8Array, at: number): number {
-  return buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24);
-}
-
-function checkInt(v: number, lo: number, hi: number, what: string): void {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new TypeError(`archive ${what} expects an integer in [${lo}, ${hi}], got ${v}`);
-}
-
-function decodeUtf8(buf: Uint8Array, from: number, to: number): string {
-  // Short ASCII strings dominate metadata: TextDecoder's call and the view it needs cost more
-  // than building the string eight characters at a time.
-  if (to - from <= 64) {
-    const fcc = String.fromCharCode;
-    let s = '';
-    let i = from;
-    for (; i + 8 <= to; i += 8) {
-      const c0 = buf[i], c1 = buf[i + 1], c2 = buf[i + 2], c3 = buf[i + 3];
-      const c4 = buf[i + 4], c5 = buf[i + 5], c6 = buf[i + 6], c7 = buf[i + 7];
-      if ((c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7) >= 0x80) return textDecoder.decode(buf.subarray(from, to));
-      s += fcc(c0, c1, c2, c3, c4, c5, c6, c7);
-    }
-    for (; i < to; i++) {
-      const c = buf[i];
-      if (c >= 0x80) return textDecoder.decode(buf.subarray(from, to));
-      s += fcc(c);
-    }
-    return s;
-  }
-  return textDecoder.decode(buf.subarray(from, to));
 }

@@ -1,7 +1,8 @@
 /**
  * Encoding and decoding of whole metadata frames (DESIGN.md section 2).
  */
-import { Archive, MalformedError } from './archive.js';
+import { Archive } from './archive.js';
+import { MalformedError } from './wire-bytes.js';
 import type { ArchiveLimits } from './archive-limits.js';
 import { DEFAULT_ARCHIVE_LIMITS } from './archive-limits.js';
 import { LbmMeta } from '../protocol/lbm-meta.js';

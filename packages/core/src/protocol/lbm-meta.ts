@@ -2,17 +2,8 @@
  * Message metadata: the sender's bulk descriptors, the receiver's bulk descriptors, and any
  * custom fields a subclass declares in `serialize`.
  */
-import type { Archive } from '../archive/archive.js';
+import type { Archive, Serializable } from '../archive/archive.js';
 import type { Bulk } from './bulk.js';
-
-/** Anything with a cereal-style symmetric `serialize`: the same code encodes and decodes. */
-export interface Serializable {
-  /**
-   * Declares the fields in wire order. Each `ar.<type>(value)` writes `value` when encoding and
-   * returns the value read when decoding, so `this.x = ar.i32(this.x)` serves both directions.
-   */
-  serialize(ar: Archive): void;
-}
 
 /**
  * Base metadata, `hshm::lbm::LbmMeta`. Subclass it and override {@link LbmMeta.serialize} to add

@@ -1,5 +1,5 @@
 /**
- * The abstract server: the two-phase receive rules of DESIGN.md section 1, written once for
+ * The abstract server: the two-phase receive rules (see docs/porting.md), written once for
  * every transport. A transport only supplies messages (`receive`) and closes (`shutdown`).
  */
 import type { Bulk, ExposeSource } from './bulk.js';
@@ -10,26 +10,11 @@ import { LbmMeta } from './lbm-meta.js';
 import type { IncomingMessage } from './message.js';
 import { decodeMeta } from '../archive/meta-codec.js';
 import type { FullPtr } from './pointer.js';
-import { NULL_POINTER } from './pointer.js';
+import { fillRecvBulks } from './recv-bulks.js';
 import { EAGAIN, ECANCELED, EOPNOTSUPP, ESHUTDOWN, LBM_MALFORMED, LBM_OK } from './return-codes.js';
 import type { WaitOptions, WaitSpec } from './wait.js';
 import { raceWait, toWaitSpec } from './wait.js';
-
-/** Options every server accepts. */
-export interface ServerOptions {
-  /** Decoding limits for incoming metadata (see {@link ArchiveLimits}). */
-  limits?: Partial<ArchiveLimits>;
-}
-
-/** Counters of a server's life. */
-export interface ServerCounters {
-  /** Metadata frames decoded successfully. */
-  received: number;
-  /** Messages dropped because their metadata could not be decoded. */
-  malformed: number;
-  /** `recvBulks` calls that failed with a frame-count mismatch. */
-  mismatched: number;
-}
+import type { ServerCounters, ServerOptions } from './server-types.js';
 
 /** Where the message behind a decoded meta waits for `recvBulks`. */
 const PENDING = Symbol('lightbeam.pending');
@@ -339,20 +324,7 @@ export abstract class Server {
       return LBM_MALFORMED;
     }
     try {
-      let k = 0;
-      for (let i = 0; i < recv.length; i++) {
-        const b = recv[i];
-        if (!isXfer(b.flags)) continue;
-        const src = msg.data(k++);
-        const n = Math.min(b.size, src.byteLength);
-        if (b.data === null || b.data === undefined) {
-          b.data = { ptr: n === src.byteLength ? src : src.subarray(0, n), shm: NULL_POINTER };
-          continue;
-        }
-        const dst = b.data.ptr;
-        const c = Math.min(n, dst.byteLength);
-        dst.set(c === src.byteLength ? src : src.subarray(0, c));
-      }
+      fillRecvBulks(recv, msg);
     } finally {
       if (inPlace === 0) msg.release();
       else m[HELD] = msg;

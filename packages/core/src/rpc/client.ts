@@ -1,6 +1,6 @@
 /**
  * The RPC client: sends requests through one Lightbeam client and receives every reply on a
- * server endpoint it owns (see rpc-reply-path.ts), matching each reply to its call by id. Any
+ * server endpoint it owns (see reply-path.ts), matching each reply to its call by id. Any
  * number of calls may be in flight; each settles exactly once: with its reply, or with a
  * `LightbeamError` (handler failure, timeout, cancel, close, lost peer).
  */

@@ -19,7 +19,7 @@
  * when the request was sent), not a clock reading, so hosts need no synchronised clocks.
  */
 import type { Archive } from '../archive/archive.js';
-import { MalformedError } from '../archive/archive.js';
+import { MalformedError } from '../archive/wire-bytes.js';
 import { LbmMeta } from '../protocol/lbm-meta.js';
 
 /** Envelope version this library writes and accepts. */

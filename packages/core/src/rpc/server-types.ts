@@ -1,6 +1,6 @@
 /**
  * The RPC server's API types: handlers, their context, options and counters (the implementation
- * is in rpc-server.ts).
+ * is in server.ts).
  */
 import type { LbmMeta } from '../protocol/lbm-meta.js';
 

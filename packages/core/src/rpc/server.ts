@@ -1,7 +1,7 @@
 /**
  * The RPC server: receives requests on one Lightbeam server endpoint, runs the handler
  * registered under each request's method (at most `maxConcurrent` at once, the rest queued up to
- * `maxQueued`), and sends each reply to the request's `replyTo` (see rpc-reply-path.ts).
+ * `maxQueued`), and sends each reply to the request's `replyTo` (see reply-path.ts).
  * Whatever arrives, malformed or hostile, is counted and dropped or answered; nothing a peer
  * sends can throw out of the receive loop.
  */

@@ -3,22 +3,8 @@
  * `Pointer <-> FullPtr` for the thread, and grows by adding regions that every attached thread
  * learns about over a BroadcastChannel.
  *
- * Control SharedArrayBuffer (i32 words, little-endian):
- *
- * | offset | size | field                                   | who writes it                      |
- * |-------:|-----:|-----------------------------------------|------------------------------------|
- * |      0 |    4 | magic `0x4C424D4D` ('LBMM')              | creator, once                      |
- * |      4 |    4 | regions claimed (next minor)            | any thread, CAS when growing       |
- * |      8 |    4 | directory state 0 none/1 creating/2 set | any thread, CAS 0->1, winner ->2   |
- * |     12 |    4 | directory pointer major                 | directory winner, before state 2   |
- * |     16 |    4 | directory pointer minor                 | directory winner, before state 2   |
- * |     20 |    4 | directory pointer offset                | directory winner, before state 2   |
- * |     24 |    4 | max regions                             | creator, once                      |
- * |     28 |    4 | region bytes                            | creator, once                      |
- * |     32 |    4 | page bytes                              | creator, once                      |
- * |     36 |    4 | thread slots per region                 | creator, once                      |
- * |     40 |    4 | allocator major of every region         | creator, once                      |
- * |     64 | 16×n | region entry `minor`: +0 ready flag     | the region's creator, after init   |
+ * The control buffer's layout is in `control-layout.ts`; options and the attach handle in
+ * `manager-types.ts`.
  */
 import type { AllocatorId, FullPtr, Pointer, PointerResolver } from '@lightbeam/core';
 import { LightbeamError, NULL_POINTER, getPointerResolver, makePointer, setPointerResolver } from '@lightbeam/core';
@@ -29,53 +15,8 @@ import { setTransportMemory } from '../transport/channels.js';
 import type { ShmMemory } from '../transport/transport-memory.js';
 import { SlabAllocator } from './slab-allocator.js';
 import type { SlabStats } from './slab-types.js';
-
-const CONTROL_MAGIC = 0x4c424d4d;
-const C = { magic: 0, claimed: 1, dirState: 2, dirMajor: 3, dirMinor: 4, dirOff: 5, maxRegions: 6, regionBytes: 7, pageBytes: 8, slots: 9, major: 10 } as const;
-const ENTRY_WORD = 16;
-const CONTROL_BYTES = 64 + 16 * 256;
-
-/** Options for {@link MemoryManager.create}. */
-export interface MemoryManagerOptions {
-  /** Bytes of each region (SharedArrayBuffer), at most 1 GiB. @defaultValue 67108864 (64 MiB) */
-  regionBytes?: number;
-  /** Page size of each region's page heap (power of two, at least 4096). @defaultValue 65536 */
-  pageBytes?: number;
-  /** Threads that may allocate at once (slots per region). @defaultValue 64 */
-  threadSlots?: number;
-  /**
-   * Allocator id major of every region (the region index is the minor). Managers in one process
-   * get distinct majors by default, so a pointer from one is never taken for a block of another.
-   * @defaultValue a random integer in [1, 2^30)
-   */
-  major?: number;
-  /**
-   * Replace this thread's manager (its pointer resolver and the shared-memory transport's
-   * memory) when the thread already has one that is not detached. Without it, a second `create`
-   * in one thread throws instead of silently taking over.
-   * @defaultValue false
-   */
-  replace?: boolean;
-  /** Most regions the manager grows to; 1 disables growth. At most 256. @defaultValue 16 */
-  maxRegions?: number;
-}
-
-/** Everything another thread needs to attach: structured-cloneable (workerData or postMessage). */
-export interface MemoryManagerHandle {
-  /** Format tag. */
-  readonly kind: 'lightbeam.shm.v1';
-  /** Names the manager's BroadcastChannel. */
-  readonly id: string;
-  /** The control buffer. */
-  readonly control: SharedArrayBuffer;
-  /** Regions known to the thread that made the handle, by minor. */
-  readonly regions: readonly {
-    /** The region's allocator minor id. */
-    readonly minor: number;
-    /** The region's bytes. */
-    readonly sab: SharedArrayBuffer;
-  }[];
-}
+import { C, CONTROL_BYTES, CONTROL_MAGIC, ENTRY_WORD } from './control-layout.js';
+import type { MemoryManagerHandle, MemoryManagerOptions } from './manager-types.js';
 
 interface RegionMessage {
   minor: number;

@@ -10,7 +10,7 @@ import { Worker, isMainThread, workerData as threadWorkerData } from 'node:worke
 import type { WorkerOptions } from 'node:worker_threads';
 import { LightbeamError } from '@lightbeam/core';
 import { MemoryManager } from '../memory/memory-manager.js';
-import type { MemoryManagerHandle } from '../memory/memory-manager.js';
+import type { MemoryManagerHandle } from '../memory/manager-types.js';
 import { setMemoryFallback } from '../transport/channels.js';
 import { typeScriptBoot, typeScriptEntry } from './ts-worker.js';
 

@@ -11,7 +11,7 @@
 import { workerData as threadWorkerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { MemoryManager } from '../memory/memory-manager.js';
-import type { MemoryManagerHandle } from '../memory/memory-manager.js';
+import type { MemoryManagerHandle } from '../memory/manager-types.js';
 import { WORKER_DATA_KEY, defaultMemory, withMemoryHandle } from './default-memory.js';
 
 /** Piscina's constructor options. */

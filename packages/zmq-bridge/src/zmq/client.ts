@@ -7,7 +7,7 @@ import { sendableCopy } from './frame-copy.js';
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { Client, DEFAULT_PORT, DEFAULT_PROTOCOL, LightbeamError } from '@lightbeam/core';
 import { Push, curveKeyPair } from 'zeromq';
-import { Batcher } from '../batch/batcher.js';
+import { Batcher } from './batcher.js';
 import { connectError, zmqUrl } from './endpoint.js';
 import type { ZeroMqClientOptions } from './options.js';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, DEFAULT_RECONNECT_INTERVAL_MS, intOption } from './options.js';

@@ -8,7 +8,7 @@ import type { Context } from 'zeromq';
 import { Pull } from 'zeromq';
 import type { CurveAllowList, CurveAllowListStats } from '../curve/zap-handler.js';
 import { registerCurveAllowList } from '../curve/zap-handler.js';
-import { MALFORMED_RECORD, isBatchMarker, unpackBatch } from '../batch/batch-codec.js';
+import { MALFORMED_RECORD, isBatchMarker, unpackBatch } from './batch-codec.js';
 import { bindError, errnoOf, zmqCode, zmqUrl } from './endpoint.js';
 import type { ZeroMqServerOptions } from './options.js';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, intOption } from './options.js';

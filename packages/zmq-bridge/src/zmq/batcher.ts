@@ -7,13 +7,13 @@
  * besides the open batch): when it is full a send resolves `EAGAIN`, or waits for the pump with
  * `timeoutMs`. The open batch goes out when full, or at the end of the event-loop turn.
  */
-import { sendableCopy } from '../zmq/frame-copy.js';
+import { sendableCopy } from './frame-copy.js';
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ESHUTDOWN, LBM_OK, raceWait } from '@lightbeam/core';
 import { BatchBuilder, recordBytes } from './batch-codec.js';
-import type { Frames, SocketSender } from '../zmq/socket-sender.js';
-import type { ZeroMqBatchOptions } from '../zmq/options.js';
-import { DEFAULT_MAX_BATCHED_MESSAGE_BYTES, DEFAULT_MAX_BATCH_BYTES, intOption } from '../zmq/options.js';
+import type { Frames, SocketSender } from './socket-sender.js';
+import type { ZeroMqBatchOptions } from './options.js';
+import { DEFAULT_MAX_BATCHED_MESSAGE_BYTES, DEFAULT_MAX_BATCH_BYTES, intOption } from './options.js';
 
 /** Entries the outbox holds besides the open batch: one being sent, one ready behind it. */
 export const OUTBOX_LIMIT = 2;
