@@ -7,7 +7,7 @@ import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, WaitSpec } from '@l
 import { Client, EAGAIN, ECONNRESET, EMSGSIZE, ENOMEM, ETIMEDOUT, LightbeamError, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
 import type { Pointer } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
-import { frameEnvelopeBytes, metaEnvelopeBytes, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
+import { frameEnvelopeBytes, heldKiB, metaEnvelopeBytes, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
 import { RING_DEAD, RING_OPEN, type Ring } from '../ring/ring.js';
 import { SLOT_BLOCK_REF_BYTES, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, transportMemory } from './channels.js';
 import type { ShmMemory } from './transport-memory.js';
@@ -150,7 +150,7 @@ export class ShmClient extends Client {
     const at = this.place(ring, size);
     if (at < 0) return -at;
     writeFrameEnvelope(this.target, this.targetDv, at, msg, threadId);
-    return this.commit(ring, size);
+    return this.commit(ring, size, at);
   }
 
   protected override transmitMetaSoon(meta: LbmMeta): number {
@@ -184,7 +184,7 @@ export class ShmClient extends Client {
     const at = this.place(ring, size);
     if (at < 0) return -at;
     writeMetaEnvelope(this.target, this.targetDv, at, meta, fields, threadId);
-    return this.commit(ring, size);
+    return this.commit(ring, size, at);
   }
 
   protected override get writesMetaDirectly(): boolean {
@@ -221,8 +221,8 @@ export class ShmClient extends Client {
    * when it fits, else in a fresh slab block whose reference goes into the slot at once, before a
    * byte is copied, so that a thread terminated mid-copy leaves the block findable by the server
    * (which frees it when it skips the abandoned slot). Returns the envelope's offset in
-   * `this.target`, or minus a code (`-EAGAIN` ring full, `-EMSGSIZE` larger than any block can
-   * be, `-ENOMEM` no block now).
+   * `this.target`, or minus a code (`-EAGAIN` ring full or holding its byte bound, `-EMSGSIZE`
+   * larger than any block can be, `-ENOMEM` no block now).
    */
   private place(ring: Ring, size: number): number {
     const u8 = this.u8 as Uint8Array;
@@ -230,6 +230,9 @@ export class ShmClient extends Client {
     const inline = size + SLOT_PREFIX_BYTES <= ring.payloadBytes;
     // A message no block can ever hold is refused before it takes a slot.
     if (!inline && size > this.memory.maxBlockBytes()) return -EMSGSIZE;
+    // The byte bound, checked before a slot is taken: a producer far ahead waits (or gets EAGAIN)
+    // here instead of filling the slab until allocations fail.
+    if (ring.overBudget()) return -EAGAIN;
     const off = ring.claim();
     if (off < 0) return -EAGAIN;
     if (inline) {
@@ -254,14 +257,17 @@ export class ShmClient extends Client {
     return block.off;
   }
 
-  /** Publishes the envelope written where place() said: inline, or the block its slot refers to. */
-  private commit(ring: Ring, size: number): number {
-    if (this.block === null) {
-      ring.publish(ring.claimed, size + SLOT_PREFIX_BYTES);
-      return 0;
-    }
+  /**
+   * Publishes the envelope written at `at` where place() said (inline, or the block its slot
+   * refers to), then charges the ring for the shared memory it holds.
+   */
+  private commit(ring: Ring, size: number, at: number): number {
+    const inline = this.block === null;
+    // Computed before publishing: once published, the consumer may release the envelope.
+    const kib = ring.maxKiB === 0 ? 0 : heldKiB(this.targetDv, at, inline ? 0 : size);
     this.block = null;
-    ring.publish(ring.claimed, SLOT_BLOCK_REF_BYTES);
+    ring.publish(ring.claimed, inline ? size + SLOT_PREFIX_BYTES : SLOT_BLOCK_REF_BYTES);
+    ring.charge(kib);
     return 0;
   }
 

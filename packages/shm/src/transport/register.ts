@@ -22,6 +22,7 @@ const CLIENT_KEYS: Record<keyof ShmClientOptions, true> = { peerTimeoutMs: true,
 const SERVER_KEYS: Record<keyof ShmServerOptions, true> = {
   limits: true,
   capacity: true,
+  maxBytes: true,
   slotBytes: true,
   spinUs: true,
   heartbeatMs: true,

@@ -6,7 +6,7 @@ import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECANCELED, ECONNRESET, ENOBUFS, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
-import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind, entryPointer } from '../ring/envelope.js';
+import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind, entryPointer, heldKiB } from '../ring/envelope.js';
 import { RING_DEAD, RING_HEADER_BYTES, RING_OPEN, Ring } from '../ring/ring.js';
 import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, transportMemory } from './channels.js';
 import type { IncomingOwner } from './incoming.js';
@@ -25,6 +25,17 @@ export interface ShmServerOptions extends ServerOptions {
    * @defaultValue 1024
    */
   capacity?: number;
+  /**
+   * Most bytes of shared memory the ring's messages may hold (their shared and moved bulks, and
+   * envelopes too large for a slot), rounded up to KiB. At the bound, `send` resolves `EAGAIN`
+   * (or waits for room, with a timeout) before it takes a slot, as when the ring is full: a
+   * producer far ahead of its consumer then waits instead of filling the slab until allocations
+   * fail. A message that crosses the bound is accepted, so one larger than the bound still
+   * passes an empty ring. `0` lifts the bound (only `capacity` then limits the ring). Used when
+   * the channel is created.
+   * @defaultValue 67108864 (64 MiB)
+   */
+  maxBytes?: number;
   /**
    * Bytes per ring slot; envelopes up to `slotBytes - 16` travel inline, larger ones in a slab block.
    * @defaultValue 256
@@ -82,7 +93,14 @@ export interface ShmServerStats {
   unreleased: number;
   /** Receives answered `ENOBUFS` because `maxUnreleased` messages were held. */
   refusedUnreleased: number;
+  /** Shared memory the ring's messages hold now, in bytes (KiB-rounded). */
+  heldBytes: number;
+  /** The ring's byte bound (`maxBytes`, KiB-rounded); 0 when it has none. */
+  maxBytes: number;
 }
+
+/** Default {@link ShmServerOptions.maxBytes}: 64 MiB. */
+export const DEFAULT_RING_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * What `take` returns, internally only, for a message that refers to a region this thread has not
@@ -213,11 +231,13 @@ export class ShmServer extends Server {
     const encoded = ChannelDirectory.encodeName(name);
     const capacity = options.capacity ?? 1024;
     const slotBytes = options.slotBytes ?? 256;
+    const maxBytes = options.maxBytes ?? DEFAULT_RING_MAX_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `maxBytes must be an integer >= 0 (0: no byte bound), got ${maxBytes}`);
     const bytes = Ring.bytesFor(capacity, slotBytes);
     const { ring: ptr, created } = channelDirectory(memory).findOrInsert(encoded, () => {
       const p = memory.allocate(bytes);
       if (p === null) throw new LightbeamError('ERR_LBM_NOMEM', `no shared memory for channel ${JSON.stringify(name)} (${bytes} bytes)`);
-      Ring.init(regionOf(memory, p), p.off, capacity, slotBytes);
+      Ring.init(regionOf(memory, p), p.off, capacity, slotBytes, maxBytes);
       return p;
     });
     const ring = ringAt(memory, ptr);
@@ -236,7 +256,16 @@ export class ShmServer extends Server {
 
   /** Messages waiting in the ring. */
   stats(): ShmServerStats {
-    return { depth: this.ring.depth(), capacity: this.ring.capacity, state: this.ring.state, unreleased: this.outstanding.length, refusedUnreleased: this.refusedUnreleased };
+    const ring = this.ring;
+    return {
+      depth: ring.depth(),
+      capacity: ring.capacity,
+      state: ring.state,
+      unreleased: this.outstanding.length,
+      refusedUnreleased: this.refusedUnreleased,
+      heldBytes: ring.heldBytes(),
+      maxBytes: ring.maxKiB * 1024,
+    };
   }
 
   protected receive(spec: WaitSpec): IncomingMessage | number | Promise<IncomingMessage | number> {
@@ -475,6 +504,8 @@ export class ShmServer extends Server {
       this.pool.push(msg);
       return REGION_PENDING;
     }
+    // The producer charged what the message holds; give it back before the slot (see Ring).
+    if (ok && ring.maxKiB !== 0) ring.discharge(heldKiB(msg.copyDv, SLOT_PREFIX_BYTES, 0));
     ring.advance();
     if (!ok) {
       this.pool.push(msg);
@@ -517,6 +548,7 @@ export class ShmServer extends Server {
       this.pool.push(msg);
       return REGION_PENDING;
     }
+    if (ok && this.ring.maxKiB !== 0) this.ring.discharge(heldKiB(bdv, at, length));
     this.ring.advance();
     if (!ok) {
       this.pool.push(msg);
