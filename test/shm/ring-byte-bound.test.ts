@@ -120,6 +120,27 @@ describe('a ring bounds the bytes its messages hold (issue 22 item 6)', function
     manager.free(big.shm);
   });
 
+  it('gives back the charge of messages a closing server drops, so a server binding the channel again starts empty', async () => {
+    manager = freshMemory({ regionBytes: 16 * MiB });
+    const name = channel();
+    const first = await TransportFactory.getServer(name, Transport.kShm, undefined, undefined, { maxBytes: MiB });
+    const client = await TransportFactory.getClient(name, Transport.kShm);
+    closers.push(client);
+    const body = new Uint8Array(400 * 1024).fill(3);
+    const send = (): Promise<number> => {
+      const m = new LbmMeta();
+      m.send.push(client.expose(body, body.byteLength, BULK_XFER));
+      return client.send(m);
+    };
+    expect([await send(), await send(), await send(), await send()]).to.deep.equal([0, 0, 0, EAGAIN]);
+    expect(first.stats().heldBytes).to.be.at.least(MiB);
+    await first.close();
+    const second = await TransportFactory.getServer(name, Transport.kShm);
+    closers.push(second);
+    expect(second.stats().heldBytes).to.equal(0);
+    expect(await send()).to.equal(0);
+  });
+
   it('lifts the bound with maxBytes 0 and refuses a negative or fractional one', async () => {
     manager = freshMemory({ regionBytes: 16 * MiB });
     const open = await TransportFactory.getServer(channel(), Transport.kShm, undefined, undefined, { maxBytes: 0 });

@@ -343,7 +343,7 @@ export function entrySize(dv: DataView, env: EnvelopeView, i: number): number {
 }
 
 /** Largest charge of one message, so a hostile size cannot wrap the ring's Int32 counter. */
-const MAX_CHARGE_KIB = 0x3fffffff;
+export const MAX_CHARGE_KIB = 0x3fffffff;
 
 /**
  * The shared memory a message holds while it waits in a ring, in KiB rounded up: its envelope

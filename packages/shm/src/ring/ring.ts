@@ -39,12 +39,13 @@
  * with wrap-around arithmetic.
  *
  * Byte bound: besides its slots, a ring bounds the shared memory its messages hold (what the
- * transport charges for a message: see `heldKiB` in envelope.ts), in KiB so that an Int32 counts
- * up to 2 TiB. A producer claims a slot only while `heldKiB < maxKiB`, so the ring holds at most
- * `maxKiB` plus one message per producer racing past the check. Producers add a message's charge
- * after publishing it and the consumer subtracts the same charge (computed from the same bytes)
- * before consuming it: the counter may dip below the truth for a moment, never above it, and a
- * producer that dies between publish and add leaves the bound looser, never stuck.
+ * transport charges for a message: see `heldKiB` in envelope.ts), counted in KiB so an Int32
+ * reaches far beyond any bound (1 TiB at most). A producer claims a slot only while
+ * `heldKiB < maxKiB`, so the ring holds at most `maxKiB` plus one message per producer racing
+ * past the check. The producer records a message's charge in its slot, publishes, then adds it;
+ * the consumer subtracts the recorded charge before consuming the slot. So the counter may dip
+ * below the truth for a moment, never rise above it, and a producer that dies between publish
+ * and add leaves the bound looser, never stuck. A floor keeps corrupt charges from wrapping it.
  */
 
 /** "LBRG" little-endian: marks an initialised ring. */
@@ -70,6 +71,10 @@ const F_GENERATION = 6;
 const F_MAX_KIB = 7;
 const F_TAIL = 16;
 const F_HELD_KIB = 17;
+/** Lowest value of `heldKiB`: far below any real dip (charges not yet added), far above wrapping. */
+const HELD_FLOOR_KIB = -0x3fffffff;
+/** Largest byte bound in KiB (1 TiB), so the counter stays far from wrapping upwards too. */
+const MAX_BOUND_KIB = 0x40000000;
 const F_HEAD = 32;
 const F_CONSUMER_PARKED = 48;
 const F_DATA_BELL = 49;
@@ -137,8 +142,8 @@ export class Ring {
     if (!Number.isInteger(slotBytes) || slotBytes < 16 || slotBytes > 65536 || slotBytes % 8 !== 0) {
       throw new RangeError(`ring slotBytes must be a multiple of 8 in [16, 65536], got ${slotBytes}`);
     }
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0 || Math.ceil(maxBytes / 1024) > 0x7fffffff) {
-      throw new RangeError(`ring maxBytes must be an integer in [0, 2 TiB], got ${maxBytes}`);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0 || Math.ceil(maxBytes / 1024) > MAX_BOUND_KIB) {
+      throw new RangeError(`ring maxBytes must be an integer in [0, 1 TiB], got ${maxBytes}`);
     }
     if (base % 8 !== 0 || base + Ring.bytesFor(capacity, slotBytes) > buffer.byteLength) {
       throw new RangeError(`ring at offset ${base} does not fit the ${buffer.byteLength}-byte buffer`);
@@ -451,8 +456,14 @@ export class Ring {
    * @param kib - the same charge the producer added
    */
   discharge(kib: number): void {
-    // Atomic sub: producers add concurrently; done before advance() so its wake-up covers it.
-    if (kib !== 0) Atomics.sub(this.hdr, F_HELD_KIB, kib);
+    if (kib === 0) return;
+    const hdr = this.hdr;
+    for (;;) {
+      // CAS, not sub: the floor keeps a corrupt charge from wrapping the Int32 into a huge count
+      // (which would refuse every send); producers adding concurrently only cost a retry.
+      const cur = Atomics.load(hdr, F_HELD_KIB);
+      if (Atomics.compareExchange(hdr, F_HELD_KIB, cur, Math.max(cur - kib, HELD_FLOOR_KIB)) === cur) return;
+    }
   }
 
   /** Shared memory the ring's messages hold now, in bytes (a KiB-rounded snapshot). */

@@ -9,7 +9,7 @@ import type { Pointer } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
 import { frameEnvelopeBytes, heldKiB, metaEnvelopeBytes, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
 import { RING_DEAD, RING_OPEN, type Ring } from '../ring/ring.js';
-import { SLOT_BLOCK_REF_BYTES, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, transportMemory } from './channels.js';
+import { SLOT_BLOCK_REF_BYTES, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, setSlotCharge, transportMemory } from './channels.js';
 import type { ShmMemory } from './transport-memory.js';
 
 /** Options of a shared-memory client. */
@@ -215,6 +215,7 @@ export class ShmClient extends Client {
   private target: Uint8Array = new Uint8Array(0);
   private targetDv: DataView = new DataView(new ArrayBuffer(0));
   private block: Pointer | null = null;
+  private slot = 0;
 
   /**
    * Finds room for an envelope of `size` bytes and claims a ring slot for it: inline in the slot
@@ -235,6 +236,7 @@ export class ShmClient extends Client {
     if (ring.overBudget()) return -EAGAIN;
     const off = ring.claim();
     if (off < 0) return -EAGAIN;
+    this.slot = off;
     if (inline) {
       dv.setUint32(off, TAG_INLINE, true);
       this.target = u8;
@@ -246,6 +248,7 @@ export class ShmClient extends Client {
     if (block === null) {
       // The slot is ours and must be published: as nothing, which the server skips.
       dv.setUint32(off, TAG_VOID, true);
+      if (ring.maxKiB !== 0) setSlotCharge(dv, off, 0);
       ring.publish(ring.claimed, SLOT_PREFIX_BYTES);
       return -ENOMEM;
     }
@@ -264,7 +267,11 @@ export class ShmClient extends Client {
   private commit(ring: Ring, size: number, at: number): number {
     const inline = this.block === null;
     // Computed before publishing: once published, the consumer may release the envelope.
-    const kib = ring.maxKiB === 0 ? 0 : heldKiB(this.targetDv, at, inline ? 0 : size);
+    let kib = 0;
+    if (ring.maxKiB !== 0) {
+      kib = heldKiB(this.targetDv, at, inline ? 0 : size);
+      setSlotCharge(this.dv as DataView, this.slot, kib);
+    }
     this.block = null;
     ring.publish(ring.claimed, inline ? size + SLOT_PREFIX_BYTES : SLOT_BLOCK_REF_BYTES);
     ring.charge(kib);

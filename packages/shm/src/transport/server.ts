@@ -6,9 +6,9 @@ import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, ServerOptions, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECANCELED, ECONNRESET, ENOBUFS, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
-import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind, entryPointer, heldKiB } from '../ring/envelope.js';
+import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind, entryPointer } from '../ring/envelope.js';
 import { RING_DEAD, RING_HEADER_BYTES, RING_OPEN, Ring } from '../ring/ring.js';
-import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, transportMemory } from './channels.js';
+import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, slotCharge, transportMemory } from './channels.js';
 import type { IncomingOwner } from './incoming.js';
 import { ShmIncoming } from './incoming.js';
 import type { ShmMemory } from './transport-memory.js';
@@ -232,7 +232,9 @@ export class ShmServer extends Server {
     const capacity = options.capacity ?? 1024;
     const slotBytes = options.slotBytes ?? 256;
     const maxBytes = options.maxBytes ?? DEFAULT_RING_MAX_BYTES;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `maxBytes must be an integer >= 0 (0: no byte bound), got ${maxBytes}`);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0 || maxBytes > 2 ** 40) {
+      throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `maxBytes must be an integer in [0, 2^40] (0: no byte bound), got ${maxBytes}`);
+    }
     const bytes = Ring.bytesFor(capacity, slotBytes);
     const { ring: ptr, created } = channelDirectory(memory).findOrInsert(encoded, () => {
       const p = memory.allocate(bytes);
@@ -487,11 +489,11 @@ export class ShmServer extends Server {
     if (tag === TAG_BLOCK) return this.takeBlock(off);
     if (tag === TAG_VOID) {
       // A producer that could not get a block for its envelope: nothing was sent.
-      ring.advance();
+      consume(ring, this.dv, off);
       return SKIPPED;
     }
     if (tag !== TAG_INLINE) {
-      ring.advance();
+      consume(ring, this.dv, off);
       return LBM_MALFORMED;
     }
     const msg = this.pool.pop() ?? new ShmIncoming(this.memory, this.owner, ring.payloadBytes);
@@ -504,9 +506,7 @@ export class ShmServer extends Server {
       this.pool.push(msg);
       return REGION_PENDING;
     }
-    // The producer charged what the message holds; give it back before the slot (see Ring).
-    if (ok && ring.maxKiB !== 0) ring.discharge(heldKiB(msg.copyDv, SLOT_PREFIX_BYTES, 0));
-    ring.advance();
+    consume(ring, this.dv, off);
     if (!ok) {
       this.pool.push(msg);
       return LBM_MALFORMED;
@@ -536,7 +536,7 @@ export class ShmServer extends Server {
     const buffer = this.memory.regionBuffer({ major, minor });
     if (buffer === null && this.memory.regionPending?.(major, minor) === true) return REGION_PENDING;
     if (buffer === null || !Number.isSafeInteger(at) || at < 0 || at + length > buffer.byteLength) {
-      this.ring.advance();
+      consume(this.ring, dv, off);
       return LBM_MALFORMED;
     }
     const block: Pointer = makePointer(major, minor, at);
@@ -548,8 +548,7 @@ export class ShmServer extends Server {
       this.pool.push(msg);
       return REGION_PENDING;
     }
-    if (ok && this.ring.maxKiB !== 0) this.ring.discharge(heldKiB(bdv, at, length));
-    this.ring.advance();
+    consume(this.ring, dv, off);
     if (!ok) {
       this.pool.push(msg);
       this.freeQuietly(block);
@@ -592,7 +591,7 @@ export class ShmServer extends Server {
       await this.memory.sync(budget);
     } catch {
       if (budget < REGION_WAIT_MS) return ETIMEDOUT;
-      this.ring.advance();
+      consume(this.ring, this.dv, this.ring.headPayload());
       return LBM_MALFORMED;
     }
     return this.receive(spec);
@@ -618,7 +617,7 @@ export class ShmServer extends Server {
       const m = this.takeSlot(off);
       if (typeof m !== 'number') m.release();
       // Closing: a message for a region that never reached this thread is dropped unread.
-      else if (m === REGION_PENDING) this.ring.advance();
+      else if (m === REGION_PENDING) consume(this.ring, this.dv, off);
     }
   }
 
@@ -666,9 +665,18 @@ export class ShmServer extends Server {
       } catch {
         // Already freed or corrupt: nothing to reclaim.
       }
-      ring.advance();
+      consume(ring, dv, off);
     }
   }
+}
+
+/**
+ * Consumes the published head slot at payload `off`, first giving back the charge its producer
+ * recorded there: before the slot, so advance()'s wake-up of parked producers covers the bytes.
+ */
+function consume(ring: Ring, dv: DataView, off: number): void {
+  if (ring.maxKiB !== 0) ring.discharge(slotCharge(dv, off));
+  ring.advance();
 }
 
 /** Frees the blocks the moved entries of a message nobody will receive own. */
