@@ -457,13 +457,10 @@ export class Ring {
    */
   discharge(kib: number): void {
     if (kib === 0) return;
-    const hdr = this.hdr;
-    for (;;) {
-      // CAS, not sub: the floor keeps a corrupt charge from wrapping the Int32 into a huge count
-      // (which would refuse every send); producers adding concurrently only cost a retry.
-      const cur = Atomics.load(hdr, F_HELD_KIB);
-      if (Atomics.compareExchange(hdr, F_HELD_KIB, cur, Math.max(cur - kib, HELD_FLOOR_KIB)) === cur) return;
-    }
+    // Atomic sub: producers add concurrently. A charge is below 2^30 and the counter above the
+    // floor, so the sub itself cannot wrap; one that passed the floor (only a corrupt charge
+    // does) is undone, so such charges never pile up into a wrap to a huge count.
+    if (Atomics.sub(this.hdr, F_HELD_KIB, kib) - kib < HELD_FLOOR_KIB) Atomics.add(this.hdr, F_HELD_KIB, kib);
   }
 
   /** Shared memory the ring's messages hold now, in bytes (a KiB-rounded snapshot). */
