@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { Client, Server } from '@lightbeam/core';
+import type { Client, Server, TransportProvider } from '@lightbeam/core';
 import { LightbeamError, Transport, TransportFactory } from '@lightbeam/core';
 import '@lightbeam/fabric';
 import type { FabricServer } from '@lightbeam/fabric';
@@ -77,6 +77,19 @@ describe('TransportFactory options are checked per transport (issue 22 item 7)',
     const fabric = await rejection(TransportFactory.getServer('127.0.0.1', Transport.kFabric, 'tcp', 0, { lingerMs: 1 } as Record<string, unknown>));
     expect(fabric.code).to.equal('ERR_LBM_INVALID_ARGUMENT');
     expect(fabric.message).to.include('"lingerMs"').and.include('fabric');
+  });
+
+  it('refuses to register a provider that does not list its option keys', () => {
+    const bare = { createClient: async () => null, createServer: async () => null } as unknown as TransportProvider;
+    let err: unknown = null;
+    try {
+      TransportFactory.register('lightbeam-test-bare' as Transport, bare);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(LightbeamError);
+    expect((err as LightbeamError).message).to.include('clientOptionKeys');
+    expect(TransportFactory.isLoaded('lightbeam-test-bare' as Transport)).to.equal(false);
   });
 
   it('refuses options that are not an object', async () => {

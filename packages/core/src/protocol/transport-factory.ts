@@ -185,10 +185,20 @@ export const TransportFactory = {
   /**
    * Registers (or replaces) the provider of a transport; called by transport packages on import.
    *
+   * @throws LightbeamError `ERR_LBM_INVALID_ARGUMENT` when the provider does not list its option keys
+   *
    * @param t - transport id
    * @param p - its provider
    */
   register(t: Transport, p: TransportProvider): void {
+    // Checked here, once, so a provider written before option keys existed fails at import with
+    // a message, not at its first getClient with a TypeError.
+    for (const side of ['clientOptionKeys', 'serverOptionKeys'] as const) {
+      const keys: unknown = p?.[side];
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
+        throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `the provider of transport ${JSON.stringify(t)} must list ${side} (an array of option names), got ${keys === undefined ? 'none' : typeof keys}`);
+      }
+    }
     providers.set(t, p);
   },
 
