@@ -24,6 +24,8 @@ const recorder: TransportProvider = {
     seen.push(['server', spec]);
     return createLoopbackPair({ address: `${spec.protocol}://${spec.addr}:${spec.port}` }).server;
   },
+  clientOptionKeys: [],
+  serverOptionKeys: ['hwm'],
 };
 
 async function rejection(p: Promise<unknown>): Promise<LightbeamError> {
@@ -96,7 +98,7 @@ describe('TransportFactory', () => {
   });
 
   it('passes an explicit protocol, port and options through unchanged', async () => {
-    const server = await TransportFactory.getServer('lb', TEST_ID, 'ipc', 65535, { hwm: 5 });
+    const server = await TransportFactory.getServer('lb', TEST_ID, 'ipc', 65535, { hwm: 5 } as Record<string, unknown>);
     expect(seen).to.deep.equal([['server', { addr: 'lb', protocol: 'ipc', port: 65535, options: { hwm: 5 } }]]);
     await server.close();
   });

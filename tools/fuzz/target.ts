@@ -9,7 +9,6 @@ import { BULK_XFER, ECANCELED, ESHUTDOWN, LbmMeta, Transport, TransportFactory }
 import type { Server } from '@lightbeam/core';
 import { MemoryManager, ShmServer } from '@lightbeam/shm';
 import { Bridge } from '@lightbeam/zmq-bridge';
-import type { ZeroMqServer } from '@lightbeam/zmq-bridge';
 import { sentinelSeq } from './hostile-frames.js';
 
 /** A message to the parent. */
@@ -56,7 +55,7 @@ async function drain(server: Server, target: 'zmq' | 'bridge'): Promise<void> {
 async function main(): Promise<void> {
   MemoryManager.create({ regionBytes: 64 * 1024 * 1024 });
   const limits = { maxBulkSize: 1 << 20, maxStringBytes: 1 << 16 };
-  const zmq = (await TransportFactory.getServer('127.0.0.1', Transport.kZeroMq, 'tcp', 0, { limits, maxMessageSize: 1 << 20 })) as ZeroMqServer;
+  const zmq = await TransportFactory.getServer('127.0.0.1', Transport.kZeroMq, 'tcp', 0, { limits, maxMessageSize: 1 << 20 });
   const channel = `fuzz-${process.pid}`;
   const shm = await ShmServer.create(channel);
   const bridge = await Bridge.create({ listen: 'tcp://127.0.0.1:0', defaultChannel: channel, limits, maxMessageBytes: 1 << 20, deliverTimeoutMs: 1000 });

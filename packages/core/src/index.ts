@@ -47,7 +47,16 @@ export {
 } from './protocol/return-codes.js';
 export type { ServerCounters, ServerOptions } from './protocol/server-types.js';
 export { Server } from './protocol/server.js';
-export type { EndpointSpec, TransportProvider } from './protocol/transport-factory.js';
+export type {
+  ClientOf,
+  ClientOptionsOf,
+  EndpointSpec,
+  ServerOf,
+  ServerOptionsOf,
+  TransportProvider,
+  TransportTypeMap,
+  TransportTypes,
+} from './protocol/transport-factory.js';
 export { DEFAULT_PORT, DEFAULT_PROTOCOL, TRANSPORT_PACKAGES, Transport, TransportFactory } from './protocol/transport-factory.js';
 export type { WaitOptions, WaitSpec } from './protocol/wait.js';
 export { raceWait, remainingMs, toWaitSpec } from './protocol/wait.js';

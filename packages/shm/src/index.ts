@@ -12,7 +12,7 @@ export type { ChannelEntry } from './ring/channel-directory.js';
 export type { ShmMemory } from './transport/transport-memory.js';
 export { ShmClient } from './transport/client.js';
 export type { ShmClientOptions } from './transport/client.js';
-export { ShmServer } from './transport/server.js';
+export { DEFAULT_RING_MAX_BYTES, ShmServer } from './transport/server.js';
 export type { ShmServerOptions, ShmServerStats } from './transport/server.js';
 export { reapThread, watchWorker } from './workers/watch.js';
 export { findChannelRing } from './transport/channels.js';

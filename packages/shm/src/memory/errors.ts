@@ -27,9 +27,24 @@ export function invalidSize(size: unknown, why: string): LightbeamError {
   return new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `allocate size must be ${why}, got ${String(size)}`, { errno: EINVAL });
 }
 
-/** `ERR_LBM_NOMEM`: exhaustion, errno `ENOMEM`. */
-export function noMemory(size: number, where: string): LightbeamError {
-  return new LightbeamError('ERR_LBM_NOMEM', `cannot allocate ${size} bytes: ${where} is out of memory`, { errno: ENOMEM });
+/** `ERR_LBM_NOMEM`: exhaustion, errno `ENOMEM`; `advice` says which knobs decide it. */
+export function noMemory(size: number, where: string, advice?: string): LightbeamError {
+  return new LightbeamError('ERR_LBM_NOMEM', `cannot allocate ${size} bytes: ${where} is out of memory${advice === undefined ? '' : `: ${advice}`}`, { errno: ENOMEM });
+}
+
+/**
+ * `ERR_LBM_NOMEM` of a memory manager whose every region is full, naming the knobs that decide
+ * it: its size (`maxRegions` × `regionBytes`) and, since a producer far ahead of its consumer is
+ * the usual cause, the channel bounds that make such a producer wait instead.
+ */
+export function managerExhausted(size: number, id: string, regions: number, maxRegions: number, regionBytes: number): LightbeamError {
+  const mib = Math.round((regionBytes / (1024 * 1024)) * 10) / 10;
+  return noMemory(
+    size,
+    `every region of memory manager ${id} (${regions} of maxRegions ${maxRegions}, regionBytes ${mib} MiB each)`,
+    'raise maxRegions or regionBytes (MemoryManager.create), free the blocks the application holds, ' +
+      'or bound what each channel may hold so producers wait instead: ShmServer options capacity (messages) and maxBytes (bytes, 64 MiB by default)',
+  );
 }
 
 /** `ERR_LBM_NOMEM`: every thread slot of a region is held, so this thread cannot allocate there. */

@@ -10,7 +10,7 @@ import type { AllocatorId, FullPtr, Pointer, PointerResolver } from '@lightbeam/
 import { LightbeamError, NULL_POINTER, getPointerResolver, makePointer, setPointerResolver } from '@lightbeam/core';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
-import { badPointer, noMemory } from './errors.js';
+import { badPointer, managerExhausted } from './errors.js';
 import { setTransportMemory } from '../transport/channels.js';
 import type { ShmMemory } from '../transport/transport-memory.js';
 import { SlabAllocator } from './slab-allocator.js';
@@ -155,7 +155,7 @@ export class MemoryManager implements PointerResolver, ShmMemory {
    */
   allocateOrThrow(size: number): Pointer {
     const p = this.allocate(size);
-    if (p === null) throw noMemory(size, `every region of memory manager ${this.id}`);
+    if (p === null) throw managerExhausted(size, this.id, Atomics.load(this.control, C.claimed), this.control[C.maxRegions], this.control[C.regionBytes]);
     return p;
   }
 

@@ -341,3 +341,26 @@ export function entryStagedAt(dv: DataView, env: EnvelopeView, i: number): numbe
 export function entrySize(dv: DataView, env: EnvelopeView, i: number): number {
   return dv.getFloat64(env.entryAt(i) + 24, true);
 }
+
+/** Largest charge of one message, so a hostile size cannot wrap the ring's Int32 counter. */
+export const MAX_CHARGE_KIB = 0x3fffffff;
+
+/**
+ * The shared memory a message holds while it waits in a ring, in KiB rounded up: its envelope
+ * when it lies in a block of its own, plus the bytes of its shared and moved bulks. Producer and
+ * consumer both compute it from the written envelope, so the ring's counter gets back exactly
+ * what was added. Call only on an envelope this thread wrote or that parsed.
+ *
+ * @param dv - data view of the buffer holding the envelope
+ * @param at - the envelope's offset
+ * @param blockBytes - bytes of the envelope's own block, 0 when it is inline in the slot
+ */
+export function heldKiB(dv: DataView, at: number, blockBytes: number): number {
+  let bytes = blockBytes;
+  const sendCount = dv.getUint32(at + 8, true);
+  for (let i = 0, e = at + ENVELOPE_HEADER_BYTES; i < sendCount; i++, e += ENVELOPE_ENTRY_BYTES) {
+    const kind = dv.getUint32(e, true);
+    if (kind === ENTRY_SHARED || kind === ENTRY_MOVED) bytes += dv.getFloat64(e + 24, true);
+  }
+  return Math.min(Math.ceil(bytes / 1024), MAX_CHARGE_KIB);
+}

@@ -17,9 +17,11 @@
  * |     16 |    4 | heartbeat      | consumer (a counter it bumps while alive)          |
  * |     20 |    4 | ownerThread    | consumer (`threadId` of the owning thread)         |
  * |     24 |    4 | generation     | consumer (bumped by every server that binds)       |
- * |  28-63 |   36 | reserved       | -                                                  |
+ * |     28 |    4 | maxKiB         | creator (byte bound in KiB; 0: none)               |
+ * |  32-63 |   32 | reserved       | -                                                  |
  * |     64 |    4 | tail           | producers (CAS: claims a slot)                     |
- * | 68-127 |   60 | reserved       | -                                                  |
+ * |     68 |    4 | heldKiB        | producers add after publishing, consumer subtracts |
+ * | 72-127 |   56 | reserved       | -                                                  |
  * |    128 |    4 | head           | consumer (next slot to read)                       |
  * |132-191 |   60 | reserved       | -                                                  |
  * |    192 |    4 | consumerParked | consumer sets (parking); the producer that rings clears it |
@@ -35,6 +37,15 @@
  * holds a published message for the consumer when `seq === p + 1`; after reading, the consumer
  * sets `seq = p + capacity`, freeing it for the next lap. Positions are u32 counters compared
  * with wrap-around arithmetic.
+ *
+ * Byte bound: besides its slots, a ring bounds the shared memory its messages hold (what the
+ * transport charges for a message: see `heldKiB` in envelope.ts), counted in KiB so an Int32
+ * reaches far beyond any bound (1 TiB at most). A producer claims a slot only while
+ * `heldKiB < maxKiB`, so the ring holds at most `maxKiB` plus one message per producer racing
+ * past the check. The producer records a message's charge in its slot, publishes, then adds it;
+ * the consumer subtracts the recorded charge before consuming the slot. So the counter may dip
+ * below the truth for a moment, never rise above it, and a producer that dies between publish
+ * and add leaves the bound looser, never stuck. A floor keeps corrupt charges from wrapping it.
  */
 
 /** "LBRG" little-endian: marks an initialised ring. */
@@ -57,7 +68,13 @@ const F_STATE = 3;
 const F_HEARTBEAT = 4;
 const F_OWNER = 5;
 const F_GENERATION = 6;
+const F_MAX_KIB = 7;
 const F_TAIL = 16;
+const F_HELD_KIB = 17;
+/** Lowest value of `heldKiB`: far below any real dip (charges not yet added), far above wrapping. */
+const HELD_FLOOR_KIB = -0x3fffffff;
+/** Largest byte bound in KiB (1 TiB), so the counter stays far from wrapping upwards too. */
+const MAX_BOUND_KIB = 0x40000000;
 const F_HEAD = 32;
 const F_CONSUMER_PARKED = 48;
 const F_DATA_BELL = 49;
@@ -76,6 +93,8 @@ export class Ring {
   readonly slotBytes: number;
   /** Payload bytes a slot can hold. */
   readonly payloadBytes: number;
+  /** The byte bound in KiB (0: none); a creator constant. */
+  readonly maxKiB: number;
   /** Int32 view of the header (index = field). */
   private readonly hdr: Int32Array;
   /** Int32 view over the whole buffer, for slot sequence numbers. */
@@ -92,6 +111,7 @@ export class Ring {
     this.capacity = Atomics.load(this.hdr, F_CAPACITY);
     this.slotBytes = Atomics.load(this.hdr, F_SLOT_BYTES);
     this.payloadBytes = this.slotBytes - SLOT_HEADER_BYTES;
+    this.maxKiB = Atomics.load(this.hdr, F_MAX_KIB);
     this.mask = this.capacity - 1;
     this.slotsBase = base + RING_HEADER_BYTES;
   }
@@ -113,13 +133,17 @@ export class Ring {
    * @param base - 8-byte aligned offset with `bytesFor(capacity, slotBytes)` bytes available
    * @param capacity - slots, a power of two from 2 to 2^20
    * @param slotBytes - bytes per slot, a multiple of 8 from 16 to 64 KiB
+   * @param maxBytes - the byte bound (rounded up to KiB); 0 for none
    */
-  static init(buffer: SharedArrayBuffer, base: number, capacity: number, slotBytes: number): Ring {
+  static init(buffer: SharedArrayBuffer, base: number, capacity: number, slotBytes: number, maxBytes = 0): Ring {
     if (!Number.isInteger(capacity) || capacity < 2 || capacity > 1 << 20 || (capacity & (capacity - 1)) !== 0) {
       throw new RangeError(`ring capacity must be a power of two in [2, 2^20], got ${capacity}`);
     }
     if (!Number.isInteger(slotBytes) || slotBytes < 16 || slotBytes > 65536 || slotBytes % 8 !== 0) {
       throw new RangeError(`ring slotBytes must be a multiple of 8 in [16, 65536], got ${slotBytes}`);
+    }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0 || Math.ceil(maxBytes / 1024) > MAX_BOUND_KIB) {
+      throw new RangeError(`ring maxBytes must be an integer in [0, 1 TiB], got ${maxBytes}`);
     }
     if (base % 8 !== 0 || base + Ring.bytesFor(capacity, slotBytes) > buffer.byteLength) {
       throw new RangeError(`ring at offset ${base} does not fit the ${buffer.byteLength}-byte buffer`);
@@ -129,6 +153,7 @@ export class Ring {
     hdr.fill(0);
     hdr[F_CAPACITY] = capacity;
     hdr[F_SLOT_BYTES] = slotBytes;
+    hdr[F_MAX_KIB] = Math.ceil(maxBytes / 1024);
     for (let i = 0; i < capacity; i++) i32[(base + RING_HEADER_BYTES + i * slotBytes) >> 2] = i;
     // Store magic last: a thread that sees it sees the initialised header and slot sequences.
     Atomics.store(hdr, F_MAGIC, RING_MAGIC);
@@ -398,11 +423,49 @@ export class Ring {
     Atomics.notify(this.hdr, F_SPACE_BELL);
   }
 
-  /** True when the next claim would find a free slot (a racy hint). */
+  /** True when the next claim would find a free slot within the byte bound (a racy hint). */
   hasSpace(): boolean {
+    if (this.overBudget()) return false;
     const pos = Atomics.load(this.hdr, F_TAIL);
     const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
     return Atomics.load(this.i32, slot >> 2) === pos;
+  }
+
+  // ---- byte bound ---------------------------------------------------------------------------
+
+  /** True when the ring holds its byte bound or more: producers must not claim (a racy hint). */
+  overBudget(): boolean {
+    // Acquire the consumer's latest subtraction; a stale value only delays or admits one message.
+    return this.maxKiB !== 0 && Atomics.load(this.hdr, F_HELD_KIB) >= this.maxKiB;
+  }
+
+  /**
+   * Adds a published message's charge (producer, right after {@link Ring.publish}).
+   *
+   * @param kib - what the message holds, from `heldKiB`; 0 costs nothing
+   */
+  charge(kib: number): void {
+    // Atomic add: producers of several threads race on the counter.
+    if (kib !== 0) Atomics.add(this.hdr, F_HELD_KIB, kib);
+  }
+
+  /**
+   * Subtracts a message's charge (consumer, before {@link Ring.advance}, whose wake-up of parked
+   * producers then also tells them about the room in bytes).
+   *
+   * @param kib - the same charge the producer added
+   */
+  discharge(kib: number): void {
+    if (kib === 0) return;
+    // Atomic sub: producers add concurrently. A charge is below 2^30 and the counter above the
+    // floor, so the sub itself cannot wrap; one that passed the floor (only a corrupt charge
+    // does) is undone, so such charges never pile up into a wrap to a huge count.
+    if (Atomics.sub(this.hdr, F_HELD_KIB, kib) - kib < HELD_FLOOR_KIB) Atomics.add(this.hdr, F_HELD_KIB, kib);
+  }
+
+  /** Shared memory the ring's messages hold now, in bytes (a KiB-rounded snapshot). */
+  heldBytes(): number {
+    return Math.max(0, Atomics.load(this.hdr, F_HELD_KIB)) * 1024;
   }
 
   // ---- state and liveness -------------------------------------------------------------------

@@ -5,18 +5,22 @@
 import type { Pointer } from '@lightbeam/core';
 import { LightbeamError } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
+import { MAX_CHARGE_KIB } from '../ring/envelope.js';
 import { Ring } from '../ring/ring.js';
 import type { ShmMemory } from './transport-memory.js';
 
 /** Most channels one domain can hold. */
 export const DIRECTORY_CAPACITY = 256;
 
-/** Slot payload tag: the envelope follows inline, at payload + `SLOT_PREFIX_BYTES`. */
+/**
+ * Slot payload tag: the envelope follows inline, at payload + `SLOT_PREFIX_BYTES`. Prefix:
+ * `u32 tag`, `u32 charge` (see {@link slotCharge}).
+ */
 export const TAG_INLINE = 1;
 /**
  * Slot payload tag: the envelope is in a slab block. Payload layout: `u32 tag`, `i32 position`
  * (the slot's ring position, written last: it says the reference below belongs to this lap),
- * `i32 major`, `i32 minor`, `f64 off`, `u32 length`.
+ * `i32 major`, `i32 minor`, `f64 off`, `u32 length`, `u32 charge`.
  */
 export const TAG_BLOCK = 2;
 /**
@@ -28,6 +32,38 @@ export const TAG_VOID = 3;
 export const SLOT_PREFIX_BYTES = 8;
 /** Bytes of a block reference in a slot payload. */
 export const SLOT_BLOCK_REF_BYTES = 32;
+/** Where a slot payload keeps its charge: after the tag (inline, void) or the length (block). */
+const CHARGE_INLINE = 4;
+const CHARGE_BLOCK = 28;
+
+/**
+ * Records in the slot payload at `off` what its message charges the ring's byte bound, in KiB
+ * (`heldKiB`), so the consumer gives back exactly that whatever becomes of the message (received,
+ * malformed, dropped). Written by the producer before it publishes the slot.
+ *
+ * @param dv - data view of the ring's buffer
+ * @param off - the slot's payload offset, its tag already written
+ * @param kib - the charge
+ */
+export function setSlotCharge(dv: DataView, off: number, kib: number): void {
+  dv.setUint32(off + (dv.getUint32(off, true) === TAG_BLOCK ? CHARGE_BLOCK : CHARGE_INLINE), kib, true);
+}
+
+/**
+ * The charge the producer recorded in the published slot payload at `off` (0 for a tag it never
+ * writes, a reference that would not fit the buffer, or a value no producer writes: a thread
+ * scribbling on the ring can only loosen the bound, never fill it).
+ *
+ * @param dv - data view of the ring's buffer
+ * @param off - the slot's payload offset
+ */
+export function slotCharge(dv: DataView, off: number): number {
+  const tag = dv.getUint32(off, true);
+  const at = tag === TAG_BLOCK ? off + CHARGE_BLOCK : tag === TAG_INLINE || tag === TAG_VOID ? off + CHARGE_INLINE : -1;
+  if (at < 0 || at + 4 > dv.byteLength) return 0;
+  const kib = dv.getUint32(at, true);
+  return kib > MAX_CHARGE_KIB ? 0 : kib;
+}
 
 let current: ShmMemory | null = null;
 const directories = new WeakMap<ShmMemory, ChannelDirectory>();

@@ -7,9 +7,9 @@ import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, WaitSpec } from '@l
 import { Client, EAGAIN, ECONNRESET, EMSGSIZE, ENOMEM, ETIMEDOUT, LightbeamError, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
 import type { Pointer } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
-import { frameEnvelopeBytes, metaEnvelopeBytes, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
+import { frameEnvelopeBytes, heldKiB, metaEnvelopeBytes, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
 import { RING_DEAD, RING_OPEN, type Ring } from '../ring/ring.js';
-import { SLOT_BLOCK_REF_BYTES, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, transportMemory } from './channels.js';
+import { SLOT_BLOCK_REF_BYTES, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, setSlotCharge, transportMemory } from './channels.js';
 import type { ShmMemory } from './transport-memory.js';
 
 /** Options of a shared-memory client. */
@@ -150,7 +150,7 @@ export class ShmClient extends Client {
     const at = this.place(ring, size);
     if (at < 0) return -at;
     writeFrameEnvelope(this.target, this.targetDv, at, msg, threadId);
-    return this.commit(ring, size);
+    return this.commit(ring, size, at);
   }
 
   protected override transmitMetaSoon(meta: LbmMeta): number {
@@ -184,7 +184,7 @@ export class ShmClient extends Client {
     const at = this.place(ring, size);
     if (at < 0) return -at;
     writeMetaEnvelope(this.target, this.targetDv, at, meta, fields, threadId);
-    return this.commit(ring, size);
+    return this.commit(ring, size, at);
   }
 
   protected override get writesMetaDirectly(): boolean {
@@ -215,14 +215,15 @@ export class ShmClient extends Client {
   private target: Uint8Array = new Uint8Array(0);
   private targetDv: DataView = new DataView(new ArrayBuffer(0));
   private block: Pointer | null = null;
+  private slot = 0;
 
   /**
    * Finds room for an envelope of `size` bytes and claims a ring slot for it: inline in the slot
    * when it fits, else in a fresh slab block whose reference goes into the slot at once, before a
    * byte is copied, so that a thread terminated mid-copy leaves the block findable by the server
    * (which frees it when it skips the abandoned slot). Returns the envelope's offset in
-   * `this.target`, or minus a code (`-EAGAIN` ring full, `-EMSGSIZE` larger than any block can
-   * be, `-ENOMEM` no block now).
+   * `this.target`, or minus a code (`-EAGAIN` ring full or holding its byte bound, `-EMSGSIZE`
+   * larger than any block can be, `-ENOMEM` no block now).
    */
   private place(ring: Ring, size: number): number {
     const u8 = this.u8 as Uint8Array;
@@ -230,8 +231,12 @@ export class ShmClient extends Client {
     const inline = size + SLOT_PREFIX_BYTES <= ring.payloadBytes;
     // A message no block can ever hold is refused before it takes a slot.
     if (!inline && size > this.memory.maxBlockBytes()) return -EMSGSIZE;
+    // The byte bound, checked before a slot is taken: a producer far ahead waits (or gets EAGAIN)
+    // here instead of filling the slab until allocations fail.
+    if (ring.overBudget()) return -EAGAIN;
     const off = ring.claim();
     if (off < 0) return -EAGAIN;
+    this.slot = off;
     if (inline) {
       dv.setUint32(off, TAG_INLINE, true);
       this.target = u8;
@@ -243,6 +248,7 @@ export class ShmClient extends Client {
     if (block === null) {
       // The slot is ours and must be published: as nothing, which the server skips.
       dv.setUint32(off, TAG_VOID, true);
+      if (ring.maxKiB !== 0) setSlotCharge(dv, off, 0);
       ring.publish(ring.claimed, SLOT_PREFIX_BYTES);
       return -ENOMEM;
     }
@@ -254,14 +260,21 @@ export class ShmClient extends Client {
     return block.off;
   }
 
-  /** Publishes the envelope written where place() said: inline, or the block its slot refers to. */
-  private commit(ring: Ring, size: number): number {
-    if (this.block === null) {
-      ring.publish(ring.claimed, size + SLOT_PREFIX_BYTES);
-      return 0;
+  /**
+   * Publishes the envelope written at `at` where place() said (inline, or the block its slot
+   * refers to), then charges the ring for the shared memory it holds.
+   */
+  private commit(ring: Ring, size: number, at: number): number {
+    const inline = this.block === null;
+    // Computed before publishing: once published, the consumer may release the envelope.
+    let kib = 0;
+    if (ring.maxKiB !== 0) {
+      kib = heldKiB(this.targetDv, at, inline ? 0 : size);
+      setSlotCharge(this.dv as DataView, this.slot, kib);
     }
     this.block = null;
-    ring.publish(ring.claimed, SLOT_BLOCK_REF_BYTES);
+    ring.publish(ring.claimed, inline ? size + SLOT_PREFIX_BYTES : SLOT_BLOCK_REF_BYTES);
+    ring.charge(kib);
     return 0;
   }
 

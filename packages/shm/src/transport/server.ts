@@ -8,7 +8,7 @@ import { EAGAIN, ECANCELED, ECONNRESET, ENOBUFS, ESHUTDOWN, ETIMEDOUT, LBM_MALFO
 import { ChannelDirectory } from '../ring/channel-directory.js';
 import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind, entryPointer } from '../ring/envelope.js';
 import { RING_DEAD, RING_HEADER_BYTES, RING_OPEN, Ring } from '../ring/ring.js';
-import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, transportMemory } from './channels.js';
+import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, slotCharge, transportMemory } from './channels.js';
 import type { IncomingOwner } from './incoming.js';
 import { ShmIncoming } from './incoming.js';
 import type { ShmMemory } from './transport-memory.js';
@@ -25,6 +25,17 @@ export interface ShmServerOptions extends ServerOptions {
    * @defaultValue 1024
    */
   capacity?: number;
+  /**
+   * Most bytes of shared memory the ring's messages may hold (their shared and moved bulks, and
+   * envelopes too large for a slot), rounded up to KiB. At the bound, `send` resolves `EAGAIN`
+   * (or waits for room, with a timeout) before it takes a slot, as when the ring is full: a
+   * producer far ahead of its consumer then waits instead of filling the slab until allocations
+   * fail. A message that crosses the bound is accepted, so one larger than the bound still
+   * passes an empty ring. `0` lifts the bound (only `capacity` then limits the ring). Used when
+   * the channel is created.
+   * @defaultValue 67108864 (64 MiB)
+   */
+  maxBytes?: number;
   /**
    * Bytes per ring slot; envelopes up to `slotBytes - 16` travel inline, larger ones in a slab block.
    * @defaultValue 256
@@ -82,7 +93,14 @@ export interface ShmServerStats {
   unreleased: number;
   /** Receives answered `ENOBUFS` because `maxUnreleased` messages were held. */
   refusedUnreleased: number;
+  /** Shared memory the ring's messages hold now, in bytes (KiB-rounded). */
+  heldBytes: number;
+  /** The ring's byte bound (`maxBytes`, KiB-rounded); 0 when it has none. */
+  maxBytes: number;
 }
+
+/** Default {@link ShmServerOptions.maxBytes}: 64 MiB. */
+export const DEFAULT_RING_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * What `take` returns, internally only, for a message that refers to a region this thread has not
@@ -213,11 +231,15 @@ export class ShmServer extends Server {
     const encoded = ChannelDirectory.encodeName(name);
     const capacity = options.capacity ?? 1024;
     const slotBytes = options.slotBytes ?? 256;
+    const maxBytes = options.maxBytes ?? DEFAULT_RING_MAX_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0 || maxBytes > 2 ** 40) {
+      throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `maxBytes must be an integer in [0, 2^40] (0: no byte bound), got ${maxBytes}`);
+    }
     const bytes = Ring.bytesFor(capacity, slotBytes);
     const { ring: ptr, created } = channelDirectory(memory).findOrInsert(encoded, () => {
       const p = memory.allocate(bytes);
       if (p === null) throw new LightbeamError('ERR_LBM_NOMEM', `no shared memory for channel ${JSON.stringify(name)} (${bytes} bytes)`);
-      Ring.init(regionOf(memory, p), p.off, capacity, slotBytes);
+      Ring.init(regionOf(memory, p), p.off, capacity, slotBytes, maxBytes);
       return p;
     });
     const ring = ringAt(memory, ptr);
@@ -236,7 +258,16 @@ export class ShmServer extends Server {
 
   /** Messages waiting in the ring. */
   stats(): ShmServerStats {
-    return { depth: this.ring.depth(), capacity: this.ring.capacity, state: this.ring.state, unreleased: this.outstanding.length, refusedUnreleased: this.refusedUnreleased };
+    const ring = this.ring;
+    return {
+      depth: ring.depth(),
+      capacity: ring.capacity,
+      state: ring.state,
+      unreleased: this.outstanding.length,
+      refusedUnreleased: this.refusedUnreleased,
+      heldBytes: ring.heldBytes(),
+      maxBytes: ring.maxKiB * 1024,
+    };
   }
 
   protected receive(spec: WaitSpec): IncomingMessage | number | Promise<IncomingMessage | number> {
@@ -458,11 +489,11 @@ export class ShmServer extends Server {
     if (tag === TAG_BLOCK) return this.takeBlock(off);
     if (tag === TAG_VOID) {
       // A producer that could not get a block for its envelope: nothing was sent.
-      ring.advance();
+      consume(ring, this.dv, off);
       return SKIPPED;
     }
     if (tag !== TAG_INLINE) {
-      ring.advance();
+      consume(ring, this.dv, off);
       return LBM_MALFORMED;
     }
     const msg = this.pool.pop() ?? new ShmIncoming(this.memory, this.owner, ring.payloadBytes);
@@ -475,7 +506,7 @@ export class ShmServer extends Server {
       this.pool.push(msg);
       return REGION_PENDING;
     }
-    ring.advance();
+    consume(ring, this.dv, off);
     if (!ok) {
       this.pool.push(msg);
       return LBM_MALFORMED;
@@ -505,7 +536,7 @@ export class ShmServer extends Server {
     const buffer = this.memory.regionBuffer({ major, minor });
     if (buffer === null && this.memory.regionPending?.(major, minor) === true) return REGION_PENDING;
     if (buffer === null || !Number.isSafeInteger(at) || at < 0 || at + length > buffer.byteLength) {
-      this.ring.advance();
+      consume(this.ring, dv, off);
       return LBM_MALFORMED;
     }
     const block: Pointer = makePointer(major, minor, at);
@@ -517,7 +548,7 @@ export class ShmServer extends Server {
       this.pool.push(msg);
       return REGION_PENDING;
     }
-    this.ring.advance();
+    consume(this.ring, dv, off);
     if (!ok) {
       this.pool.push(msg);
       this.freeQuietly(block);
@@ -560,7 +591,7 @@ export class ShmServer extends Server {
       await this.memory.sync(budget);
     } catch {
       if (budget < REGION_WAIT_MS) return ETIMEDOUT;
-      this.ring.advance();
+      consume(this.ring, this.dv, this.ring.headPayload());
       return LBM_MALFORMED;
     }
     return this.receive(spec);
@@ -586,7 +617,7 @@ export class ShmServer extends Server {
       const m = this.takeSlot(off);
       if (typeof m !== 'number') m.release();
       // Closing: a message for a region that never reached this thread is dropped unread.
-      else if (m === REGION_PENDING) this.ring.advance();
+      else if (m === REGION_PENDING) consume(this.ring, this.dv, off);
     }
   }
 
@@ -634,9 +665,18 @@ export class ShmServer extends Server {
       } catch {
         // Already freed or corrupt: nothing to reclaim.
       }
-      ring.advance();
+      consume(ring, dv, off);
     }
   }
+}
+
+/**
+ * Consumes the published head slot at payload `off`, first giving back the charge its producer
+ * recorded there: before the slot, so advance()'s wake-up of parked producers covers the bytes.
+ */
+function consume(ring: Ring, dv: DataView, off: number): void {
+  if (ring.maxKiB !== 0) ring.discharge(slotCharge(dv, off));
+  ring.advance();
 }
 
 /** Frees the blocks the moved entries of a message nobody will receive own. */

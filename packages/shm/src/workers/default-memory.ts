@@ -12,6 +12,7 @@ import { LightbeamError } from '@lightbeam/core';
 import { MemoryManager } from '../memory/memory-manager.js';
 import type { MemoryManagerHandle } from '../memory/manager-types.js';
 import { setMemoryFallback } from '../transport/channels.js';
+import { typeScriptBoot, typeScriptEntry } from './ts-worker.js';
 
 /** The `workerData` key that carries the memory's handle to a worker. */
 export const WORKER_DATA_KEY = 'lightbeamShm';
@@ -76,12 +77,22 @@ export function withMemoryHandle(workerData: unknown, manager: MemoryManager): R
  * pool's, a plain `new Worker`), so that when one exits the channels it served are marked dead
  * and the blocks it cached reclaimed.
  *
+ * A TypeScript script (`.ts`, `.mts`, `.cts`, `.tsx`) runs when this process runs under tsx 4
+ * (`npx tsx`, `node --import tsx`): a compiled bootstrap registers tsx's loader in the worker
+ * first, which Node 20 does not do for a worker's entry by itself. Otherwise it is refused at once.
+ *
  * @param filename - the worker's script (a path or file URL, as for `new Worker`)
  * @param options - `Worker` options; `workerData` must be an object or undefined
  * @param manager - the memory to share (this thread's by default)
+ * @throws LightbeamError `ERR_LBM_INVALID_ARGUMENT` for a TypeScript script when this process
+ *   does not run under tsx, saying what to do
  */
 export function startWorker(filename: string | URL, options: WorkerOptions = {}, manager: MemoryManager = defaultMemory()): Worker {
-  return new Worker(filename, { ...options, workerData: withMemoryHandle(options.workerData, manager) });
+  const workerData = withMemoryHandle(options.workerData, manager);
+  const ts = typeScriptEntry(filename, options);
+  if (ts === null) return new Worker(filename, { ...options, workerData });
+  const boot = typeScriptBoot(ts, workerData);
+  return new Worker(boot.filename, { ...options, workerData: boot.workerData });
 }
 
 setMemoryFallback(() => {
