@@ -140,3 +140,18 @@ describe('CURVE client allow-list through ZAP (issue #13 item 8)', function () {
     expect(stdout.trim()).to.equal('closed');
   });
 });
+
+describe('ZAP handler re-registration', function () {
+  this.timeout(30000);
+
+  it('binds again at once after the last allow-list of its context was released (50 times in a row)', async () => {
+    const key = curveKeyPair().publicKey;
+    // Releasing the last list closes the handler's socket; a register right behind it used to
+    // fail with EADDRINUSE while libzmq still held the inproc endpoint of the closed one.
+    for (let i = 0; i < 50; i++) {
+      const list = await registerCurveAllowList([key]);
+      expect(list.domain).to.match(/^lightbeam-/);
+      list.release();
+    }
+  });
+});

@@ -59,11 +59,25 @@ interface Entry {
 
 const enc = new TextEncoder();
 
+/** Binds the ZAP endpoint, retrying briefly while a closed handler's endpoint is being released. */
+async function bindZap(router: Router): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await router.bind(ZAP_ENDPOINT);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
 /** The ZAP handler of one zeromq.js context. */
 class ZapHandler {
   private readonly domains = new Map<string, Entry>();
   private router: Router | null = null;
   private ready: Promise<void> | null = null;
+  private stopping: Promise<void> = Promise.resolve();
 
   constructor(private readonly context: Context) {}
 
@@ -94,11 +108,14 @@ class ZapHandler {
     if (this.ready !== null) return this.ready;
     const router = new Router({ context: this.context, linger: 0 });
     this.router = router;
-    this.ready = router.bind(ZAP_ENDPOINT).then(
+    // A handler stopped just before may still hold the endpoint: wait for its unbind first.
+    this.ready = this.stopping.then(() => bindZap(router)).then(
       () => void this.serve(router),
       (err: unknown) => {
-        this.router = null;
-        this.ready = null;
+        if (this.router === router) {
+          this.router = null;
+          this.ready = null;
+        }
         router.close();
         throw new LightbeamError('ERR_LBM_BIND', `cannot bind the ZAP handler at ${ZAP_ENDPOINT}: ${(err as Error).message} (another ZAP handler in this context?)`, {
           cause: err,
@@ -112,7 +129,15 @@ class ZapHandler {
     const r = this.router;
     this.router = null;
     this.ready = null;
-    if (r !== null && !r.closed) r.close();
+    if (r === null || r.closed) return;
+    // libzmq frees an inproc endpoint only once the socket is unbound or reaped; unbinding before
+    // the close lets the next handler of this context bind at once instead of failing.
+    this.stopping = r.unbind(ZAP_ENDPOINT).then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      if (!r.closed) r.close();
+    });
   }
 
   private async serve(router: Router): Promise<void> {
