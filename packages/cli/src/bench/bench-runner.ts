@@ -153,7 +153,29 @@ async function loadReportWriter(root: string): Promise<ReportWriterModule> {
   return (await tsImport(pathToFileURL(path).href, import.meta.url)) as ReportWriterModule;
 }
 
-/** Runs one suite; resolves its exit code, or `null` when it ran past the timeout and was killed. */
+/**
+ * Kills every process of a suite's process group (the suite and whatever it started: peers,
+ * `fi_pingpong`, workers). Gone already is fine.
+ */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the whole group has exited.
+  }
+}
+
+/**
+ * Runs one suite; resolves its exit code, or `null` when it ran past the timeout and was killed.
+ *
+ * The suite leads a process group of its own, and once it exits that group is killed: a child it
+ * left behind (a peer that outlived a throw) would otherwise hold the log pipe open, and the
+ * runner, waiting for the pipe to close, would wait for the suite timeout.
+ *
+ * @throws CliError with exit code 128 + signal when SIGINT or SIGTERM stops the run (the suite's
+ * group is killed first: it no longer hears the terminal)
+ */
 function runSuite(root: string, suite: string, outDir: string, logPath: string, timeoutMs: number, extraEnv: Readonly<Record<string, string>>): Promise<number | null> {
   return new Promise((resolveRun, reject) => {
     const log = createWriteStream(logPath);
@@ -162,22 +184,44 @@ function runSuite(root: string, suite: string, outDir: string, logPath: string, 
       cwd: root,
       env: { ...process.env, ...extraEnv, [BENCH_OUT_ENV]: outDir },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     let timedOut = false;
+    let stoppedBy: NodeJS.Signals | null = null;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child.pid);
     }, timeoutMs);
-    child.once('error', (err) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      stoppedBy = sig;
+      killGroup(child.pid);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const settle = (): void => {
       clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    child.once('error', (err) => {
+      settle();
       log.end();
       reject(new CliError(`cannot start tsx for suite ${suite}: ${err.message}`));
     });
+    // The suite itself is done: what it started goes with it, which also closes the pipes.
+    child.once('exit', () => killGroup(child.pid));
     child.once('close', (code) => {
-      clearTimeout(timer);
-      log.end(() => resolveRun(timedOut ? null : (code ?? 1)));
+      settle();
+      log.end(() => {
+        if (stoppedBy !== null) {
+          const n = stoppedBy === 'SIGINT' ? 2 : 15;
+          reject(new CliError(`stopped by ${stoppedBy} while suite ${suite} ran (its processes were ended)`, 128 + n));
+        } else {
+          resolveRun(timedOut ? null : (code ?? 1));
+        }
+      });
     });
   });
 }
