@@ -5,7 +5,7 @@
 import { Dealer } from 'zeromq';
 import { CliError } from '../common/cli-error.js';
 import type { ConfirmEvent } from './confirm-protocol.js';
-import { MAX_CONFIRM_FRAME_BYTES, decodeEvent, encodeConfirm } from './confirm-protocol.js';
+import { MAX_CONFIRM_FRAME_BYTES, TRANSFER_PATH, decodeEvent, encodeConfirm } from './confirm-protocol.js';
 import type { CurveClientKeys } from '../common/curve-options.js';
 import { curveClientSocketOptions } from '../common/curve-options.js';
 
@@ -28,9 +28,18 @@ export class ConfirmClient {
    * @param transferId - the transfer about to be sent
    * @param timeoutMs - how long to wait for the receiver's answer
    * @param curve - the receiver's public key and our pair, when the data path uses CURVE
-   * @throws CliError when no `lightbeam recv` answers in time
+   * @param messageBytes - the most data one message of the transfer carries (the receiver refuses
+   * the transfer at once when that is above its bound)
+   * @throws CliError when no `lightbeam recv` answers in time, or it refuses the transfer
    */
-  static async watch(host: string, port: number, transferId: string, timeoutMs: number, curve?: Required<CurveClientKeys>): Promise<ConfirmClient> {
+  static async watch(
+    host: string,
+    port: number,
+    transferId: string,
+    timeoutMs: number,
+    curve?: Required<CurveClientKeys>,
+    messageBytes?: number,
+  ): Promise<ConfirmClient> {
     const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     const dealer = new Dealer({
       linger: 0,
@@ -42,11 +51,12 @@ export class ConfirmClient {
     const client = new ConfirmClient(dealer, where, transferId);
     try {
       dealer.connect(`tcp://${where}`);
-      await dealer.send(encodeConfirm({ op: 'watch', transferId }));
+      await dealer.send(encodeConfirm(messageBytes === undefined ? { op: 'watch', transferId } : { op: 'watch', transferId, messageBytes }));
       const deadline = performance.now() + timeoutMs;
       for (;;) {
         const e = await client.next(Math.max(1, deadline - performance.now()));
         if (e?.event === 'watching') return client;
+        if (e?.event === 'refused' && e.path === TRANSFER_PATH) throw new CliError(`the receiver at ${where} refused the transfer before any data left: ${e.reason}`);
         if (e === null) {
           throw new CliError(
             `no answer on the reply path at ${where} within ${timeoutMs} ms (is "lightbeam recv" listening there, with the same CURVE keys? ` +

@@ -11,6 +11,8 @@ import { CliError } from '../common/cli-error.js';
 import { FileBatchMeta } from './file-meta.js';
 import type { TransferReport } from './file-receiver.js';
 import { ConfirmServer } from './confirm-server.js';
+import type { WatchRequest } from './confirm-protocol.js';
+import { TRANSFER_PATH } from './confirm-protocol.js';
 import type { CurveServerKeys } from '../common/curve-options.js';
 import { FileReceiver } from './file-receiver.js';
 import type { ReceiverLimits } from './receiver-limits.js';
@@ -103,9 +105,24 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     }
     throw err;
   }
+  let clean = true;
+  // Transfers refused when their sender asked to be watched, for the receive loop to report: a
+  // message larger than the bound would be dropped by ZeroMQ unseen, so it is refused up front.
+  const refusedEarly: TransferReport[] = [];
+  const admitTransfer = (req: WatchRequest): string | null => {
+    if (req.messageBytes === undefined || req.messageBytes <= limits.maxMessageBytes) return null;
+    const reason =
+      `its largest message carries ${req.messageBytes} bytes of data, above the receiver's limit of ${limits.maxMessageBytes} bytes per message ` +
+      `(recv --max-message-bytes); send with --message-bytes ${limits.maxMessageBytes} or less`;
+    clean = false;
+    process.stderr.write(`lightbeam recv: refused transfer ${printableId(req.transferId)} before any data: ${reason}\n`);
+    const path = TRANSFER_PATH;
+    refusedEarly.push({ transferId: req.transferId, announced: 0, received: [], refused: [{ path, reason }], bytes: 0 });
+    return reason;
+  };
   let confirm: ConfirmServer;
   try {
-    confirm = await ConfirmServer.bind({ host: opts.host, port: replyPort, curve: opts.curve });
+    confirm = await ConfirmServer.bind({ host: opts.host, port: replyPort, curve: opts.curve, admit: admitTransfer });
   } catch (err) {
     await server.close();
     throw err;
@@ -118,7 +135,6 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
 
   // Silent transfers are swept between messages (never while one is being handled), at least this often.
   const sweepMs = Math.max(50, Math.min(1000, Math.floor(limits.idleMs / 4)));
-  let clean = true;
   let progressFor = '';
   const receiver = new FileReceiver(
     server,
@@ -172,6 +188,13 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
       const meta = new FileBatchMeta();
       const rc = left <= 0 ? ETIMEDOUT : await server.waitMetadata(meta, { timeoutMs: Math.min(sweepMs, left), signal: stop.signal });
       await receiver.expireIdle();
+      for (const r of refusedEarly.splice(0)) {
+        lastMessage = performance.now();
+        // Its one line is on stderr already; --json still gets the transfer's line.
+        if (opts.json) report(r);
+        done++;
+      }
+      if (opts.count !== undefined && done >= opts.count) break;
       if (rc === ETIMEDOUT && left > sweepMs) continue;
       if (rc !== ETIMEDOUT) lastMessage = performance.now();
       if (rc === 0) {

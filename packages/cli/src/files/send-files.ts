@@ -115,8 +115,10 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
     const own = opts.curve.publicKey !== undefined && opts.curve.secretKey !== undefined ? opts.curve : curveKeyPair();
     curve = { serverKey: opts.curve.serverKey, publicKey: own.publicKey as string, secretKey: own.secretKey as string };
   }
-  // Asked first: no data leaves unless a receiver that will confirm it answers.
-  const confirm = opts.confirm === false ? null : await ConfirmClient.watch(opts.host, replyPort, transferId, timeoutMs, curve);
+  const plan = planMessages(files, opts.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES);
+  const largest = plan.reduce((max, m) => Math.max(max, m.reduce((n, p) => n + p.length, 0)), 0);
+  // Asked first: no data leaves unless a receiver that will confirm it answers, and takes messages this large.
+  const confirm = opts.confirm === false ? null : await ConfirmClient.watch(opts.host, replyPort, transferId, timeoutMs, curve, largest);
   const client = await TransportFactory.getClient(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
     highWaterMark: SEND_HIGH_WATER_MARK,
     linger: timeoutMs,
@@ -127,7 +129,6 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
     immediate: true,
     curve,
   });
-  const plan = planMessages(files, opts.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES);
   const reader = new PieceReader(files);
   let sent = 0;
   try {
