@@ -2,7 +2,7 @@
  * `lightbeam send --to <host:port> <files or folders...>`.
  */
 import type { Command } from 'commander';
-import { UsageError, parseIntOption } from '../common/cli-error.js';
+import { MAX_BUFFER_BYTES, MAX_PORT, MAX_TIMER_MS, parseIntOption } from '../common/cli-error.js';
 import { parseClientCurve } from '../common/curve-options.js';
 import { parseHostPortOption } from './options.js';
 import { createProgress, formatBytes } from '../common/progress.js';
@@ -46,10 +46,9 @@ export const sendCommand: SubcommandModule = {
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (paths: string[], opts: SendOpts) => {
         const to = parseHostPortOption('--to', opts.to);
-        const timeoutMs = parseIntOption('--timeout-ms', opts.timeoutMs, 1);
-        const maxMessageBytes = parseIntOption('--message-bytes', opts.messageBytes, 1);
-        const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1);
-        if (replyPort !== undefined && replyPort > 65535) throw new UsageError(`--reply-port must be at most 65535, got ${replyPort}`);
+        const timeoutMs = parseIntOption('--timeout-ms', opts.timeoutMs, 1, MAX_TIMER_MS);
+        const maxMessageBytes = parseIntOption('--message-bytes', opts.messageBytes, 1, MAX_BUFFER_BYTES);
+        const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1, MAX_PORT);
         const curve = parseClientCurve(opts);
         const progress = createProgress({ bytes: true, enabled: opts.progress });
         const s = await sendFiles({ host: to.host, port: to.port, paths, timeoutMs, maxMessageBytes, progress, confirm: opts.confirm, replyPort, curve });
