@@ -109,10 +109,14 @@ export class FileReceiver {
   /** File handles open now, over every transfer. */
   private handles = 0;
   private readonly overwrite: boolean;
+  /** The output folder once known (resolved with `realpath`). */
+  private rootPath: Promise<string> | null = null;
 
   /**
    * @param server - where messages come from
-   * @param root - output folder, already created and resolved with `realpath`
+   * @param root - output folder, already created and resolved with `realpath`; or a function that
+   *   creates it and resolves that path, called when the first file is about to be written (so a
+   *   receiver that gets nothing leaves nothing behind)
    * @param events - reports
    * @param limits - bounds on messages, open files, transfers and silence (see {@link ReceiverLimits})
    * @param policy - whether existing files are replaced (by default they are refused and kept)
@@ -120,7 +124,7 @@ export class FileReceiver {
    */
   constructor(
     private readonly server: Server,
-    private readonly root: string,
+    private readonly root: string | (() => Promise<string>),
     private readonly events: ReceiverEvents,
     limits: Partial<ReceiverLimits> = {},
     policy: OverwritePolicy = {},
@@ -284,9 +288,20 @@ export class FileReceiver {
 
   /** Checks the name and prepares the folders; the file itself is opened by {@link FileReceiver.write}. */
   private async planFile(e: FileEntry): Promise<OpenFile> {
-    const target = await prepareTarget(this.root, e.path);
+    const target = await prepareTarget(await this.outputFolder(), e.path);
     const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.lbpart`);
     return { entry: e, target, temp, handle: null, hash: createHash('sha256'), written: 0 };
+  }
+
+  private outputFolder(): Promise<string> {
+    const root = this.root;
+    if (typeof root === 'string') return Promise.resolve(root);
+    // A failure is not kept: the next file tries again (the folder may have been made writable).
+    this.rootPath ??= root().catch((err: unknown) => {
+      this.rootPath = null;
+      throw err;
+    });
+    return this.rootPath;
   }
 
   private async write(t: Transfer, f: OpenFile, data: Uint8Array): Promise<void> {

@@ -2,8 +2,9 @@
  * `lightbeam recv`: binds a ZeroMQ server through the core API (`TransportFactory.getServer`,
  * `waitMetadata`, `recvBulks`) and hands each message to a {@link FileReceiver}.
  */
-import { mkdir, realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, realpath, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Server } from '@lightbeam/core';
 import { EADDRINUSE, ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Transport, TransportFactory, strerror } from '@lightbeam/core';
 import '@lightbeam/zmq-bridge';
@@ -72,6 +73,44 @@ function printableId(id: string): string {
 }
 
 /**
+ * The output folder: its real path when it exists; when it does not, a function that creates it
+ * when the first file arrives (a receiver that gets nothing leaves no tree behind). Whether it
+ * could be created is checked now: its nearest existing ancestor must be a folder we may write.
+ *
+ * @throws CliError naming the folder and why it cannot be used
+ */
+async function outputFolder(outDir: string): Promise<string | (() => Promise<string>)> {
+  const cannot = (why: string): CliError => new CliError(`cannot create the output folder ${outDir}: ${why}`);
+  const st = await stat(outDir).catch((err: NodeJS.ErrnoException) => {
+    // ENOTDIR: a part of the path is a file; the walk up below names it.
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+    throw cannot(err.message);
+  });
+  if (st !== null) {
+    if (!st.isDirectory()) throw cannot('it exists and is not a folder');
+    return realpath(outDir);
+  }
+  let ancestor = dirname(outDir);
+  for (;;) {
+    const a = await stat(ancestor).catch(() => null);
+    if (a !== null) {
+      if (!a.isDirectory()) throw cannot(`${ancestor} is not a folder`);
+      await access(ancestor, fsConstants.W_OK | fsConstants.X_OK).catch(() => {
+        throw cannot(`${ancestor} is not writable`);
+      });
+      break;
+    }
+    const up = dirname(ancestor);
+    if (up === ancestor) throw cannot('no part of its path exists');
+    ancestor = up;
+  }
+  return async () => {
+    await mkdir(outDir, { recursive: true });
+    return realpath(outDir);
+  };
+}
+
+/**
  * Receives transfers until `count` of them finished, the timeout passed, or a signal arrived.
  *
  * @returns `true` when nothing was refused or failed and `count` (if given) was reached
@@ -79,10 +118,7 @@ function printableId(id: string): string {
  */
 export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> {
   const outDir = resolve(opts.outDir);
-  await mkdir(outDir, { recursive: true }).catch((err: Error) => {
-    throw new CliError(`cannot create the output folder ${outDir}: ${err.message}`);
-  });
-  const root = await realpath(outDir);
+  const root = await outputFolder(outDir);
   const limits = resolveReceiverLimits({
     maxMessageBytes: opts.maxMessageBytes,
     maxOpenFiles: opts.maxOpenFiles,
@@ -178,8 +214,9 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     progress.log(`transfer ${r.transferId}: ${r.received.length} of ${r.announced} files, ${formatBytes(r.bytes)}, ${verdict}`);
   }
 
-  if (!opts.json) progress.log(`listening on tcp://${where}, writing to ${root} (confirmations on port ${confirm.port})`);
-  else process.stdout.write(`${JSON.stringify({ event: 'listening', address: where, out: root, replyPort: confirm.port })}\n`);
+  const shownOut = typeof root === 'string' ? root : outDir;
+  if (!opts.json) progress.log(`listening on tcp://${where}, writing to ${shownOut}${shownOut === root ? '' : ' (created when the first file arrives)'} (confirmations on port ${confirm.port})`);
+  else process.stdout.write(`${JSON.stringify({ event: 'listening', address: where, out: shownOut, replyPort: confirm.port })}\n`);
   let done = 0;
   let lastMessage = performance.now();
   try {
