@@ -8,6 +8,9 @@ import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { LbmMeta, decodeMeta, encodeMeta } from '@lightbeam/core';
+import type { Archive } from '@lightbeam/core';
+import { FileBatchMeta, FileEntry } from '@lightbeam/cli';
 import { CliProcess, freePort, linesOf, runCli } from './support/run-cli.js';
 import { hashTree, writeTree } from './support/random-tree.js';
 
@@ -50,5 +53,56 @@ describe('lightbeam send/recv (issue #22 item 11)', function () {
     const r = await runCli(['recv', '--listen', `127.0.0.1:${await freePort()}`, '--out', join(work, 'plain', 'x'), '--no-progress']);
     expect(r.code).to.equal(1);
     expect(linesOf(r.stderr)).to.deep.equal([`lightbeam recv: cannot create the output folder ${join(work, 'plain', 'x')}: ${join(work, 'plain')} is not a folder`]);
+  });
+
+  it('keeps file modes: 755 arrives 755, 600 arrives 600, and no setuid bit crosses', async () => {
+    const port = await freePort();
+    const out = join(work, 'out');
+    const src = join(work, 'src');
+    await writeTree(src, { 'run.sh': 10, 'secret.txt': 20, 'plain.txt': 30 }, 6);
+    await chmod(join(src, 'run.sh'), 0o4755);
+    await chmod(join(src, 'secret.txt'), 0o600);
+    await chmod(join(src, 'plain.txt'), 0o644);
+    const recv = new CliProcess(['recv', '--listen', `127.0.0.1:${port}`, '--out', out, '--count', '1', '--timeout-ms', '30000', '--no-progress']);
+    procs.push(recv);
+    await recv.waitForStdout(/^listening on /);
+    const send = await runCli(['send', '--to', `127.0.0.1:${port}`, '--no-progress', src]);
+    expect(send.code, send.stderr).to.equal(0);
+    expect((await recv.done(30000)).code).to.equal(0);
+    // The test process's umask is the receiver's too: the modes above survive the usual 022.
+    const mode = async (n: string): Promise<string> => ((await stat(join(out, 'src', n))).mode & 0o7777).toString(8);
+    expect({ run: await mode('run.sh'), secret: await mode('secret.txt'), plain: await mode('plain.txt') }).to.deep.equal({ run: '755', secret: '600', plain: '644' });
+  });
+
+  it('reads messages with and without modes: an older sender gives none, an older receiver skips them', () => {
+    const meta = new FileBatchMeta();
+    meta.transferId = 't';
+    meta.files.push(Object.assign(new FileEntry(), { path: 'a', size: 1 }));
+    meta.modes.push(0o755);
+    const withModes = encodeMeta(meta);
+    const back = new FileBatchMeta();
+    expect(decodeMeta(withModes, back)).to.equal(0);
+    expect(back.modes).to.deep.equal([0o755]);
+    // The same message as an older sender wrote it: no modes vector at the end.
+    const without = withModes.subarray(0, withModes.byteLength - 12);
+    const old = new FileBatchMeta();
+    expect(decodeMeta(without, old)).to.equal(0);
+    expect(old.modes).to.deep.equal([]);
+    expect(old.files[0].path).to.equal('a');
+    // An older receiver declares the fields up to `files` only and ignores what follows.
+    class OlderMeta extends LbmMeta {
+      files: FileEntry[] = [];
+      override serialize(ar: Archive): void {
+        super.serialize(ar);
+        ar.string('');
+        ar.u32(0);
+        ar.usize(0);
+        ar.bool(false);
+        this.files = ar.vector(this.files, (a, e) => a.object(e, () => new FileEntry()));
+      }
+    }
+    const older = new OlderMeta();
+    expect(decodeMeta(withModes, older)).to.equal(0);
+    expect(older.files[0].path).to.equal('a');
   });
 });

@@ -19,7 +19,7 @@ import type { Bulk, Server } from '@lightbeam/core';
 import { isXfer, strerror } from '@lightbeam/core';
 import { toHex } from './file-hash.js';
 import type { FileBatchMeta, FileEntry } from './file-meta.js';
-import { SHA256_BYTES } from './file-meta.js';
+import { DEFAULT_FILE_MODE, SHA256_BYTES } from './file-meta.js';
 import type { ReceiverLimits } from './receiver-limits.js';
 import { MAX_REFUSALS_KEPT, resolveReceiverLimits } from './receiver-limits.js';
 import type { OverwritePolicy } from './no-clobber.js';
@@ -82,6 +82,8 @@ interface OpenFile {
   handle: FileHandle | null;
   hash: Hash;
   written: number;
+  /** Permission bits to create it with (the process umask applies, as for any new file). */
+  mode: number;
 }
 
 interface Transfer {
@@ -160,7 +162,7 @@ export class FileReceiver {
       return meta.final ? this.finish(t) : null;
     }
     const slots: Slot[] = [];
-    for (let i = 0; i < meta.files.length; i++) slots.push(await this.slotFor(t, meta.files[i], meta.send[i]));
+    for (let i = 0; i < meta.files.length; i++) slots.push(await this.slotFor(t, meta.files[i], meta.send[i], meta.modes[i]));
     // The receiver allocates only now, from the sizes in the metadata; refused pieces get an
     // empty XFER buffer, which takes the frame and keeps none of it.
     const bufs: Uint8Array[] = [];
@@ -256,7 +258,7 @@ export class FileReceiver {
     return true;
   }
 
-  private async slotFor(t: Transfer, e: FileEntry, bulk: Bulk): Promise<Slot> {
+  private async slotFor(t: Transfer, e: FileEntry, bulk: Bulk, mode: number | undefined): Promise<Slot> {
     if (t.refusedPaths.has(e.path)) return { kind: 'discard' };
     const shown = printable(e.path);
     const refuse = (reason: string): Slot => {
@@ -269,7 +271,8 @@ export class FileReceiver {
     const open0 = t.open.get(e.path);
     if (e.offset === 0 && open0 === undefined) {
       try {
-        const file = await this.planFile(e);
+        // Permission bits only: a peer never sets setuid, setgid or sticky bits here.
+        const file = await this.planFile(e, mode === undefined ? DEFAULT_FILE_MODE : mode & 0o777);
         // Checked before any data is read; placeFile checks again when the name is given.
         if (!this.overwrite && (await pathExists(file.target))) return refuse(existsReason(e.path));
         t.open.set(e.path, file);
@@ -287,10 +290,10 @@ export class FileReceiver {
   }
 
   /** Checks the name and prepares the folders; the file itself is opened by {@link FileReceiver.write}. */
-  private async planFile(e: FileEntry): Promise<OpenFile> {
+  private async planFile(e: FileEntry, mode: number): Promise<OpenFile> {
     const target = await prepareTarget(await this.outputFolder(), e.path);
     const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.lbpart`);
-    return { entry: e, target, temp, handle: null, hash: createHash('sha256'), written: 0 };
+    return { entry: e, target, temp, handle: null, hash: createHash('sha256'), written: 0, mode };
   }
 
   private outputFolder(): Promise<string> {
@@ -313,7 +316,9 @@ export class FileReceiver {
       }
       try {
         // The temporary name is ours alone ('wx'): nothing planted in the folder can be followed.
-        f.handle = await open(f.temp, 'wx', 0o644);
+        // Created with its mode: the umask applies as for any new file, and a read-only mode
+        // still gives this descriptor write access (O_CREAT checks the mode on later opens only).
+        f.handle = await open(f.temp, 'wx', f.mode);
         this.handles++;
       } catch (err) {
         await this.fail(t, f, `cannot create it: ${(err as Error).message}`);

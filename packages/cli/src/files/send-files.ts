@@ -22,6 +22,7 @@ import type { Progress } from '../common/progress.js';
 import { formatBytes } from '../common/progress.js';
 import { probeTcp } from '../common/reachability.js';
 import { DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES, planMessages } from './send-plan.js';
+import { DEFAULT_FILE_MODE } from './file-meta.js';
 
 /** Options of {@link sendFiles}. */
 export interface SendFilesOptions {
@@ -148,6 +149,7 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
         entry.sha256 = digests[piece.file];
         entry.offset = piece.offset;
         meta.files.push(entry);
+        meta.modes.push(f.mode ?? DEFAULT_FILE_MODE);
         // A fresh buffer per piece: zeromq.js keeps it by reference after `send` resolves.
         const data = await reader.read(piece.file, piece.offset, piece.length);
         meta.send.push(expose(data, piece.length, BULK_XFER));
