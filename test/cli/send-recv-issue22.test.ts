@@ -5,6 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -104,5 +106,32 @@ describe('lightbeam send/recv (issue #22 item 11)', function () {
     const older = new OlderMeta();
     expect(decodeMeta(withModes, older)).to.equal(0);
     expect(older.files[0].path).to.equal('a');
+  });
+
+  it('send stopped by SIGINT says where it was, in one line, and exits 130', async () => {
+    const port = await freePort();
+    // Accepts TCP on the data port (the reachability probe passes) while nothing answers on the
+    // reply path: send then waits there, with its signal handling in place.
+    let connected: () => void = () => {};
+    const reached = new Promise<void>((r) => (connected = r));
+    const silent: NetServer = createServer((sock) => {
+      connected();
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => silent.listen(port, '127.0.0.1', () => r()));
+    try {
+      const src = join(work, 'src');
+      await writeTree(src, { 'a.bin': 100, 'b.bin': 100 }, 8);
+      const send = new CliProcess(['send', '--to', `127.0.0.1:${port}`, '--timeout-ms', '30000', '--no-progress', src]);
+      procs.push(send);
+      await reached;
+      send.child.kill('SIGINT');
+      const r = await send.done(20000);
+      expect(r.code).to.equal(130);
+      expect(linesOf(r.stderr)).to.have.length(1);
+      expect(r.stderr).to.match(/^lightbeam send: stopped by SIGINT while (reaching the receiver|waiting for the receiver's reply path), 0 of 2 files queued; /);
+    } finally {
+      silent.close();
+    }
   });
 });

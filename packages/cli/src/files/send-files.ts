@@ -6,6 +6,7 @@
  * nothing about delivery.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { BULK_XFER, ETIMEDOUT, Transport, TransportFactory, expose, strerror } from '@lightbeam/core';
@@ -88,6 +89,39 @@ const SEND_HIGH_WATER_MARK = 2;
  * @throws CliError when a path is missing, the receiver cannot be reached, or a send fails
  */
 export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
+  const { progress } = opts;
+  const state: SendState = { phase: 'reading the files', queued: 0, total: 0 };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    progress.stop();
+    process.stderr.write(`lightbeam send: ${stoppedLine(sig, state)}\n`);
+    // Nothing left to save: what is queued is abandoned, and the receiver expires the transfer.
+    process.exit(128 + (os.constants.signals[sig] ?? 0));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await send(opts, state);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Where a send stands, for the line printed when a signal stops it. */
+interface SendState {
+  phase: string;
+  /** Files whose last piece was queued. */
+  queued: number;
+  /** Files to send. */
+  total: number;
+}
+
+function stoppedLine(sig: NodeJS.Signals, s: SendState): string {
+  const where = s.total === 0 ? s.phase : `${s.phase}, ${s.queued} of ${s.total} files queued`;
+  return `stopped by ${sig} while ${where}; the receiver removes what arrived in part once the transfer is silent for its --idle-ms`;
+}
+
+async function send(opts: SendFilesOptions, state: SendState): Promise<SendSummary> {
   const timeoutMs = opts.timeoutMs ?? 30000;
   const { progress } = opts;
   const { files, skipped } = await walkSources(opts.paths).catch((err: Error) => {
@@ -96,6 +130,8 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
   for (const s of skipped) progress.log(`skipped ${s.absPath}: ${s.reason}`);
   if (files.length === 0) throw new CliError('nothing to send: no regular files under the given paths');
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
+  state.total = files.length;
+  state.phase = 'hashing';
 
   progress.start(totalBytes, 'hashing');
   const digests: Uint8Array[] = [];
@@ -107,6 +143,7 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
   }
   progress.stop();
 
+  state.phase = 'reaching the receiver';
   await probeTcp(opts.host, opts.port, timeoutMs);
   const transferId = randomUUID();
   const replyPort = opts.replyPort ?? opts.port + 1;
@@ -118,6 +155,7 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
   }
   const plan = planMessages(files, opts.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES);
   const largest = plan.reduce((max, m) => Math.max(max, m.reduce((n, p) => n + p.length, 0)), 0);
+  state.phase = "waiting for the receiver's reply path";
   // Asked first: no data leaves unless a receiver that will confirm it answers, and takes messages this large.
   const confirm = opts.confirm === false ? null : await ConfirmClient.watch(opts.host, replyPort, transferId, timeoutMs, curve, largest);
   const client = await TransportFactory.getClient(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
@@ -134,6 +172,7 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
   let sent = 0;
   try {
     progress.start(totalBytes, 'sending');
+    state.phase = 'sending';
     for (let m = 0; m < plan.length; m++) {
       const meta = new FileBatchMeta();
       meta.transferId = transferId;
@@ -170,10 +209,13 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
       progress.update(sent);
       for (const piece of plan[m]) {
         const f = files[piece.file];
-        if (piece.offset + piece.length === f.size) progress.log(`sent ${f.relPath} (${formatBytes(f.size)})`);
+        if (piece.offset + piece.length !== f.size) continue;
+        state.queued++;
+        progress.log(`sent ${f.relPath} (${formatBytes(f.size)})`);
       }
     }
     progress.stop();
+    state.phase = 'waiting for the receiver to confirm';
     if (confirm !== null) {
       const expected = new Map(files.map((f, i) => [f.relPath, toHex(digests[i])]));
       await confirm.confirmAll(expected, timeoutMs);
