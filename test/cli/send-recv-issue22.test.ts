@@ -134,4 +134,27 @@ describe('lightbeam send/recv (issue #22 item 11)', function () {
       silent.close();
     }
   });
+
+  it('send names every refused file when several are refused, and the others still arrive', async () => {
+    const port = await freePort();
+    const out = join(work, 'out');
+    const names = ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt'];
+    // Each name is taken in the output folder: recv refuses all five, and receives new.txt.
+    await mkdir(join(out, 'src'), { recursive: true });
+    for (const n of names) await writeFile(join(out, 'src', n), 'kept');
+    const src = join(work, 'src');
+    const expected = await writeTree(src, Object.fromEntries([...names, 'new.txt'].map((n) => [n, 64])), 9);
+    const recv = new CliProcess(['recv', '--listen', `127.0.0.1:${port}`, '--out', out, '--count', '1', '--timeout-ms', '30000', '--no-progress']);
+    procs.push(recv);
+    await recv.waitForStdout(/^listening on /);
+    const send = await runCli(['send', '--to', `127.0.0.1:${port}`, '--timeout-ms', '20000', '--no-progress', src]);
+    expect(send.code).to.equal(1);
+    expect(linesOf(send.stderr)).to.deep.equal([
+      'lightbeam send: the receiver refused 5 of 6 files: src/a.txt, src/b.txt, src/c.txt, src/d.txt, src/e.txt; ' +
+        'the first: refused "src/a.txt": a file of that name exists in the output folder (recv --force replaces it)',
+    ]);
+    expect((await recv.done(30000)).code).to.equal(1);
+    const got = await hashTree(out);
+    expect(got.get('src/new.txt')).to.equal(expected.get('new.txt'));
+  });
 });

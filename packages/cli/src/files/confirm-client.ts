@@ -71,17 +71,23 @@ export class ConfirmClient {
   }
 
   /**
-   * Waits until the receiver confirmed every file with the SHA-256 we sent.
+   * Waits until the receiver confirmed every file with the SHA-256 we sent. A refused file does
+   * not end the wait: the others are still confirmed or refused, so the error names every refusal.
    *
    * @param expected - relative path → SHA-256 hex of every file sent
    * @param timeoutMs - longest silence of the receiver before giving up
-   * @throws CliError naming the first refused or mismatched file, or how many were confirmed
+   * @throws CliError naming the refused files (all, or a count and the first few) or the first
+   *   mismatched one, or how many were confirmed
    */
   async confirmAll(expected: ReadonlyMap<string, string>, timeoutMs: number): Promise<void> {
     const confirmed = new Set<string>();
-    while (confirmed.size < expected.size) {
+    const refused = new Map<string, string>();
+    // Refusals of a whole message (`(message)`) name no file: the wait goes on until `done`.
+    let refusedFiles = 0;
+    while (confirmed.size + refusedFiles < expected.size) {
       const e = await this.next(timeoutMs);
       if (e === null) {
+        if (refused.size > 0) throw new CliError(refusedLine(refused, expected.size));
         throw new CliError(
           `no confirmation from the receiver at ${this.where} within ${timeoutMs} ms: ${confirmed.size} of ${expected.size} files confirmed (was it stopped?)`,
         );
@@ -92,13 +98,16 @@ export class ConfirmClient {
         if (e.sha256 !== want) throw new CliError(`the receiver confirmed ${e.path} with SHA-256 ${e.sha256}, but ${want} was sent`);
         confirmed.add(e.path);
       } else if (e.event === 'refused') {
-        // Most reasons already read "refused <name>: why"; don't say it twice.
-        throw new CliError(e.reason.startsWith('refused ') ? `the receiver ${e.reason}` : `the receiver refused ${e.path}: ${e.reason}`);
+        if (refused.has(e.path)) continue;
+        refused.set(e.path, e.reason);
+        if (expected.has(e.path)) refusedFiles++;
       } else if (e.event === 'done') {
+        if (refused.size > 0) throw new CliError(refusedLine(refused, expected.size));
         const why = e.abandoned === undefined ? '' : `: ${e.abandoned}`;
         throw new CliError(`the receiver ended the transfer with ${confirmed.size} of ${expected.size} files confirmed${why}`);
       }
     }
+    if (refused.size > 0) throw new CliError(refusedLine(refused, expected.size));
   }
 
   /** Closes the socket. */
@@ -125,4 +134,21 @@ export class ConfirmClient {
       if (e !== null && e.transferId === this.transferId) return e;
     }
   }
+}
+
+/** Names shown in full when files are refused; beyond it, a count. */
+const REFUSED_NAMES_SHOWN = 10;
+
+/** One line for the refusals of a transfer: every name (or the first few and a count), and the first reason. */
+function refusedLine(refused: ReadonlyMap<string, string>, files: number): string {
+  const [[firstPath, firstReason]] = refused;
+  // Most reasons already read "refused <name>: why"; don't say it twice.
+  const first = firstReason.startsWith('refused ') ? firstReason : `refused ${firstPath}: ${firstReason}`;
+  if (refused.size === 1) return `the receiver ${first}`;
+  const names = [...refused.keys()];
+  const shown = names.slice(0, REFUSED_NAMES_SHOWN).join(', ');
+  const more = names.length > REFUSED_NAMES_SHOWN ? ` and ${names.length - REFUSED_NAMES_SHOWN} more` : '';
+  const distinct = new Set([...refused.values()].map((r) => r.replace(/"(?:[^"\\]|\\.)*"/g, '"…"'))).size;
+  const others = distinct > 1 ? ` (${distinct - 1} other reason(s): see the receiver's output)` : '';
+  return `the receiver refused ${refused.size} of ${files} files: ${shown}${more}; the first: ${first}${others}`;
 }
