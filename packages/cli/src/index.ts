@@ -49,5 +49,5 @@ export type { DemoRemoteOptions } from './demo/remote.js';
 export { Verifier, PRECOMPUTE_BYTES } from './demo/verifier.js';
 export type { RunExpectation, RunVerdict } from './demo/verifier.js';
 export { DemoMeta, checksumPayload, fillPayload, transformPayload, sharedNowMs } from './demo/payload.js';
-export { COMPARISON_ROW, SUMMARY_COLUMNS, formatSummary, renderTable, throughput } from './demo/report.js';
+export { COMPARISON_ROW, PER_RUN_ROW, SUMMARY_COLUMNS, formatSummary, renderTable, throughput } from './demo/report.js';
 export type { PathResult } from './demo/report.js';
