@@ -78,7 +78,7 @@ export function ratioWord(ratio: number): string {
  * of per-round ratios, for suites that pair their rounds), on which the goal is judged.
  */
 export const TABLE_HEADER =
-  "| measure | peer | peer figure | ours | ours / peer, of these figures (above 1 = ours better) | suite's ratio: median of per-round ratios | goal | met |";
+  "| measure | peer | peer figure | ours | ours / peer, of these figures (above 1 = ours better) | suite's own ratio (median of per-round ratios where its rounds are paired) | goal | met |";
 
 /**
  * Renders the whole report.

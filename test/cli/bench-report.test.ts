@@ -195,7 +195,7 @@ describe('benchmark report: every suite, ratios that say which way they go (issu
     ]);
     const { markdown } = await writeReport([{ suite: 'x', result: r, exitCode: 0 }], dir);
     const md = await readFile(markdown, 'utf8');
-    expect(md).to.contain("ours / peer, of these figures (above 1 = ours better) | suite's ratio: median of per-round ratios |");
+    expect(md).to.contain("ours / peer, of these figures (above 1 = ours better) | suite's own ratio (median of per-round ratios where its rounds are paired) |");
     expect(md).to.contain('| 27.9k ops/s | ours a: 28.8k ops/s | 1.03x (better) | 0.71x (worse) |  |  |');
     expect(md).to.contain('| 2.90k ops/s | ours b: 3.07k ops/s | 1.06x (better) | 1.00x (even) | >= 1.05x | NOT met |');
   });
