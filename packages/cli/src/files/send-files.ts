@@ -6,7 +6,6 @@
  * nothing about delivery.
  */
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { BULK_XFER, ETIMEDOUT, Transport, TransportFactory, expose, strerror } from '@lightbeam/core';
@@ -59,6 +58,12 @@ export interface SendFilesOptions {
   replyPort?: number;
   /** CURVE: the receiver's public key, and our own pair (made up when omitted). */
   curve?: CurveClientKeys;
+  /**
+   * Told where the send stands whenever that changes (`hashing`, `sending`, ...), with the files
+   * whose last piece is queued and the files in all; `lightbeam send` prints it when a signal
+   * stops it.
+   */
+  onPhase?: (phase: string, filesQueued: number, files: number) => void;
 }
 
 /** What {@link sendFiles} did. */
@@ -89,41 +94,18 @@ const SEND_HIGH_WATER_MARK = 2;
  * @throws CliError when a path is missing, the receiver cannot be reached, or a send fails
  */
 export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
-  const { progress } = opts;
-  const state: SendState = { phase: 'reading the files', queued: 0, total: 0 };
-  const onSignal = (sig: NodeJS.Signals): void => {
-    progress.stop();
-    process.stderr.write(`lightbeam send: ${stoppedLine(sig, state)}\n`);
-    // Nothing left to save: what is queued is abandoned, and the receiver expires the transfer.
-    process.exit(128 + (os.constants.signals[sig] ?? 0));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await send(opts, state);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
-
-/** Where a send stands, for the line printed when a signal stops it. */
-interface SendState {
-  phase: string;
-  /** Files whose last piece was queued. */
-  queued: number;
-  /** Files to send. */
-  total: number;
-}
-
-function stoppedLine(sig: NodeJS.Signals, s: SendState): string {
-  const where = s.total === 0 ? s.phase : `${s.phase}, ${s.queued} of ${s.total} files queued`;
-  return `stopped by ${sig} while ${where}; the receiver removes what arrived in part once the transfer is silent for its --idle-ms`;
-}
-
-async function send(opts: SendFilesOptions, state: SendState): Promise<SendSummary> {
   const timeoutMs = opts.timeoutMs ?? 30000;
   const { progress } = opts;
+  // Where the send stands, told to `onPhase` as it moves on.
+  const state = {
+    phase: 'reading the files',
+    queued: 0,
+    total: 0,
+    tell(): void {
+      opts.onPhase?.(this.phase, this.queued, this.total);
+    },
+  };
+  state.tell();
   const { files, skipped } = await walkSources(opts.paths).catch((err: Error) => {
     throw new CliError(err.message);
   });
@@ -132,6 +114,7 @@ async function send(opts: SendFilesOptions, state: SendState): Promise<SendSumma
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
   state.total = files.length;
   state.phase = 'hashing';
+  state.tell();
 
   progress.start(totalBytes, 'hashing');
   const digests: Uint8Array[] = [];
@@ -144,6 +127,7 @@ async function send(opts: SendFilesOptions, state: SendState): Promise<SendSumma
   progress.stop();
 
   state.phase = 'reaching the receiver';
+  state.tell();
   await probeTcp(opts.host, opts.port, timeoutMs);
   const transferId = randomUUID();
   const replyPort = opts.replyPort ?? opts.port + 1;
@@ -156,6 +140,7 @@ async function send(opts: SendFilesOptions, state: SendState): Promise<SendSumma
   const plan = planMessages(files, opts.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES);
   const largest = plan.reduce((max, m) => Math.max(max, m.reduce((n, p) => n + p.length, 0)), 0);
   state.phase = "waiting for the receiver's reply path";
+  state.tell();
   // Asked first: no data leaves unless a receiver that will confirm it answers, and takes messages this large.
   const confirm = opts.confirm === false ? null : await ConfirmClient.watch(opts.host, replyPort, transferId, timeoutMs, curve, largest);
   const client = await TransportFactory.getClient(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
@@ -173,6 +158,7 @@ async function send(opts: SendFilesOptions, state: SendState): Promise<SendSumma
   try {
     progress.start(totalBytes, 'sending');
     state.phase = 'sending';
+    state.tell();
     for (let m = 0; m < plan.length; m++) {
       const meta = new FileBatchMeta();
       meta.transferId = transferId;
@@ -211,11 +197,13 @@ async function send(opts: SendFilesOptions, state: SendState): Promise<SendSumma
         const f = files[piece.file];
         if (piece.offset + piece.length !== f.size) continue;
         state.queued++;
+        state.tell();
         progress.log(`sent ${f.relPath} (${formatBytes(f.size)})`);
       }
     }
     progress.stop();
     state.phase = 'waiting for the receiver to confirm';
+    state.tell();
     if (confirm !== null) {
       const expected = new Map(files.map((f, i) => [f.relPath, toHex(digests[i])]));
       await confirm.confirmAll(expected, timeoutMs);
