@@ -15,7 +15,7 @@
  * figures are medians with their min-max. Run: `npx tsx bench/fabric.bench.ts` after
  * `pnpm run build`, with the addon built.
  */
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
@@ -24,6 +24,7 @@ import { BULK_XFER, LbmMeta } from '@lightbeam/core';
 import { FabricClient, FabricServer, fabricAvailable, fabricUnavailableReason } from '@lightbeam/fabric';
 import type { BenchRowInput } from './support/report-format.js';
 import { writeBenchResult } from './support/report-format.js';
+import { fiPingpongRow } from './fabric/fi-pingpong.js';
 import type { Summary } from './support/rounds.js';
 import { fmtRange, interleave, summary } from './support/rounds.js';
 
@@ -184,34 +185,14 @@ async function netTput(): Promise<{ run: () => Promise<number>; close: () => Pro
 
 /** fi_pingpong's own 64 B round trip for tcp;ofi_rxm in microseconds (it reports half of it as usec/xfer). */
 async function fiPingpongRtt(): Promise<number> {
-  const port = String(40000 + Math.floor(Math.random() * 20000));
-  const args = ['-p', 'tcp;ofi_rxm', '-e', 'rdm', '-S', '64', '-I', String(RTT_COUNT)];
-  const srv = spawn('fi_pingpong', [...args, '-B', port], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
-  const cli = spawn('fi_pingpong', [...args, '-P', port, '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  cli.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  await once(cli, 'exit');
-  srv.kill();
-  const row = out.split('\n').find((l) => /^64\s/.test(l));
-  if (row === undefined) throw new Error(`fi_pingpong printed no 64 B row: ${out}`);
+  const row = await fiPingpongRow(['-p', 'tcp;ofi_rxm', '-e', 'rdm', '-S', '64', '-I', String(RTT_COUNT)], /^64\s/);
   return 2 * Number(row.trim().split(/\s+/)[6]);
 }
 
 /** fi_pingpong's own 1 MiB figure for the shm provider (bytes per second, as it reports MB/sec). */
 async function fiPingpong(): Promise<number> {
-  const port = String(40000 + Math.floor(Math.random() * 20000));
-  const args = ['-p', 'shm', '-e', 'rdm', '-S', String(MiB), '-I', String(TPUT_COUNT)];
-  const srv = spawn('fi_pingpong', [...args, '-B', port], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
-  const cli = spawn('fi_pingpong', [...args, '-P', port, '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  cli.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  await once(cli, 'exit');
-  srv.kill();
   // bytes #sent #ack total time MB/sec usec/xfer Mxfers/sec
-  const row = out.split('\n').find((l) => /^1m\s/.test(l));
-  if (row === undefined) throw new Error(`fi_pingpong printed no 1m row: ${out}`);
+  const row = await fiPingpongRow(['-p', 'shm', '-e', 'rdm', '-S', String(MiB), '-I', String(TPUT_COUNT)], /^1m\s/);
   return Number(row.trim().split(/\s+/)[5]) * 1e6;
 }
 

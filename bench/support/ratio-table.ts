@@ -96,8 +96,9 @@ function median(xs: number[]): number {
 
 /**
  * Prints every task's rate (the median over rounds), then one line per subject/peer pair with
- * the ratio (subject ops/s ÷ peer ops/s, the median of the per-round ratios; above 1 means the
- * subject is faster) and the range of the per-round ratios.
+ * two ratios, each named (subject ops/s ÷ peer ops/s; above 1 means the subject is faster): the
+ * ratio of the two medians printed beside it, and the median of the per-round ratios (the fair
+ * statistic when rounds are paired, which may differ from the first), with its range.
  *
  * @param benches - one bench, or the rounds of {@link runRounds}, after `run()`
  * @param rows - the comparisons to print
@@ -137,12 +138,15 @@ export function printRatioTable(benches: Bench | readonly Bench[], rows: readonl
       });
       const ratio = median(each);
       ratios[row.label] = ratio;
+      const subject = rate(row.subject).opsPerSec;
+      const peer = rate(row.peer).opsPerSec;
       return {
         comparison: row.label,
-        subject: human(rate(row.subject).opsPerSec, 'op/s'),
-        peer: human(rate(row.peer).opsPerSec, 'op/s'),
-        ratio: `${ratio.toFixed(2)}x`,
-        ...(each.length > 1 ? { 'rounds (min..max)': `${Math.min(...each).toFixed(2)}..${Math.max(...each).toFixed(2)}` } : {}),
+        subject: human(subject, 'op/s'),
+        peer: human(peer, 'op/s'),
+        'ratio of these medians': `${(subject / peer).toFixed(2)}x`,
+        'median of per-round ratios': `${ratio.toFixed(2)}x`,
+        ...(each.length > 1 ? { 'per-round ratios (min..max)': `${Math.min(...each).toFixed(2)}..${Math.max(...each).toFixed(2)}` } : {}),
       };
     }),
   );

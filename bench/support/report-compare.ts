@@ -21,6 +21,17 @@ export interface Comparison {
   ours: BenchRow | null;
   /** Ours / peer, above 1 = ours better: the suite's figure, else computed from the two rows. */
   ratio: number | null;
+  /**
+   * Ours / peer computed from the two rows' figures (operations per second): the ratio a reader
+   * checks against the two numbers printed beside it. `null` without an ours row.
+   */
+  figures: number | null;
+  /**
+   * The suite's own ratio, when it gave one: for suites that pair their rounds, the median of the
+   * per-round ratios, which may differ from {@link Comparison.figures} (a median of ratios is not
+   * the ratio of medians).
+   */
+  suiteRatio: number | null;
   /** The ratio aimed for, if any. */
   goal: number | null;
 }
@@ -47,12 +58,13 @@ export function comparisonsOf(rows: readonly BenchRow[]): { comparisons: Compari
       if (same.length === 1) ours = same[0];
     }
     if (ours !== null) used.add(ours);
-    const ratio = typeof peer.ratio === 'number' ? peer.ratio : computed(ours, peer);
-    comparisons.push({ measure, peer, ours, ratio, goal: peer.goal ?? null });
+    const suiteRatio = typeof peer.ratio === 'number' ? peer.ratio : null;
+    const figures = computed(ours, peer);
+    comparisons.push({ measure, peer, ours, ratio: suiteRatio ?? figures, figures, suiteRatio, goal: peer.goal ?? null });
     for (const more of peer.also ?? []) {
       const o = byTask.get(more.vs) ?? null;
       if (o !== null) used.add(o);
-      comparisons.push({ measure, peer, ours: o, ratio: more.ratio, goal: more.goal ?? null });
+      comparisons.push({ measure, peer, ours: o, ratio: more.ratio, figures: computed(o, peer), suiteRatio: more.ratio, goal: more.goal ?? null });
     }
   }
   return { comparisons, unpaired: rows.filter((r) => r.side === 'ours' && !used.has(r)) };

@@ -118,15 +118,20 @@ describe('benchmark report: every suite, ratios that say which way they go (issu
         .filter((l) => l.startsWith('| ') && !l.startsWith('| measure |'))
         .map((l) => l.split(' | ').map((c) => c.replace(/^\| |\s\|$/g, '').trim()));
       expect(rows.length, section.split('\n')[0]).to.be.greaterThan(0);
-      for (const [, , peerFigure, ours, ratio, goal, met] of rows) {
-        const m = /^(\d+\.\d\d)x \((better|worse|even)\)$/.exec(ratio);
-        expect(m, ratio).to.not.equal(null);
-        const value = Number((m as RegExpExecArray)[1]);
-        expect((m as RegExpExecArray)[2], ratio).to.equal(value === 1 ? 'even' : value > 1 ? 'better' : 'worse');
-        // Ours does more operations per second exactly when the ratio says better.
+      for (const [, , peerFigure, ours, ratio, suiteRatio, goal, met] of rows) {
+        const read = (text: string): number => {
+          const m = /^(\d+\.\d\d)x \((better|worse|even)\)$/.exec(text);
+          expect(m, text).to.not.equal(null);
+          const value = Number((m as RegExpExecArray)[1]);
+          expect((m as RegExpExecArray)[2], text).to.equal(value === 1 ? 'even' : value > 1 ? 'better' : 'worse');
+          return value;
+        };
+        const value = read(ratio);
+        // The ratio is the two printed figures' (to the rounding of three significant digits).
         const oursFigure = parseRate(ours.slice(ours.indexOf(': ') + 2));
-        expect(oursFigure > parseRate(peerFigure), `${ours} against ${peerFigure}: ${ratio}`).to.equal(value > 1);
-        if (goal !== '') expect(met).to.equal(value >= Number(/>= ([\d.]+)x/.exec(goal)?.[1]) ? 'met' : 'NOT met');
+        expect(value, `${ours} against ${peerFigure}: ${ratio}`).to.be.closeTo(oursFigure / parseRate(peerFigure), 0.01 * value + 0.006);
+        const judged = suiteRatio === '-' ? value : read(suiteRatio);
+        if (goal !== '') expect(met).to.equal(judged >= Number(/>= ([\d.]+)x/.exec(goal)?.[1]) ? 'met' : 'NOT met');
         checked++;
       }
     }
@@ -166,7 +171,7 @@ describe('benchmark report: every suite, ratios that say which way they go (issu
       { task: 'p', side: 'peer', impl: 'peer', messageBytes: 64, opsPerSec: 1, bytesPerSec: 64, ratio: 2 },
     ]);
     const { markdown } = await writeReport([{ suite: 'x', result: r, exitCode: 0 }], dir);
-    expect(await readFile(markdown, 'utf8')).to.contain('| (not named by the suite) | 2.00x (better) |');
+    expect(await readFile(markdown, 'utf8')).to.contain('| (not named by the suite) | - | 2.00x (better) |');
   });
 
   it('calls a ratio that rounds to 1.00x even, not better', async () => {
@@ -176,5 +181,22 @@ describe('benchmark report: every suite, ratios that say which way they go (issu
     ]);
     const { markdown } = await writeReport([{ suite: 'x', result: r, exitCode: 0 }], dir);
     expect(await readFile(markdown, 'utf8')).to.contain('| 1.00x (even) |');
+  });
+
+  it('prints the ratio of the two figures beside them, and the suite\'s per-round median in its own column (issue #22 item 5)', async () => {
+    // The report of issue 22: "28.8k vs 27.9k" was labelled "0.71x (worse)" and "3.07k vs 2.90k"
+    // "1.00x (even), NOT met": the suites' medians of per-round ratios, shown as if they were the
+    // ratio of the figures beside them.
+    const r = makeBenchResult('x', [
+      { task: 'a', side: 'ours', impl: 'ours a', messageBytes: 64, opsPerSec: 28800, bytesPerSec: 64 * 28800 },
+      { task: 'p', side: 'peer', impl: 'peer p', messageBytes: 64, opsPerSec: 27900, bytesPerSec: 64 * 27900, ratio: 0.71, vs: 'a' },
+      { task: 'b', side: 'ours', impl: 'ours b', messageBytes: 4096, opsPerSec: 3070, bytesPerSec: 4096 * 3070 },
+      { task: 'q', side: 'peer', impl: 'peer q', messageBytes: 4096, opsPerSec: 2900, bytesPerSec: 4096 * 2900, ratio: 1.0, vs: 'b', goal: 1.05 },
+    ]);
+    const { markdown } = await writeReport([{ suite: 'x', result: r, exitCode: 0 }], dir);
+    const md = await readFile(markdown, 'utf8');
+    expect(md).to.contain("ours / peer, of these figures (above 1 = ours better) | suite's own ratio (median of per-round ratios where its rounds are paired) |");
+    expect(md).to.contain('| 27.9k ops/s | ours a: 28.8k ops/s | 1.03x (better) | 0.71x (worse) |  |  |');
+    expect(md).to.contain('| 2.90k ops/s | ours b: 3.07k ops/s | 1.06x (better) | 1.00x (even) | >= 1.05x | NOT met |');
   });
 });

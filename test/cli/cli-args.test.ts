@@ -59,6 +59,11 @@ describe('lightbeam arguments', function () {
     ['recv with a port above 65535', ['recv', '--listen', '127.0.0.1:70000', '--out', 'x'], /^lightbeam recv: --listen: port must be in 1\.\.65535, got 70000/],
     ['recv with a non-numeric count', ['recv', '--listen', '127.0.0.1:9', '--out', 'x', '--count', 'many'], /^lightbeam recv: --count must be an integer >= 1, got "many"$/],
     ['recv with an unknown option', ['recv', '--listen', '127.0.0.1:9', '--out', 'x', '--bogus'], /^lightbeam recv: unknown option '--bogus'$/],
+    // Issue #22 item 11: a value past the bound named the lower bound only.
+    ['recv with a message bound past 2^53', ['recv', '--listen', '127.0.0.1:9', '--out', 'x', '--max-message-bytes', '99999999999999999999'], /^lightbeam recv: --max-message-bytes must be at most 4294967296, got "99999999999999999999"$/],
+    ['send with a piece larger than a buffer', ['send', '--to', '127.0.0.1:9', '--message-bytes', '4294967297', 'x'], /^lightbeam send: --message-bytes must be at most 4294967296, got "4294967297"$/],
+    ["recv with a timeout a timer cannot hold", ['recv', '--listen', '127.0.0.1:9', '--out', 'x', '--timeout-ms', '2147483648'], /^lightbeam recv: --timeout-ms must be at most 2147483647, got "2147483648"$/],
+    ['send with a reply port above 65535', ['send', '--to', '127.0.0.1:9', '--reply-port', '70000', 'x'], /^lightbeam send: --reply-port must be at most 65535, got "70000"$/],
     ['bench with an unknown suite', ['bench', '--suite', 'no-such-suite', '--out', '/tmp/lightbeam-cli-test-bench-unknown'], /^lightbeam bench: unknown suite "no-such-suite"/],
   ];
   for (const [what, args, re] of bad) {
@@ -70,6 +75,12 @@ describe('lightbeam arguments', function () {
       expect(r.stdout).to.equal('');
     });
   }
+
+  it('shows no made-up result in the help of demo (issue #22 item 11)', async () => {
+    const r = await runCli(['demo', '--help']);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.not.match(/\d+\.\d+x (faster|slower)/);
+  });
 
   it('reports a missing file to send in one line, exit 1', async () => {
     const r = await runCli(['send', '--to', '127.0.0.1:9', '/nonexistent/lightbeam-test-file']);

@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { BENCH_FORMAT, makeBenchResult, validateBenchResult } from '../../bench/support/report-format.js';
 import { readSuiteResult, writeReport } from '../../bench/support/report-writer.js';
+import { TABLE_HEADER } from '../../bench/support/report-markdown.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/cli/shm-result.json', import.meta.url));
 
@@ -48,10 +49,10 @@ describe('benchmark report writer', function () {
     expect(md).to.contain('| shm | ok | 9 |');
     expect(md).to.contain('| silent | no result file | 0 |');
     expect(md).to.contain('![shm](shm.svg)');
-    expect(md).to.contain('| measure | peer | peer figure | ours | ratio (above 1 = ours better) | goal | met |');
-    // The fixture's own ratio is kept; a missing one is computed from the ours row of that size.
-    expect(md).to.match(/\| shm, 64 KiB \| postMessage copy \| .* \| lightbeam shm: .* \| 3\.00x \(better\) \|/);
-    expect(md).to.match(/\| shm, 1 MiB \| postMessage transfer \| .* \| lightbeam shm: .* \| 2\.50x \(better\) \|/);
+    expect(md).to.contain(TABLE_HEADER);
+    // The ratio of the figures, then the fixture's own ratio where it gives one (else '-').
+    expect(md).to.match(/\| shm, 64 KiB \| postMessage copy \| .* \| lightbeam shm: .* \| 3\.00x \(better\) \| 3\.00x \(better\) \|/);
+    expect(md).to.match(/\| shm, 1 MiB \| postMessage transfer \| .* \| lightbeam shm: .* \| 2\.50x \(better\) \| - \|/);
 
     const svg = await readFile(charts[0], 'utf8');
     expect(XMLValidator.validate(svg)).to.equal(true);

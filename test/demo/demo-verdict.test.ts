@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import type { PathResult, RunVerdict } from '@lightbeam/cli';
-import { COMPARISON_ROW, EtaClock, describeFactor, describeRange, formatSummary, parseVerdict, speedups, spreadOf, verdictSentence } from '@lightbeam/cli';
+import { COMPARISON_ROW, PER_RUN_ROW, EtaClock, describeFactor, describeRange, formatSummary, parseVerdict, speedups, spreadOf, verdictSentence } from '@lightbeam/cli';
 
 function path(name: string, ms: number, p50: number, p99: number): PathResult {
   const verdict: RunVerdict = { expected: 2000, received: 2000, mismatches: 0, lost: 0, unexpected: 0, bytes: 2000 * 65536, p50Ms: p50, p99Ms: p99, firstMismatch: null };
@@ -28,14 +28,14 @@ describe('demo verdicts: every comparison names its direction', () => {
 
   it('ends with "faster" exactly when the runs\' median speed-up is above 1, with the range of the same factor', () => {
     const faster = verdictSentence(spreadOf([1.9, 2.3, 2.6]), 'x');
-    expect(faster).to.equal('Lightbeam 2.30x faster than x (1.90-2.60x faster over 3 runs).');
+    expect(faster).to.equal('Lightbeam 2.30x faster than x (median of the per-run ratios; 1.90-2.60x faster over 3 runs).');
     const slower = verdictSentence(spreadOf(speedups([140, 110, 170], [100, 100, 100])), 'x');
     expect(parseVerdict(slower)).to.deep.equal({ factor: 1.4, faster: false });
-    expect(slower).to.contain('(1.10-1.70x slower over 3 runs)');
+    expect(slower).to.contain('(median of the per-run ratios; 1.10-1.70x slower over 3 runs)');
     const mixed = spreadOf([0.8, 1.05, 1.2]);
-    expect(verdictSentence(mixed, 'x')).to.match(/^Lightbeam 1\.05x faster than x \(1\.25x slower to 1\.20x faster over 3 runs\)\.$/);
+    expect(verdictSentence(mixed, 'x')).to.match(/^Lightbeam 1\.05x faster than x \(median of the per-run ratios; 1\.25x slower to 1\.20x faster over 3 runs\)\.$/);
     expect(describeRange(spreadOf([0.5, 0.8]))).to.equal('1.25-2.00x slower');
-    expect(verdictSentence(spreadOf([0.9, 1.001, 1.2]), 'x')).to.equal('Lightbeam as fast as x (1.00x; 1.11x slower to 1.20x faster over 3 runs).');
+    expect(verdictSentence(spreadOf([0.9, 1.001, 1.2]), 'x')).to.equal('Lightbeam as fast as x (1.00x; median of the per-run ratios; 1.11x slower to 1.20x faster over 3 runs).');
     expect(parseVerdict('Lightbeam as fast as x (1.00x; ...)')).to.deep.equal({ factor: 1, faster: null });
     // A seeded sweep: the sentence's direction and factor always follow the median.
     let seed = 12;
@@ -64,9 +64,26 @@ describe('demo verdicts: every comparison names its direction', () => {
     const base = [path('base', 600, 20, 40), path('base', 640, 22, 42), path('base', 500, 24, 60)];
     const table = formatSummary(ours, base);
     expect(cells(table, 'ours')[3]).to.equal('0.32 s (0.30 s-0.40 s)');
-    const row = cells(table, COMPARISON_ROW);
+    const row = cells(table, PER_RUN_ROW);
     expect(row[3]).to.equal('2.00x faster');
     expect(row[6]).to.equal('2.00x lower');
+  });
+
+  it('compares the medians printed in the path rows in one row, and names the median of the per-run ratios in another (issue #22 item 5)', () => {
+    // Per run, Lightbeam was faster twice and slower once by a lot; the median times say "faster"
+    // by another factor than the median of the per-run ratios. Each row names its statistic.
+    const ours = [path('ours', 100, 10, 20), path('ours', 110, 11, 22), path('ours', 300, 12, 30)];
+    const base = [path('base', 180, 20, 40), path('base', 120, 22, 44), path('base', 150, 24, 60)];
+    const table = formatSummary(ours, base);
+    // Medians: ours 110 ms, base 150 ms: 1.36x faster; throughput and msg/s the same way.
+    const med = cells(table, COMPARISON_ROW);
+    expect(med.slice(3, 6)).to.deep.equal(['1.36x faster', '1.36x faster', '1.36x faster']);
+    expect(med[6]).to.equal('2.00x lower'); // p50 medians 11 and 22
+    // Per-run ratios 1.8, 1.09, 0.5: median 1.09x faster.
+    expect(cells(table, PER_RUN_ROW)[3]).to.equal('1.09x faster');
+    // Every figure of the first row agrees with the printed medians (issue 22: "234 vs 215 MiB/s" under "1.19x faster").
+    const t = (name: string): number => Number(/^([\d.]+) s/.exec(cells(table, name)[3])?.[1]);
+    expect(Number(/^([\d.]+)x/.exec(med[3])?.[1])).to.be.closeTo(t('base') / t('ours'), 0.01);
   });
 });
 

@@ -4,7 +4,7 @@
  * keep each run short; most cases run act 2 (across hosts) once, the first one both acts three times.
  */
 import { expect } from 'chai';
-import { geometricMean, parseVerdict, spreadOf } from '@lightbeam/cli';
+import { COMPARISON_ROW, PER_RUN_ROW, geometricMean, parseVerdict, spreadOf } from '@lightbeam/cli';
 import { CliProcess, freePort, linesOf, runCli } from '../cli/support/run-cli.js';
 
 const SMALL = ['demo', '--count', '200', '--size', '16384', '--workers', '2', '--timeout-ms', '10000', '--act', '2', '--runs', '1'];
@@ -47,6 +47,16 @@ function rowOf(stdout: string, first: readonly string[]): string[] {
   return cells as string[];
 }
 
+/** `1.25x faster` as 1.25, `1.25x slower` as 0.8, `as fast (1.00x)` as 1. */
+function signed(cell: string): number {
+  const m = /^(\d+\.\d\d)x (faster|slower)$/.exec(cell);
+  if (m === null) {
+    expect(cell).to.match(/^as fast/);
+    return 1;
+  }
+  return m[2] === 'faster' ? Number(m[1]) : 1 / Number(m[1]);
+}
+
 /** The closing sentence of an act. */
 function sentenceOf(stdout: string, act: string): string {
   const line = stdout.split('\n').find((l) => l.startsWith(`${act}: Lightbeam `));
@@ -82,7 +92,16 @@ describe('lightbeam demo', function () {
         const [got, want] = cells[5].split('/');
         expect(got, `${w} ${p} verified`).to.equal(want);
         expect(cells[6], `${w} ${p} mismatches`).to.equal('0');
-        if (p !== 'lightbeam') expect(cells[7]).to.match(/^\d+\.\d\dx (faster|slower) \(|^as fast/);
+        if (p === 'lightbeam') continue;
+        expect(cells[7]).to.match(/^\d+\.\d\dx (faster|slower)$|^as fast/);
+        expect(cells[8]).to.match(/^\d+\.\d\dx (faster|slower) \(|^as fast/);
+        // Issue #22 item 5: the ratio of the median times agrees with the two medians printed,
+        // to their rounding to whole milliseconds.
+        const msOf = (c: string[]): number => Number(/^(\d+) ms/.exec(c[2])?.[1]);
+        const o = msOf(rowOf(r.stdout, [w, 'lightbeam']));
+        const t = msOf(cells);
+        const f = signed(cells[7]);
+        expect(f, `${cells[7]} beside ${t} ms against ${o} ms`).to.be.within((t - 0.5) / (o + 0.5) - 0.006, (t + 0.5) / Math.max(o - 0.5, 0.5) + 0.006);
       }
     }
     // The sentence states the median over the runs of the per-run geometric means it prints.
@@ -111,10 +130,14 @@ describe('lightbeam demo', function () {
     const base = times(BASELINE);
     expect(ours).to.have.length(3);
     const speedup = spreadOf(ours.map((t, i) => base[i] / t)).median;
-    const cmp = row(r.stdout, 'Lightbeam against the baseline');
-    // The comparison row says the direction in words, the same way as the sentence.
+    const cmp = row(r.stdout, PER_RUN_ROW);
+    // The comparison rows say the direction in words, the same way as the sentence.
     expect(cmp[3]).to.match(/^\d+\.\d\dx (faster|slower)$|^as fast/);
     expect(cmp[6]).to.match(/^\d+\.\d\dx (lower|higher)$|^as good/);
+    // Issue #22 item 5: the row of the medians' ratios agrees with the medians printed above it.
+    const ofMedians = row(r.stdout, COMPARISON_ROW);
+    const perSecond = (name: string): number => Number(row(r.stdout, name)[5]);
+    expect(signed(ofMedians[5])).to.be.closeTo(perSecond(OURS) / perSecond(BASELINE), 0.006 + 0.005 * signed(ofMedians[5]));
     agrees(sentenceOf(r.stdout, 'Act 2'), speedup);
     expect(r.stdout).to.contain('OK: every message of both paths verified by the remote side');
     // The remote side it started is gone.

@@ -15,7 +15,7 @@ export {
 } from './files/receiver-limits.js';
 export type { ReceiverLimits } from './files/receiver-limits.js';
 export type { CurveClientKeys, CurveServerKeys } from './common/curve-options.js';
-export type { ReceivedFile, ReceiverEvents, RefusedFile, TransferReport } from './files/file-receiver.js';
+export type { ReceivedFile, ReceiverEvents, RefusedFile, TransferReport } from './files/receiver-types.js';
 export type { OverwritePolicy } from './files/no-clobber.js';
 export { walkSources } from './files/file-walk.js';
 export type { WalkedSources } from './files/file-walk.js';
@@ -49,5 +49,5 @@ export type { DemoRemoteOptions } from './demo/remote.js';
 export { Verifier, PRECOMPUTE_BYTES } from './demo/verifier.js';
 export type { RunExpectation, RunVerdict } from './demo/verifier.js';
 export { DemoMeta, checksumPayload, fillPayload, transformPayload, sharedNowMs } from './demo/payload.js';
-export { COMPARISON_ROW, SUMMARY_COLUMNS, formatSummary, renderTable, throughput } from './demo/report.js';
+export { COMPARISON_ROW, PER_RUN_ROW, SUMMARY_COLUMNS, formatSummary, renderTable, throughput } from './demo/report.js';
 export type { PathResult } from './demo/report.js';

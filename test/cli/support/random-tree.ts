@@ -2,6 +2,7 @@
  * Seeded random folders for the transfer tests.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { Prng } from '../../support/prng.js';
@@ -31,7 +32,10 @@ export async function writeTree(dir: string, sizes: Record<string, number>, seed
   return out;
 }
 
-/** name (relative to `dir`, `/`-separated) → SHA-256 hex of every regular file under `dir`. */
+/**
+ * name (relative to `dir`, `/`-separated) → SHA-256 hex of every regular file under `dir`; empty
+ * when `dir` does not exist (`recv` creates its output folder only when a file arrives).
+ */
 export async function hashTree(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const walk = async (d: string): Promise<void> => {
@@ -41,6 +45,7 @@ export async function hashTree(dir: string): Promise<Map<string, string>> {
       else if (e.isFile()) out.set(relative(dir, p).split('\\').join('/'), createHash('sha256').update(await readFile(p)).digest('hex'));
     }
   };
+  if (!existsSync(dir)) return out;
   await walk(dir);
   return out;
 }

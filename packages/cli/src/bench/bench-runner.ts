@@ -1,13 +1,18 @@
 /**
  * `lightbeam bench`: runs the suites under `bench/` as child processes (what `npx tsx
- * bench/<suite>.bench.ts` runs, with the tsx this package depends on, so it works from any
- * folder and never asks the registry), each writing its result file (see `bench/support/report-format.ts`),
+ * bench/<suite>.bench.ts` runs), each writing its result file (see `bench/support/report-format.ts`),
  * then writes the markdown report and the SVG charts with `bench/support/report-writer.ts`.
+ *
+ * The suites, their support code and what they need (tinybench, Vega, tsx) belong to a checkout
+ * of the repository, not to the installed package: tsx is taken from the checkout (`--root`),
+ * which has it among its devDependencies, so the installed command does not carry tsx and esbuild
+ * for a command that cannot run without a checkout anyway.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CliError, UsageError } from '../common/cli-error.js';
 import type { Progress } from '../common/progress.js';
@@ -39,6 +44,11 @@ export const QUICK_ENV_DEFAULT: Readonly<Record<string, string>> = { LBM_BENCH_R
 interface ReportWriterModule {
   readSuiteResult(suite: string, path: string, exitCode: number | null): Promise<ReportOutcome>;
   writeReport(outcomes: readonly ReportOutcome[], outDir: string): Promise<{ markdown: string; charts: string[] }>;
+}
+
+/** What the CLI uses of `tsx/esm/api` (tsx is the checkout's, found at run time). */
+interface TsxEsmApi {
+  tsImport(specifier: string, parentURL: string): Promise<unknown>;
 }
 
 /** The part of a suite outcome the CLI looks at. */
@@ -96,7 +106,10 @@ export interface BenchReport {
 export async function listSuites(root: string): Promise<string[]> {
   const dir = join(root, 'bench');
   const names = await readdir(dir).catch(() => {
-    throw new CliError(`no bench/ folder in ${root} (run "lightbeam bench" from the repository root, or pass --root)`);
+    throw new CliError(
+      `no bench/ folder in ${root}: the suites are part of a Lightbeam repository checkout, not of the installed command ` +
+        '(run "lightbeam bench" from the root of a checkout after "pnpm install" there, or pass --root <checkout>)',
+    );
   });
   return names.filter((n) => n.endsWith(SUITE_SUFFIX)).map((n) => n.slice(0, -SUITE_SUFFIX.length)).sort();
 }
@@ -144,40 +157,121 @@ export async function runBench(opts: RunBenchOptions): Promise<BenchReport> {
   };
 }
 
+/**
+ * Finds an entry point of tsx, as `import` would (its ESM file): in the checkout first (its
+ * devDependencies), then wherever Node finds it from this package (a checkout running its own
+ * built CLI).
+ *
+ * @throws CliError saying where tsx was looked for
+ */
+function resolveTsx(root: string, entry: './cli' | './esm/api'): string {
+  for (const from of [join(root, 'package.json'), fileURLToPath(import.meta.url)]) {
+    let pkgPath: string;
+    try {
+      pkgPath = createRequire(from).resolve('tsx/package.json');
+    } catch {
+      continue; // not there: try the next place
+    }
+    const target = importTarget((JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, unknown> }).exports?.[entry]);
+    if (target !== null) return join(dirname(pkgPath), target);
+  }
+  throw new CliError(
+    `no tsx in ${root} (nor beside this lightbeam): the suites run with the checkout's own devDependencies; run "pnpm install" in the checkout first`,
+  );
+}
+
+/** The file an `exports` entry gives `import` (a path, or `{ import: { default } }` and the like). */
+function importTarget(e: unknown): string | null {
+  if (typeof e === 'string') return e;
+  if (e === null || typeof e !== 'object') return null;
+  const o = e as Record<string, unknown>;
+  return importTarget(o.import ?? o.default ?? null);
+}
+
 async function loadReportWriter(root: string): Promise<ReportWriterModule> {
   const path = join(root, 'bench', 'support', 'report-writer.ts');
   await stat(path).catch(() => {
     throw new CliError(`missing ${path}: the report writer lives in the repository's bench/support/`);
   });
-  const { tsImport } = await import('tsx/esm/api');
+  const { tsImport } = (await import(pathToFileURL(resolveTsx(root, './esm/api')).href)) as TsxEsmApi;
   return (await tsImport(pathToFileURL(path).href, import.meta.url)) as ReportWriterModule;
 }
 
-/** Runs one suite; resolves its exit code, or `null` when it ran past the timeout and was killed. */
+/**
+ * Kills every process of a suite's process group (the suite and whatever it started: peers,
+ * `fi_pingpong`, workers). Gone already is fine.
+ */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the whole group has exited.
+  }
+}
+
+/**
+ * Runs one suite; resolves its exit code, or `null` when it ran past the timeout and was killed.
+ *
+ * The suite leads a process group of its own, and once it exits that group is killed: a child it
+ * left behind (a peer that outlived a throw) would otherwise hold the log pipe open, and the
+ * runner, waiting for the pipe to close, would wait for the suite timeout.
+ *
+ * @throws CliError with exit code 128 + signal when SIGINT or SIGTERM stops the run (the suite's
+ * group is killed first: it no longer hears the terminal)
+ */
 function runSuite(root: string, suite: string, outDir: string, logPath: string, timeoutMs: number, extraEnv: Readonly<Record<string, string>>): Promise<number | null> {
   return new Promise((resolveRun, reject) => {
     const log = createWriteStream(logPath);
-    const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
+    let tsxCli: string;
+    try {
+      tsxCli = resolveTsx(root, './cli');
+    } catch (err) {
+      reject(err);
+      return;
+    }
     const child = spawn(process.execPath, [tsxCli, join('bench', `${suite}${SUITE_SUFFIX}`)], {
       cwd: root,
       env: { ...process.env, ...extraEnv, [BENCH_OUT_ENV]: outDir },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     let timedOut = false;
+    let stoppedBy: NodeJS.Signals | null = null;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child.pid);
     }, timeoutMs);
-    child.once('error', (err) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      stoppedBy = sig;
+      killGroup(child.pid);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const settle = (): void => {
       clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    child.once('error', (err) => {
+      settle();
       log.end();
       reject(new CliError(`cannot start tsx for suite ${suite}: ${err.message}`));
     });
+    // The suite itself is done: what it started goes with it, which also closes the pipes.
+    child.once('exit', () => killGroup(child.pid));
     child.once('close', (code) => {
-      clearTimeout(timer);
-      log.end(() => resolveRun(timedOut ? null : (code ?? 1)));
+      settle();
+      log.end(() => {
+        if (stoppedBy !== null) {
+          const n = stoppedBy === 'SIGINT' ? 2 : 15;
+          reject(new CliError(`stopped by ${stoppedBy} while suite ${suite} ran (its processes were ended)`, 128 + n));
+        } else {
+          resolveRun(timedOut ? null : (code ?? 1));
+        }
+      });
     });
   });
 }

@@ -2,7 +2,7 @@
  * `lightbeam bench [--out <dir>] [--suite <name>]`.
  */
 import type { Command } from 'commander';
-import { parseIntOption } from '../common/cli-error.js';
+import { MAX_TIMER_MS, parseIntOption } from '../common/cli-error.js';
 import { runBench } from '../bench/bench-runner.js';
 import { createProgress } from '../common/progress.js';
 import type { SubcommandModule } from './subcommand.js';
@@ -35,7 +35,7 @@ export const benchCommand: SubcommandModule = {
       .option('--quick', 'fewer rounds and messages in every suite (one to two minutes in all on 2 cores): a first look, not figures to quote')
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (opts: BenchOpts) => {
-        const suiteTimeoutMs = parseIntOption('--suite-timeout-ms', opts.suiteTimeoutMs, 1);
+        const suiteTimeoutMs = parseIntOption('--suite-timeout-ms', opts.suiteTimeoutMs, 1, MAX_TIMER_MS);
         const progress = createProgress({ bytes: false, enabled: opts.progress });
         const r = await runBench({ root: opts.root, outDir: opts.out, suites: opts.suite, suiteTimeoutMs, progress, quick: opts.quick === true });
         progress.log(`wrote ${r.markdown}${r.charts.length > 0 ? ` and ${r.charts.length} chart(s): ${r.charts.join(', ')}` : ' (no chart: no suite wrote results)'}`);

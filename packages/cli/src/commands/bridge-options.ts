@@ -26,6 +26,6 @@ export interface BridgeCliOpts {
 }
 
 /** Parses an optional integer option. */
-export function optionalInt(name: string, text: string | undefined, min = 0): number | undefined {
-  return text === undefined ? undefined : parseIntOption(name, text, min);
+export function optionalInt(name: string, text: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  return text === undefined ? undefined : parseIntOption(name, text, min, max);
 }

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { BridgeHostOptions } from '@lightbeam/zmq-bridge';
 import { BridgeHost } from '@lightbeam/zmq-bridge';
-import { CliError, UsageError, oneLine } from '../common/cli-error.js';
+import { CliError, MAX_BUFFER_BYTES, MAX_TIMER_MS, UsageError, oneLine } from '../common/cli-error.js';
 import type { BridgeCliOpts } from './bridge-options.js';
 import { optionalInt } from './bridge-options.js';
 import { zmqUrlOption } from './options.js';
@@ -47,10 +47,10 @@ export function bridgeHostOptions(opts: BridgeCliOpts): BridgeHostOptions {
             allowedClients: allow.length === 0 ? undefined : allow,
           },
     highWaterMark: optionalInt('--hwm', opts.hwm),
-    sendTimeoutMs: optionalInt('--send-timeout-ms', opts.sendTimeoutMs),
-    deliverTimeoutMs: optionalInt('--deliver-timeout-ms', opts.deliverTimeoutMs),
-    drainMs: optionalInt('--drain-ms', opts.drainMs),
-    maxMessageBytes: optionalInt('--max-message-bytes', opts.maxMessageBytes, 1),
+    sendTimeoutMs: optionalInt('--send-timeout-ms', opts.sendTimeoutMs, 0, MAX_TIMER_MS),
+    deliverTimeoutMs: optionalInt('--deliver-timeout-ms', opts.deliverTimeoutMs, 0, MAX_TIMER_MS),
+    drainMs: optionalInt('--drain-ms', opts.drainMs, 0, MAX_TIMER_MS),
+    maxMessageBytes: optionalInt('--max-message-bytes', opts.maxMessageBytes, 1, MAX_BUFFER_BYTES),
     workers: (opts.worker ?? []).map((w) => resolve(w)),
     memory: { regionBytes: (optionalInt('--region-mib', opts.regionMib, 1) ?? 256) * 1024 * 1024 },
     onUndelivered: (r) => process.stderr.write(`lightbeam bridge: undelivered (${r.direction}, channel ${r.channel ?? '?'}): ${r.reason}\n`),

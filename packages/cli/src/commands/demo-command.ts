@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError, parseIntOption } from '../common/cli-error.js';
+import { MAX_TIMER_MS, UsageError, parseIntOption } from '../common/cli-error.js';
 import { runDemo } from '../demo/demo.js';
 import { MAX_DEMO_SIZE } from '../demo/payload.js';
 import { createProgress } from '../common/progress.js';
@@ -54,7 +54,7 @@ export const demoCommand: SubcommandModule = {
       .summary('Lightbeam against postMessage, in one process and across hosts, with a verdict per act')
       .description(
         'The main demo, in two acts, each path run --runs times (median and range printed), each act closed by one ' +
-          'sentence ("Lightbeam 2.10x faster than ... (1.90-2.30x over 3 runs)").\n\n' +
+          'sentence naming the faster path, its median ratio and the range of the per-run ratios.\n\n' +
           'Act 1, one process: a producer hands payloads to worker threads that transform them in place and pass them ' +
           'to a consumer: over Transport.kShm (BULK_EXPOSE descriptors, blocks moved on, received in place: no copy) ' +
           'against the same pipeline over postMessage (clone, and transfer), at 4 KiB and 1 MiB, plus a fan-out where ' +
@@ -83,7 +83,7 @@ export const demoCommand: SubcommandModule = {
         const workers = parseIntOption('--workers', opts.workers, 1);
         if (workers > MAX_DEMO_WORKERS) throw new UsageError(`--workers must be at most ${MAX_DEMO_WORKERS}, got ${workers}`);
         const remote = opts.remote === undefined ? null : parseHostPortOption('--remote', opts.remote);
-        const timeoutMs = parseIntOption('--timeout-ms', opts.timeoutMs, 1);
+        const timeoutMs = parseIntOption('--timeout-ms', opts.timeoutMs, 1, MAX_TIMER_MS);
         const corruptEvery = parseIntOption('--corrupt-every', opts.corruptEvery, 0);
         const runs = parseIntOption('--runs', opts.runs, 1);
         if (runs > MAX_DEMO_RUNS) throw new UsageError(`--runs must be at most ${MAX_DEMO_RUNS}, got ${runs}`);

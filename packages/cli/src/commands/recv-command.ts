@@ -2,7 +2,7 @@
  * `lightbeam recv --listen <host:port> --out <dir> [--count N] [--timeout-ms T]`.
  */
 import type { Command } from 'commander';
-import { UsageError, parseIntOption } from '../common/cli-error.js';
+import { MAX_BUFFER_BYTES, MAX_PORT, MAX_TIMER_MS, parseIntOption } from '../common/cli-error.js';
 import { parseServerCurve } from '../common/curve-options.js';
 import { DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_TRANSFERS, DEFAULT_RECV_MESSAGE_BYTES, DEFAULT_TRANSFER_IDLE_MS } from '../files/receiver-limits.js';
 import { createProgress } from '../common/progress.js';
@@ -63,15 +63,14 @@ export const recvCommand: SubcommandModule = {
       .action(async (opts: RecvOpts) => {
         const listen = parseHostPortOption('--listen', opts.listen);
         const count = opts.count === undefined ? undefined : parseIntOption('--count', opts.count, 1);
-        const timeoutMs = opts.timeoutMs === undefined ? undefined : parseIntOption('--timeout-ms', opts.timeoutMs, 1);
+        const timeoutMs = opts.timeoutMs === undefined ? undefined : parseIntOption('--timeout-ms', opts.timeoutMs, 1, MAX_TIMER_MS);
         const limits = {
-          maxMessageBytes: parseIntOption('--max-message-bytes', opts.maxMessageBytes, 1),
+          maxMessageBytes: parseIntOption('--max-message-bytes', opts.maxMessageBytes, 1, MAX_BUFFER_BYTES),
           maxOpenFiles: parseIntOption('--max-open-files', opts.maxOpenFiles, 1),
           maxTransfers: parseIntOption('--max-transfers', opts.maxTransfers, 1),
-          idleMs: parseIntOption('--idle-ms', opts.idleMs, 1),
+          idleMs: parseIntOption('--idle-ms', opts.idleMs, 1, MAX_TIMER_MS),
         };
-        const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1);
-        if (replyPort !== undefined && replyPort > 65535) throw new UsageError(`--reply-port must be at most 65535, got ${replyPort}`);
+        const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1, MAX_PORT);
         const curve = parseServerCurve(opts);
         // With --json, stdout carries JSON lines only: the per-file lines are for people, on stderr.
         const progress = createProgress({ bytes: true, enabled: opts.progress && !opts.json, out: opts.json ? process.stderr : process.stdout });

@@ -1,12 +1,14 @@
 /**
  * `lightbeam send --to <host:port> <files or folders...>`.
  */
+import os from 'node:os';
 import type { Command } from 'commander';
-import { UsageError, parseIntOption } from '../common/cli-error.js';
+import { MAX_BUFFER_BYTES, MAX_PORT, MAX_TIMER_MS, parseIntOption } from '../common/cli-error.js';
 import { parseClientCurve } from '../common/curve-options.js';
 import { parseHostPortOption } from './options.js';
 import { createProgress, formatBytes } from '../common/progress.js';
 import { sendFiles } from '../files/send-files.js';
+import type { SendSummary } from '../files/send-files.js';
 import { DEFAULT_MESSAGE_BYTES } from '../files/send-plan.js';
 import type { SubcommandModule } from './subcommand.js';
 
@@ -46,13 +48,33 @@ export const sendCommand: SubcommandModule = {
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (paths: string[], opts: SendOpts) => {
         const to = parseHostPortOption('--to', opts.to);
-        const timeoutMs = parseIntOption('--timeout-ms', opts.timeoutMs, 1);
-        const maxMessageBytes = parseIntOption('--message-bytes', opts.messageBytes, 1);
-        const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1);
-        if (replyPort !== undefined && replyPort > 65535) throw new UsageError(`--reply-port must be at most 65535, got ${replyPort}`);
+        const timeoutMs = parseIntOption('--timeout-ms', opts.timeoutMs, 1, MAX_TIMER_MS);
+        const maxMessageBytes = parseIntOption('--message-bytes', opts.messageBytes, 1, MAX_BUFFER_BYTES);
+        const replyPort = opts.replyPort === undefined ? undefined : parseIntOption('--reply-port', opts.replyPort, 1, MAX_PORT);
         const curve = parseClientCurve(opts);
         const progress = createProgress({ bytes: true, enabled: opts.progress });
-        const s = await sendFiles({ host: to.host, port: to.port, paths, timeoutMs, maxMessageBytes, progress, confirm: opts.confirm, replyPort, curve });
+        let where = 'starting';
+        const onPhase = (phase: string, queued: number, files: number): void => {
+          where = files === 0 ? phase : `${phase}, ${queued} of ${files} files queued`;
+        };
+        // Without this, a signal ends the process silently (exit 130 from the shell, no line).
+        const onSignal = (sig: NodeJS.Signals): void => {
+          progress.stop();
+          process.stderr.write(
+            `lightbeam send: stopped by ${sig} while ${where}; the receiver removes what arrived in part once the transfer is silent for its --idle-ms\n`,
+          );
+          // Nothing left to save: what is queued is abandoned, and the receiver expires the transfer.
+          process.exit(128 + (os.constants.signals[sig] ?? 0));
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        let s: SendSummary;
+        try {
+          s = await sendFiles({ host: to.host, port: to.port, paths, timeoutMs, maxMessageBytes, progress, confirm: opts.confirm, replyPort, curve, onPhase });
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
         const how = s.confirmed ? 'every SHA-256 confirmed by the receiver' : 'not confirmed (--no-confirm)';
         progress.log(`sent ${s.files} files (${formatBytes(s.bytes)}) in ${s.messages} messages to ${opts.to}, transfer ${s.transferId}, ${how}`);
       });

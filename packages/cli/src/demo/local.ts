@@ -14,7 +14,7 @@ import type { LocalRunResult, LocalWorkload } from './local-workload.js';
 import { expectedChecksums, localWorkloads } from './local-workload.js';
 import { renderTable } from './report.js';
 import type { DemoSteps } from './steps.js';
-import { describeFactor, describeRange, geometricMean, speedups, spreadOf, verdictSentence } from './verdict.js';
+import { compareTimes, describeFactor, describeRange, geometricMean, spreadOf, verdictSentence } from './verdict.js';
 import type { RunSpread } from './verdict.js';
 import { formatBytes } from '../common/progress.js';
 
@@ -134,7 +134,7 @@ const range = (s: RunSpread, f: (x: number) => string): string => `${f(s.median)
 
 /** The act 1 table: a row per workload and path, medians with their ranges over the runs. */
 export function formatLocalTable(ws: readonly LocalWorkload[], results: LocalActOutcome['results'], workers: number): string {
-  const header = ['workload', 'path', 'time, median (range)', 'messages/s', 'payload MiB/s', 'verified', 'mismatches', 'Lightbeam against this path'];
+  const header = ['workload', 'path', 'time, median (range)', 'messages/s', 'payload MiB/s', 'verified', 'mismatches', 'Lightbeam against it: ratio of the medians', 'median of per-run ratios (range)'];
   const rows: string[][] = [header];
   for (const w of ws) {
     const ours = results[w.name].lightbeam.map((x) => x.ms);
@@ -142,10 +142,7 @@ export function formatLocalTable(ws: readonly LocalWorkload[], results: LocalAct
       const xs = results[w.name][p];
       const ms = spreadOf(xs.map((x) => x.ms));
       const msgs = w.mode === 'pipe' ? w.count : w.count * workers;
-      const verdict = p === 'lightbeam' ? '' : (() => {
-        const s = spreadOf(speedups(ours, xs.map((x) => x.ms)));
-        return `${describeFactor(s.median)} (${describeRange(s)})`;
-      })();
+      const c = p === 'lightbeam' ? null : compareTimes(ours, xs.map((x) => x.ms));
       rows.push([
         w.name,
         p,
@@ -154,7 +151,8 @@ export function formatLocalTable(ws: readonly LocalWorkload[], results: LocalAct
         ((((w.count * w.size) / ms.median) * 1000) / (1 << 20)).toFixed(0),
         `${xs[xs.length - 1].verified}/${msgs}`,
         String(xs.reduce((a, x) => a + x.mismatches, 0)),
-        verdict,
+        c === null ? '' : describeFactor(c.ofMedians),
+        c === null ? '' : `${describeFactor(c.perRun.median)} (${describeRange(c.perRun)})`,
       ]);
     }
   }

@@ -2,6 +2,8 @@
  * The tables of `lightbeam demo`. Every comparison is written out with its direction
  * ("1.52x faster", "1.20x higher"), never as a bare ratio: the old ratio row was labelled
  * lightbeam / baseline while its time and latency cells held baseline / lightbeam (issue 12).
+ * Each comparison row names its statistic: the ratio of the medians printed above it, or the
+ * median of the per-run ratios (see verdict.ts); the two need not agree.
  */
 import { formatBytes } from '../common/progress.js';
 import type { RunVerdict } from './verifier.js';
@@ -42,18 +44,35 @@ const spreadText = (s: RunSpread, f: (v: number) => string): string => (s.runs =
 /** The header of {@link formatSummary}'s table. */
 export const SUMMARY_COLUMNS = ['path', 'messages per run', 'bytes per run', 'time', 'throughput', 'msg/s', 'latency p50', 'latency p99', 'mismatches', 'lost'] as const;
 
-/** Label of the comparison row of {@link formatSummary}. */
-export const COMPARISON_ROW = 'Lightbeam against the baseline';
+/** Label of the comparison row of {@link formatSummary} computed from the medians printed above it. */
+export const COMPARISON_ROW = 'Lightbeam against the baseline, ratio of these medians';
+/** Label of the comparison row of {@link formatSummary} holding the median of the per-run ratios. */
+export const PER_RUN_ROW = 'Lightbeam against the baseline, median of per-run ratios';
 
 /**
- * Formats act 2's table: one row per path with the median (and range) over its runs, then a row
- * comparing them in words: time and throughput as `faster`/`slower`, latencies as
- * `lower`/`higher` (each the median of the per-run factors).
+ * Formats act 2's table: one row per path with the median (and range) over its runs, then two
+ * rows comparing them in words (time and throughput as `faster`/`slower`, latencies as
+ * `lower`/`higher`): {@link COMPARISON_ROW}, the ratio of the medians printed above it, and
+ * {@link PER_RUN_ROW}, the median of the per-run ratios.
  *
  * @param ours - Lightbeam's runs
  * @param baseline - the baseline's runs, in the same order
  */
 export function formatSummary(ours: readonly PathResult[], baseline: readonly PathResult[]): string {
+  // The medians the path rows print, which the first comparison row divides.
+  const medians = (rs: readonly PathResult[]): Array<number | null> => {
+    const lat = (f: (v: RunVerdict) => number | null): number | null => {
+      const xs = rs.map((r) => f(r.verdict)).filter((x): x is number => x !== null);
+      return xs.length === 0 ? null : spreadOf(xs).median;
+    };
+    return [
+      spreadOf(rs.map((r) => r.ms)).median,
+      spreadOf(rs.map(throughput)).median,
+      spreadOf(rs.map((r) => (r.verdict.received / r.ms) * 1000)).median,
+      lat((v) => v.p50Ms),
+      lat((v) => v.p99Ms),
+    ];
+  };
   const row = (rs: readonly PathResult[]): string[] => {
     const last = rs[rs.length - 1];
     const sum = (f: (v: RunVerdict) => number): number => rs.reduce((a, r) => a + f(r.verdict), 0);
@@ -85,8 +104,8 @@ export function formatSummary(ours: readonly PathResult[], baseline: readonly Pa
     return xs.length === 0 ? NaN : spreadOf(xs).median;
   };
   const speed = describeFactor(factor((r) => r.ms, true));
-  const comparison = [
-    COMPARISON_ROW,
+  const perRun = [
+    PER_RUN_ROW,
     '',
     '',
     speed,
@@ -97,5 +116,25 @@ export function formatSummary(ours: readonly PathResult[], baseline: readonly Pa
     '',
     '',
   ];
-  return renderTable([[...SUMMARY_COLUMNS], row(ours), row(baseline), comparison]);
+  const mo = medians(ours);
+  const mb = medians(baseline);
+  // Time and latency: the baseline's over ours; throughput and msg/s: ours over the baseline's.
+  const ofMedians = (i: number, lowerIsBetter: boolean, words?: readonly [string, string]): string => {
+    const a = mo[i];
+    const b = mb[i];
+    return a === null || b === null || !(a > 0) || !(b > 0) ? '-' : describeFactor(lowerIsBetter ? b / a : a / b, words);
+  };
+  const comparison = [
+    COMPARISON_ROW,
+    '',
+    '',
+    ofMedians(0, true),
+    ofMedians(1, false),
+    ofMedians(2, false),
+    ofMedians(3, true, ['lower', 'higher']),
+    ofMedians(4, true, ['lower', 'higher']),
+    '',
+    '',
+  ];
+  return renderTable([[...SUMMARY_COLUMNS], row(ours), row(baseline), comparison, perRun]);
 }

@@ -5,7 +5,7 @@
 import { Dealer } from 'zeromq';
 import { CliError } from '../common/cli-error.js';
 import type { ConfirmEvent } from './confirm-protocol.js';
-import { MAX_CONFIRM_FRAME_BYTES, decodeEvent, encodeConfirm } from './confirm-protocol.js';
+import { MAX_CONFIRM_FRAME_BYTES, TRANSFER_PATH, decodeEvent, encodeConfirm } from './confirm-protocol.js';
 import type { CurveClientKeys } from '../common/curve-options.js';
 import { curveClientSocketOptions } from '../common/curve-options.js';
 
@@ -28,9 +28,18 @@ export class ConfirmClient {
    * @param transferId - the transfer about to be sent
    * @param timeoutMs - how long to wait for the receiver's answer
    * @param curve - the receiver's public key and our pair, when the data path uses CURVE
-   * @throws CliError when no `lightbeam recv` answers in time
+   * @param messageBytes - the most data one message of the transfer carries (the receiver refuses
+   * the transfer at once when that is above its bound)
+   * @throws CliError when no `lightbeam recv` answers in time, or it refuses the transfer
    */
-  static async watch(host: string, port: number, transferId: string, timeoutMs: number, curve?: Required<CurveClientKeys>): Promise<ConfirmClient> {
+  static async watch(
+    host: string,
+    port: number,
+    transferId: string,
+    timeoutMs: number,
+    curve?: Required<CurveClientKeys>,
+    messageBytes?: number,
+  ): Promise<ConfirmClient> {
     const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     const dealer = new Dealer({
       linger: 0,
@@ -42,11 +51,12 @@ export class ConfirmClient {
     const client = new ConfirmClient(dealer, where, transferId);
     try {
       dealer.connect(`tcp://${where}`);
-      await dealer.send(encodeConfirm({ op: 'watch', transferId }));
+      await dealer.send(encodeConfirm(messageBytes === undefined ? { op: 'watch', transferId } : { op: 'watch', transferId, messageBytes }));
       const deadline = performance.now() + timeoutMs;
       for (;;) {
         const e = await client.next(Math.max(1, deadline - performance.now()));
         if (e?.event === 'watching') return client;
+        if (e?.event === 'refused' && e.path === TRANSFER_PATH) throw new CliError(`the receiver at ${where} refused the transfer before any data left: ${e.reason}`);
         if (e === null) {
           throw new CliError(
             `no answer on the reply path at ${where} within ${timeoutMs} ms (is "lightbeam recv" listening there, with the same CURVE keys? ` +
@@ -61,17 +71,23 @@ export class ConfirmClient {
   }
 
   /**
-   * Waits until the receiver confirmed every file with the SHA-256 we sent.
+   * Waits until the receiver confirmed every file with the SHA-256 we sent. A refused file does
+   * not end the wait: the others are still confirmed or refused, so the error names every refusal.
    *
    * @param expected - relative path → SHA-256 hex of every file sent
    * @param timeoutMs - longest silence of the receiver before giving up
-   * @throws CliError naming the first refused or mismatched file, or how many were confirmed
+   * @throws CliError naming the refused files (all, or a count and the first few) or the first
+   *   mismatched one, or how many were confirmed
    */
   async confirmAll(expected: ReadonlyMap<string, string>, timeoutMs: number): Promise<void> {
     const confirmed = new Set<string>();
-    while (confirmed.size < expected.size) {
+    const refused = new Map<string, string>();
+    // Refusals of a whole message (`(message)`) name no file: the wait goes on until `done`.
+    let refusedFiles = 0;
+    while (confirmed.size + refusedFiles < expected.size) {
       const e = await this.next(timeoutMs);
       if (e === null) {
+        if (refused.size > 0) throw new CliError(refusedLine(refused, expected.size));
         throw new CliError(
           `no confirmation from the receiver at ${this.where} within ${timeoutMs} ms: ${confirmed.size} of ${expected.size} files confirmed (was it stopped?)`,
         );
@@ -82,13 +98,16 @@ export class ConfirmClient {
         if (e.sha256 !== want) throw new CliError(`the receiver confirmed ${e.path} with SHA-256 ${e.sha256}, but ${want} was sent`);
         confirmed.add(e.path);
       } else if (e.event === 'refused') {
-        // Most reasons already read "refused <name>: why"; don't say it twice.
-        throw new CliError(e.reason.startsWith('refused ') ? `the receiver ${e.reason}` : `the receiver refused ${e.path}: ${e.reason}`);
+        if (refused.has(e.path)) continue;
+        refused.set(e.path, e.reason);
+        if (expected.has(e.path)) refusedFiles++;
       } else if (e.event === 'done') {
+        if (refused.size > 0) throw new CliError(refusedLine(refused, expected.size));
         const why = e.abandoned === undefined ? '' : `: ${e.abandoned}`;
         throw new CliError(`the receiver ended the transfer with ${confirmed.size} of ${expected.size} files confirmed${why}`);
       }
     }
+    if (refused.size > 0) throw new CliError(refusedLine(refused, expected.size));
   }
 
   /** Closes the socket. */
@@ -115,4 +134,21 @@ export class ConfirmClient {
       if (e !== null && e.transferId === this.transferId) return e;
     }
   }
+}
+
+/** Names shown in full when files are refused; beyond it, a count. */
+const REFUSED_NAMES_SHOWN = 10;
+
+/** One line for the refusals of a transfer: every name (or the first few and a count), and the first reason. */
+function refusedLine(refused: ReadonlyMap<string, string>, files: number): string {
+  const [[firstPath, firstReason]] = refused;
+  // Most reasons already read "refused <name>: why"; don't say it twice.
+  const first = firstReason.startsWith('refused ') ? firstReason : `refused ${firstPath}: ${firstReason}`;
+  if (refused.size === 1) return `the receiver ${first}`;
+  const names = [...refused.keys()];
+  const shown = names.slice(0, REFUSED_NAMES_SHOWN).join(', ');
+  const more = names.length > REFUSED_NAMES_SHOWN ? ` and ${names.length - REFUSED_NAMES_SHOWN} more` : '';
+  const distinct = new Set([...refused.values()].map((r) => r.replace(/"(?:[^"\\]|\\.)*"/g, '"…"'))).size;
+  const others = distinct > 1 ? ` (${distinct - 1} other reason(s): see the receiver's output)` : '';
+  return `the receiver refused ${refused.size} of ${files} files: ${shown}${more}; the first: ${first}${others}`;
 }

@@ -6,17 +6,23 @@
  *
  * | direction         | frames (after ZeroMQ's routing id on the ROUTER side) | when                            |
  * |-------------------|-------------------------------------------------------|---------------------------------|
- * | sender → receiver | `{"op":"watch","transferId":T}`                       | before any data is sent         |
+ * | sender → receiver | `{"op":"watch","transferId":T,"messageBytes"?:N}`     | before any data is sent         |
  * | receiver → sender | `{"event":"watching","transferId":T}`                 | answer to `watch`               |
  * | receiver → sender | `{"event":"file","transferId":T,"path":P,"sha256":H}` | a file was written and verified |
- * | receiver → sender | `{"event":"refused","transferId":T,"path":P,"reason":R}` | a file or message was refused |
+ * | receiver → sender | `{"event":"refused","transferId":T,"path":P,"reason":R}` | a file or message was refused, or (path `(transfer)`, instead of `watching`) the whole transfer |
  * | receiver → sender | `{"event":"done","transferId":T,"received":N,"announced":M,"abandoned"?:W}` | the transfer ended |
  *
  * One JSON object per frame, UTF-8. The sender waits for `watching` before it sends data: the
  * answer proves a `lightbeam recv` listens there (not another service) and that the receiver
- * will route this transfer's events to it, so none can be missed. Each side bounds what it
+ * will route this transfer's events to it, so none can be missed. `messageBytes` is the most data
+ * one message of the transfer will carry: a receiver whose bound is lower refuses the transfer
+ * at once (before any data leaves, which ZeroMQ would otherwise drop unseen, with the sender's
+ * connection, once a frame passes the socket's ZMQ_MAXMSGSIZE). Each side bounds what it
  * reads ({@link MAX_CONFIRM_FRAME_BYTES}) and ignores anything that does not parse.
  */
+
+/** The `path` of a `refused` event that refuses the whole transfer, in answer to `watch`. */
+export const TRANSFER_PATH = '(transfer)';
 
 /** Largest frame either side reads on the reply path (ZMQ_MAXMSGSIZE); a path is at most 4096 bytes. */
 export const MAX_CONFIRM_FRAME_BYTES = 16 * 1024;
@@ -29,6 +35,8 @@ export interface WatchRequest {
   op: 'watch';
   /** The transfer to watch. */
   transferId: string;
+  /** The most data (bytes) one message of this transfer carries; absent from older senders. */
+  messageBytes?: number;
 }
 
 /** An event of the reply path, sent by the receiver; see the table in the file comment. */
@@ -61,7 +69,9 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
  */
 export function decodeWatch(frame: Uint8Array): WatchRequest | null {
   const o = parseObject(frame);
-  return o !== null && o.op === 'watch' && isId(o.transferId) ? { op: 'watch', transferId: o.transferId } : null;
+  if (o === null || o.op !== 'watch' || !isId(o.transferId)) return null;
+  // A malformed bound is ignored, as a field from a newer sender would be: the data path checks anyway.
+  return isCount(o.messageBytes) ? { op: 'watch', transferId: o.transferId, messageBytes: o.messageBytes } : { op: 'watch', transferId: o.transferId };
 }
 
 /**

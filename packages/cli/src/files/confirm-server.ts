@@ -6,8 +6,8 @@ import { Router } from 'zeromq';
 import type { CurveAllowList } from '@lightbeam/zmq-bridge';
 import { registerCurveAllowList } from '@lightbeam/zmq-bridge';
 import { CliError } from '../common/cli-error.js';
-import type { ConfirmEvent } from './confirm-protocol.js';
-import { MAX_CONFIRM_FRAME_BYTES, decodeWatch, encodeConfirm } from './confirm-protocol.js';
+import type { ConfirmEvent, WatchRequest } from './confirm-protocol.js';
+import { MAX_CONFIRM_FRAME_BYTES, TRANSFER_PATH, decodeWatch, encodeConfirm } from './confirm-protocol.js';
 import type { CurveServerKeys } from '../common/curve-options.js';
 import { curveServerSocketOptions } from '../common/curve-options.js';
 
@@ -26,6 +26,11 @@ export interface ConfirmServerOptions {
   port: number;
   /** CURVE keys and allowed clients, when the data path uses CURVE. */
   curve?: CurveServerKeys;
+  /**
+   * Decides on each `watch`: a reason refuses the whole transfer (the sender is told, instead of
+   * `watching`), `null` admits it.
+   */
+  admit?: (req: WatchRequest) => string | null;
 }
 
 /** Answers `watch` requests and routes each transfer's events to its sender. */
@@ -38,6 +43,7 @@ export class ConfirmServer {
   private constructor(
     private readonly router: Router,
     private readonly allowList: CurveAllowList | null,
+    private readonly admit: (req: WatchRequest) => string | null,
   ) {
     this.loop = this.serve();
   }
@@ -65,7 +71,7 @@ export class ConfirmServer {
       const reason = /in use/i.test((err as Error).message) ? 'address already in use' : (err as Error).message;
       throw new CliError(`cannot listen on ${host}:${opts.port} for the reply path: ${reason} (see --reply-port)`);
     }
-    return new ConfirmServer(router, allowList);
+    return new ConfirmServer(router, allowList, opts.admit ?? (() => null));
   }
 
   /** The TCP port bound. */
@@ -117,6 +123,11 @@ export class ConfirmServer {
       const req = decodeWatch(frames[1]);
       if (req === null) continue;
       this.watchers.delete(req.transferId);
+      const refused = this.admit(req);
+      if (refused !== null) {
+        this.enqueue(frames[0], { event: 'refused', transferId: req.transferId, path: TRANSFER_PATH, reason: refused });
+        continue;
+      }
       if (this.watchers.size >= MAX_WATCHERS) this.watchers.delete(this.watchers.keys().next().value as string);
       this.watchers.set(req.transferId, frames[0]);
       this.enqueue(frames[0], { event: 'watching', transferId: req.transferId });

@@ -10,12 +10,19 @@
  * | `totalBytes` | u64: bytes in the whole transfer                               |
  * | `final`      | bool: this is the transfer's last message                      |
  * | `files`      | vector of {@link FileEntry}: one per XFER bulk of `send`, in order |
+ * | `modes`      | vector of u32: permission bits (`0o777` at most) of each entry's file; absent from older senders |
  *
  * Bulk `i` of `send` holds bytes `[files[i].offset, files[i].offset + send[i].size)` of the file
  * `files[i].path`, so a large file travels as several pieces in several messages.
+ *
+ * `modes` comes last so that a receiver that does not know it ignores it (cereal ignores bytes
+ * after the declared fields); a receiver that knows it reads it only when bytes are left.
  */
 import type { Archive } from '@lightbeam/core';
 import { LbmMeta } from '@lightbeam/core';
+
+/** Permission bits a received file gets when its sender did not send them (older senders). */
+export const DEFAULT_FILE_MODE = 0o644;
 
 /** Bytes of a SHA-256 digest. */
 export const SHA256_BYTES = 32;
@@ -52,6 +59,8 @@ export class FileBatchMeta extends LbmMeta {
   final = false;
   /** One entry per bulk of `send`, in order. */
   files: FileEntry[] = [];
+  /** Permission bits of the file of each entry of {@link FileBatchMeta.files}; empty when the sender did not say. */
+  modes: number[] = [];
 
   override serialize(ar: Archive): void {
     super.serialize(ar);
@@ -60,5 +69,7 @@ export class FileBatchMeta extends LbmMeta {
     this.totalBytes = ar.usize(this.totalBytes);
     this.final = ar.bool(this.final);
     this.files = ar.vector(this.files, (a, e) => a.object(e, () => new FileEntry()));
+    if (!ar.reading || ar.remaining() > 0) this.modes = ar.vector(this.modes, (a, m) => a.u32(m));
+    else this.modes = [];
   }
 }

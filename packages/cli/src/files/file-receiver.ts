@@ -19,60 +19,13 @@ import type { Bulk, Server } from '@lightbeam/core';
 import { isXfer, strerror } from '@lightbeam/core';
 import { toHex } from './file-hash.js';
 import type { FileBatchMeta, FileEntry } from './file-meta.js';
-import { SHA256_BYTES } from './file-meta.js';
+import { DEFAULT_FILE_MODE, SHA256_BYTES } from './file-meta.js';
 import type { ReceiverLimits } from './receiver-limits.js';
 import { MAX_REFUSALS_KEPT, resolveReceiverLimits } from './receiver-limits.js';
 import type { OverwritePolicy } from './no-clobber.js';
 import { existsReason, pathExists, placeFile } from './no-clobber.js';
 import { UnsafePathError, prepareTarget } from './safe-path.js';
-
-/** A file received and verified. */
-export interface ReceivedFile {
-  /** Relative path, as sent. */
-  path: string;
-  /** Bytes. */
-  size: number;
-  /** SHA-256, hex. */
-  sha256: string;
-}
-
-/** A file (or message) refused or failed, with the reason. */
-export interface RefusedFile {
-  /** Relative path as sent (JSON-quoted when it is not printable), or `(message)`. */
-  path: string;
-  /** Why. */
-  reason: string;
-}
-
-/** One finished transfer (one `lightbeam send` run). */
-export interface TransferReport {
-  /** The sender's transfer id. */
-  transferId: string;
-  /** Files the sender announced. */
-  announced: number;
-  /** Files written and verified. */
-  received: ReceivedFile[];
-  /** Files refused or failed. */
-  refused: RefusedFile[];
-  /** Bytes written. */
-  bytes: number;
-  /** Refusals beyond the ones kept in `refused` (reported, but not kept). */
-  refusedNotKept?: number;
-  /** Why the transfer ended before its final message, if it did (idle, limits, shutdown). */
-  abandoned?: string;
-}
-
-/** Callbacks of a {@link FileReceiver}. */
-export interface ReceiverEvents {
-  /** A file of transfer `transferId` was written and verified. */
-  onFile(file: ReceivedFile, transferId: string): void;
-  /** A file or message of transfer `transferId` was refused or failed. */
-  onRefused(file: RefusedFile, transferId: string): void;
-  /** Data arrived: bytes received so far in this transfer, and the announced total. */
-  onBytes(transferId: string, bytes: number, total: number): void;
-  /** A transfer ended before its final message (`report.abandoned` says why). */
-  onAbandoned(report: TransferReport): void;
-}
+import type { ReceivedFile, ReceiverEvents, RefusedFile, TransferReport } from './receiver-types.js';
 
 interface OpenFile {
   entry: FileEntry;
@@ -82,6 +35,8 @@ interface OpenFile {
   handle: FileHandle | null;
   hash: Hash;
   written: number;
+  /** Permission bits to create it with (the process umask applies, as for any new file). */
+  mode: number;
 }
 
 interface Transfer {
@@ -109,10 +64,14 @@ export class FileReceiver {
   /** File handles open now, over every transfer. */
   private handles = 0;
   private readonly overwrite: boolean;
+  /** The output folder once known (resolved with `realpath`). */
+  private rootPath: Promise<string> | null = null;
 
   /**
    * @param server - where messages come from
-   * @param root - output folder, already created and resolved with `realpath`
+   * @param root - output folder, already created and resolved with `realpath`; or a function that
+   *   creates it and resolves that path, called when the first file is about to be written (so a
+   *   receiver that gets nothing leaves nothing behind)
    * @param events - reports
    * @param limits - bounds on messages, open files, transfers and silence (see {@link ReceiverLimits})
    * @param policy - whether existing files are replaced (by default they are refused and kept)
@@ -120,7 +79,7 @@ export class FileReceiver {
    */
   constructor(
     private readonly server: Server,
-    private readonly root: string,
+    private readonly root: string | (() => Promise<string>),
     private readonly events: ReceiverEvents,
     limits: Partial<ReceiverLimits> = {},
     policy: OverwritePolicy = {},
@@ -156,7 +115,7 @@ export class FileReceiver {
       return meta.final ? this.finish(t) : null;
     }
     const slots: Slot[] = [];
-    for (let i = 0; i < meta.files.length; i++) slots.push(await this.slotFor(t, meta.files[i], meta.send[i]));
+    for (let i = 0; i < meta.files.length; i++) slots.push(await this.slotFor(t, meta.files[i], meta.send[i], meta.modes[i]));
     // The receiver allocates only now, from the sizes in the metadata; refused pieces get an
     // empty XFER buffer, which takes the frame and keeps none of it.
     const bufs: Uint8Array[] = [];
@@ -252,7 +211,7 @@ export class FileReceiver {
     return true;
   }
 
-  private async slotFor(t: Transfer, e: FileEntry, bulk: Bulk): Promise<Slot> {
+  private async slotFor(t: Transfer, e: FileEntry, bulk: Bulk, mode: number | undefined): Promise<Slot> {
     if (t.refusedPaths.has(e.path)) return { kind: 'discard' };
     const shown = printable(e.path);
     const refuse = (reason: string): Slot => {
@@ -265,7 +224,8 @@ export class FileReceiver {
     const open0 = t.open.get(e.path);
     if (e.offset === 0 && open0 === undefined) {
       try {
-        const file = await this.planFile(e);
+        // Permission bits only: a peer never sets setuid, setgid or sticky bits here.
+        const file = await this.planFile(e, mode === undefined ? DEFAULT_FILE_MODE : mode & 0o777);
         // Checked before any data is read; placeFile checks again when the name is given.
         if (!this.overwrite && (await pathExists(file.target))) return refuse(existsReason(e.path));
         t.open.set(e.path, file);
@@ -283,10 +243,21 @@ export class FileReceiver {
   }
 
   /** Checks the name and prepares the folders; the file itself is opened by {@link FileReceiver.write}. */
-  private async planFile(e: FileEntry): Promise<OpenFile> {
-    const target = await prepareTarget(this.root, e.path);
+  private async planFile(e: FileEntry, mode: number): Promise<OpenFile> {
+    const target = await prepareTarget(await this.outputFolder(), e.path);
     const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.lbpart`);
-    return { entry: e, target, temp, handle: null, hash: createHash('sha256'), written: 0 };
+    return { entry: e, target, temp, handle: null, hash: createHash('sha256'), written: 0, mode };
+  }
+
+  private outputFolder(): Promise<string> {
+    const root = this.root;
+    if (typeof root === 'string') return Promise.resolve(root);
+    // A failure is not kept: the next file tries again (the folder may have been made writable).
+    this.rootPath ??= root().catch((err: unknown) => {
+      this.rootPath = null;
+      throw err;
+    });
+    return this.rootPath;
   }
 
   private async write(t: Transfer, f: OpenFile, data: Uint8Array): Promise<void> {
@@ -298,7 +269,9 @@ export class FileReceiver {
       }
       try {
         // The temporary name is ours alone ('wx'): nothing planted in the folder can be followed.
-        f.handle = await open(f.temp, 'wx', 0o644);
+        // Created with its mode: the umask applies as for any new file, and a read-only mode
+        // still gives this descriptor write access (O_CREAT checks the mode on later opens only).
+        f.handle = await open(f.temp, 'wx', f.mode);
         this.handles++;
       } catch (err) {
         await this.fail(t, f, `cannot create it: ${(err as Error).message}`);

@@ -13,6 +13,8 @@ export interface SourceFile {
   relPath: string;
   /** Size in bytes, as seen when walking. */
   size: number;
+  /** Permission bits (`0o777` at most), as seen when walking; the receiver gives them to the file. */
+  mode?: number;
 }
 
 /** What the walk skipped, with the reason (symbolic links, sockets, devices). */
@@ -49,7 +51,7 @@ export async function walkSources(args: readonly string[]): Promise<WalkedSource
       throw new Error(err.code === 'ENOENT' ? `no such file or folder: ${arg}` : `cannot read ${arg}: ${err.message}`);
     });
     const name = basename(abs);
-    if (st.isFile()) files.push({ absPath: abs, relPath: name, size: st.size });
+    if (st.isFile()) files.push({ absPath: abs, relPath: name, size: st.size, mode: st.mode & 0o777 });
     else if (st.isDirectory()) await walkDir(abs, name, files, skipped);
     else skipped.push({ absPath: abs, reason: st.isSymbolicLink() ? 'symbolic link' : 'not a regular file' });
   }
@@ -68,7 +70,10 @@ async function walkDir(abs: string, rel: string, files: SourceFile[], skipped: S
     const childAbs = join(abs, e.name);
     const childRel = `${rel}/${e.name}`;
     if (e.isDirectory()) await walkDir(childAbs, childRel, files, skipped);
-    else if (e.isFile()) files.push({ absPath: childAbs, relPath: childRel, size: (await lstat(childAbs)).size });
+    else if (e.isFile()) {
+      const st = await lstat(childAbs);
+      files.push({ absPath: childAbs, relPath: childRel, size: st.size, mode: st.mode & 0o777 });
+    }
     else skipped.push({ absPath: childAbs, reason: e.isSymbolicLink() ? 'symbolic link' : 'not a regular file' });
   }
 }

@@ -2,15 +2,18 @@
  * `lightbeam recv`: binds a ZeroMQ server through the core API (`TransportFactory.getServer`,
  * `waitMetadata`, `recvBulks`) and hands each message to a {@link FileReceiver}.
  */
-import { mkdir, realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, realpath, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Server } from '@lightbeam/core';
 import { EADDRINUSE, ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Transport, TransportFactory, strerror } from '@lightbeam/core';
 import '@lightbeam/zmq-bridge';
 import { CliError } from '../common/cli-error.js';
 import { FileBatchMeta } from './file-meta.js';
-import type { TransferReport } from './file-receiver.js';
+import type { TransferReport } from './receiver-types.js';
 import { ConfirmServer } from './confirm-server.js';
+import type { WatchRequest } from './confirm-protocol.js';
+import { TRANSFER_PATH } from './confirm-protocol.js';
 import type { CurveServerKeys } from '../common/curve-options.js';
 import { FileReceiver } from './file-receiver.js';
 import type { ReceiverLimits } from './receiver-limits.js';
@@ -70,6 +73,44 @@ function printableId(id: string): string {
 }
 
 /**
+ * The output folder: its real path when it exists; when it does not, a function that creates it
+ * when the first file arrives (a receiver that gets nothing leaves no tree behind). Whether it
+ * could be created is checked now: its nearest existing ancestor must be a folder we may write.
+ *
+ * @throws CliError naming the folder and why it cannot be used
+ */
+async function outputFolder(outDir: string): Promise<string | (() => Promise<string>)> {
+  const cannot = (why: string): CliError => new CliError(`cannot create the output folder ${outDir}: ${why}`);
+  const st = await stat(outDir).catch((err: NodeJS.ErrnoException) => {
+    // ENOTDIR: a part of the path is a file; the walk up below names it.
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+    throw cannot(err.message);
+  });
+  if (st !== null) {
+    if (!st.isDirectory()) throw cannot('it exists and is not a folder');
+    return realpath(outDir);
+  }
+  let ancestor = dirname(outDir);
+  for (;;) {
+    const a = await stat(ancestor).catch(() => null);
+    if (a !== null) {
+      if (!a.isDirectory()) throw cannot(`${ancestor} is not a folder`);
+      await access(ancestor, fsConstants.W_OK | fsConstants.X_OK).catch(() => {
+        throw cannot(`${ancestor} is not writable`);
+      });
+      break;
+    }
+    const up = dirname(ancestor);
+    if (up === ancestor) throw cannot('no part of its path exists');
+    ancestor = up;
+  }
+  return async () => {
+    await mkdir(outDir, { recursive: true });
+    return realpath(outDir);
+  };
+}
+
+/**
  * Receives transfers until `count` of them finished, the timeout passed, or a signal arrived.
  *
  * @returns `true` when nothing was refused or failed and `count` (if given) was reached
@@ -77,10 +118,7 @@ function printableId(id: string): string {
  */
 export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> {
   const outDir = resolve(opts.outDir);
-  await mkdir(outDir, { recursive: true }).catch((err: Error) => {
-    throw new CliError(`cannot create the output folder ${outDir}: ${err.message}`);
-  });
-  const root = await realpath(outDir);
+  const root = await outputFolder(outDir);
   const limits = resolveReceiverLimits({
     maxMessageBytes: opts.maxMessageBytes,
     maxOpenFiles: opts.maxOpenFiles,
@@ -103,9 +141,24 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     }
     throw err;
   }
+  let clean = true;
+  // Transfers refused when their sender asked to be watched, for the receive loop to report: a
+  // message larger than the bound would be dropped by ZeroMQ unseen, so it is refused up front.
+  const refusedEarly: TransferReport[] = [];
+  const admitTransfer = (req: WatchRequest): string | null => {
+    if (req.messageBytes === undefined || req.messageBytes <= limits.maxMessageBytes) return null;
+    const reason =
+      `its largest message carries ${req.messageBytes} bytes of data, above the receiver's limit of ${limits.maxMessageBytes} bytes per message ` +
+      `(recv --max-message-bytes); send with --message-bytes ${limits.maxMessageBytes} or less`;
+    clean = false;
+    process.stderr.write(`lightbeam recv: refused transfer ${printableId(req.transferId)} before any data: ${reason}\n`);
+    const path = TRANSFER_PATH;
+    refusedEarly.push({ transferId: req.transferId, announced: 0, received: [], refused: [{ path, reason }], bytes: 0 });
+    return reason;
+  };
   let confirm: ConfirmServer;
   try {
-    confirm = await ConfirmServer.bind({ host: opts.host, port: replyPort, curve: opts.curve });
+    confirm = await ConfirmServer.bind({ host: opts.host, port: replyPort, curve: opts.curve, admit: admitTransfer });
   } catch (err) {
     await server.close();
     throw err;
@@ -118,7 +171,6 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
 
   // Silent transfers are swept between messages (never while one is being handled), at least this often.
   const sweepMs = Math.max(50, Math.min(1000, Math.floor(limits.idleMs / 4)));
-  let clean = true;
   let progressFor = '';
   const receiver = new FileReceiver(
     server,
@@ -162,8 +214,9 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
     progress.log(`transfer ${r.transferId}: ${r.received.length} of ${r.announced} files, ${formatBytes(r.bytes)}, ${verdict}`);
   }
 
-  if (!opts.json) progress.log(`listening on tcp://${where}, writing to ${root} (confirmations on port ${confirm.port})`);
-  else process.stdout.write(`${JSON.stringify({ event: 'listening', address: where, out: root, replyPort: confirm.port })}\n`);
+  const shownOut = typeof root === 'string' ? root : outDir;
+  if (!opts.json) progress.log(`listening on tcp://${where}, writing to ${shownOut}${shownOut === root ? '' : ' (created when the first file arrives)'} (confirmations on port ${confirm.port})`);
+  else process.stdout.write(`${JSON.stringify({ event: 'listening', address: where, out: shownOut, replyPort: confirm.port })}\n`);
   let done = 0;
   let lastMessage = performance.now();
   try {
@@ -172,6 +225,13 @@ export async function receiveFiles(opts: ReceiveFilesOptions): Promise<boolean> 
       const meta = new FileBatchMeta();
       const rc = left <= 0 ? ETIMEDOUT : await server.waitMetadata(meta, { timeoutMs: Math.min(sweepMs, left), signal: stop.signal });
       await receiver.expireIdle();
+      for (const r of refusedEarly.splice(0)) {
+        lastMessage = performance.now();
+        // Its one line is on stderr already; --json still gets the transfer's line.
+        if (opts.json) report(r);
+        done++;
+      }
+      if (opts.count !== undefined && done >= opts.count) break;
       if (rc === ETIMEDOUT && left > sweepMs) continue;
       if (rc !== ETIMEDOUT) lastMessage = performance.now();
       if (rc === 0) {

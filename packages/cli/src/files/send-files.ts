@@ -22,6 +22,7 @@ import type { Progress } from '../common/progress.js';
 import { formatBytes } from '../common/progress.js';
 import { probeTcp } from '../common/reachability.js';
 import { DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES, planMessages } from './send-plan.js';
+import { DEFAULT_FILE_MODE } from './file-meta.js';
 
 /** Options of {@link sendFiles}. */
 export interface SendFilesOptions {
@@ -57,6 +58,12 @@ export interface SendFilesOptions {
   replyPort?: number;
   /** CURVE: the receiver's public key, and our own pair (made up when omitted). */
   curve?: CurveClientKeys;
+  /**
+   * Told where the send stands whenever that changes (`hashing`, `sending`, ...), with the files
+   * whose last piece is queued and the files in all; `lightbeam send` prints it when a signal
+   * stops it.
+   */
+  onPhase?: (phase: string, filesQueued: number, files: number) => void;
 }
 
 /** What {@link sendFiles} did. */
@@ -89,12 +96,25 @@ const SEND_HIGH_WATER_MARK = 2;
 export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
   const timeoutMs = opts.timeoutMs ?? 30000;
   const { progress } = opts;
+  // Where the send stands, told to `onPhase` as it moves on.
+  const state = {
+    phase: 'reading the files',
+    queued: 0,
+    total: 0,
+    tell(): void {
+      opts.onPhase?.(this.phase, this.queued, this.total);
+    },
+  };
+  state.tell();
   const { files, skipped } = await walkSources(opts.paths).catch((err: Error) => {
     throw new CliError(err.message);
   });
   for (const s of skipped) progress.log(`skipped ${s.absPath}: ${s.reason}`);
   if (files.length === 0) throw new CliError('nothing to send: no regular files under the given paths');
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
+  state.total = files.length;
+  state.phase = 'hashing';
+  state.tell();
 
   progress.start(totalBytes, 'hashing');
   const digests: Uint8Array[] = [];
@@ -106,6 +126,8 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
   }
   progress.stop();
 
+  state.phase = 'reaching the receiver';
+  state.tell();
   await probeTcp(opts.host, opts.port, timeoutMs);
   const transferId = randomUUID();
   const replyPort = opts.replyPort ?? opts.port + 1;
@@ -115,8 +137,12 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
     const own = opts.curve.publicKey !== undefined && opts.curve.secretKey !== undefined ? opts.curve : curveKeyPair();
     curve = { serverKey: opts.curve.serverKey, publicKey: own.publicKey as string, secretKey: own.secretKey as string };
   }
-  // Asked first: no data leaves unless a receiver that will confirm it answers.
-  const confirm = opts.confirm === false ? null : await ConfirmClient.watch(opts.host, replyPort, transferId, timeoutMs, curve);
+  const plan = planMessages(files, opts.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES);
+  const largest = plan.reduce((max, m) => Math.max(max, m.reduce((n, p) => n + p.length, 0)), 0);
+  state.phase = "waiting for the receiver's reply path";
+  state.tell();
+  // Asked first: no data leaves unless a receiver that will confirm it answers, and takes messages this large.
+  const confirm = opts.confirm === false ? null : await ConfirmClient.watch(opts.host, replyPort, transferId, timeoutMs, curve, largest);
   const client = await TransportFactory.getClient(opts.host, Transport.kZeroMq, 'tcp', opts.port, {
     highWaterMark: SEND_HIGH_WATER_MARK,
     linger: timeoutMs,
@@ -127,11 +153,12 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
     immediate: true,
     curve,
   });
-  const plan = planMessages(files, opts.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES, DEFAULT_MESSAGE_PIECES);
   const reader = new PieceReader(files);
   let sent = 0;
   try {
     progress.start(totalBytes, 'sending');
+    state.phase = 'sending';
+    state.tell();
     for (let m = 0; m < plan.length; m++) {
       const meta = new FileBatchMeta();
       meta.transferId = transferId;
@@ -147,6 +174,7 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
         entry.sha256 = digests[piece.file];
         entry.offset = piece.offset;
         meta.files.push(entry);
+        meta.modes.push(f.mode ?? DEFAULT_FILE_MODE);
         // A fresh buffer per piece: zeromq.js keeps it by reference after `send` resolves.
         const data = await reader.read(piece.file, piece.offset, piece.length);
         meta.send.push(expose(data, piece.length, BULK_XFER));
@@ -167,10 +195,15 @@ export async function sendFiles(opts: SendFilesOptions): Promise<SendSummary> {
       progress.update(sent);
       for (const piece of plan[m]) {
         const f = files[piece.file];
-        if (piece.offset + piece.length === f.size) progress.log(`sent ${f.relPath} (${formatBytes(f.size)})`);
+        if (piece.offset + piece.length !== f.size) continue;
+        state.queued++;
+        state.tell();
+        progress.log(`sent ${f.relPath} (${formatBytes(f.size)})`);
       }
     }
     progress.stop();
+    state.phase = 'waiting for the receiver to confirm';
+    state.tell();
     if (confirm !== null) {
       const expected = new Map(files.map((f, i) => [f.relPath, toHex(digests[i])]));
       await confirm.confirmAll(expected, timeoutMs);
