@@ -228,7 +228,7 @@ export class FabricEndpoint {
     this.native.close();
     if (shm) {
       // A closed shm endpoint stays open in libfabric until the process has no open shm endpoint
-      // (see native/fabric.cc): a peer may still write into what its reads target, or read its exposures.
+      // (see native/endpoint.cc): a peer may still write into what its reads target, or read its exposures.
       for (const r of this.recvs.values()) if (r.keep !== null) KEPT_AFTER_CLOSE.push(r.keep);
       for (const b of this.borrowed.values()) KEPT_AFTER_CLOSE.push(b);
     }

@@ -19,7 +19,7 @@ export interface NativeEndpointOptions {
   onEvents: (events: unknown[]) => void;
 }
 
-/** The addon's endpoint (see native/fabric.cc). */
+/** The addon's endpoint (see native/addon.cc). */
 export interface NativeEndpoint {
   name(): string | null;
   provider(): string;
