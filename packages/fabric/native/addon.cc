@@ -20,6 +20,7 @@ Napi::Function Endpoint::Init(Napi::Env env) {
                          InstanceMethod("setBusy", &Endpoint::SetBusy),
                          InstanceMethod("unref", &Endpoint::Unref),
                          InstanceMethod("close", &Endpoint::Close),
+                        InstanceMethod("watch", &Endpoint::Watch),
                      });
 }
 
@@ -241,6 +242,13 @@ Napi::Value Endpoint::Unref(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// watch(name): an shm region (this endpoint's own, or a peer's) whose lock the reaper releases if
+// a killed process left it held; a no-op on other providers.
+Napi::Value Endpoint::Watch(const Napi::CallbackInfo& info) {
+  if (shm_ && open_ && info[0].IsString()) reaperWatch(this, info[0].ToString().Utf8Value());
+  return info.Env().Undefined();
+}
+
 Napi::Value Endpoint::Close(const Napi::CallbackInfo& info) {
   Teardown(true);
   return info.Env().Undefined();
@@ -248,6 +256,10 @@ Napi::Value Endpoint::Close(const Napi::CallbackInfo& info) {
 
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("Endpoint", Endpoint::Init(env));
+  exports.Set("regionAlive", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    // regionAlive(name): whether the process owning an shm region is alive (false once it is gone).
+    return Napi::Boolean::New(info.Env(), info[0].IsString() && regionOwnerAlive(info[0].ToString().Utf8Value()));
+  }));
   exports.Set("version", Napi::String::New(env, std::to_string(FI_MAJOR(fi_version())) + "." + std::to_string(FI_MINOR(fi_version()))));
   return exports;
 }

@@ -26,6 +26,10 @@
 
 namespace lbm_fabric {
 
+inline int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 enum Kind : int { K_SEND = 1, K_RECV = 2, K_META = 3 };
 
 struct Op {
@@ -61,7 +65,26 @@ struct Shared {
 // different domains reach without a common lock: closing one endpoint while another's progress
 // thread reads its CQ crashed (pthread_spin_trylock on freed memory). Every shm call of every
 // endpoint in the process is therefore made under this one mutex; other providers never take it.
-extern std::mutex g_shmMu;
+// It records since when it is held, so the reaper (reaper.cc) can tell a call stuck inside the
+// provider (spinning on a lock a killed peer held) from an ordinary one (microseconds).
+class ShmMutex {
+ public:
+  void lock() {
+    mu_.lock();
+    since_.store(nowNs(), std::memory_order_relaxed);
+  }
+  void unlock() {
+    since_.store(0, std::memory_order_relaxed);
+    mu_.unlock();
+  }
+  // When the current holder took it (steady clock, ns), or 0 when free.
+  int64_t heldSince() const { return since_.load(std::memory_order_relaxed); }
+
+ private:
+  std::mutex mu_;
+  std::atomic<int64_t> since_{0};
+};
+extern ShmMutex g_shmMu;
 
 class ShmGuard {
  public:
@@ -102,12 +125,15 @@ struct Resources {
 extern std::vector<Resources> g_shmGrave;
 extern int g_shmOpen;
 
-inline int64_t nowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 // The bytes of a Uint8Array (also over a SharedArrayBuffer); false for anything else.
 bool viewOf(napi_env env, napi_value v, uint8_t** data, size_t* len);
 void freeEvents(std::vector<Event>& evs);
+
+// The reaper (reaper.cc): shm regions an endpoint watches (its own and its peers'), so that a lock
+// a killed process left held in one of them is released instead of spun on forever.
+void reaperWatch(const void* owner, const std::string& name);
+void reaperForget(const void* owner);
+// Whether the process owning the shm region `name` is alive (false when the region is gone).
+bool regionOwnerAlive(const std::string& name);
 
 }  // namespace lbm_fabric

@@ -7,7 +7,7 @@
 
 namespace lbm_fabric {
 
-std::mutex g_shmMu;
+ShmMutex g_shmMu;
 std::vector<Resources> g_shmGrave;
 int g_shmOpen = 0;
 
@@ -169,6 +169,8 @@ void Endpoint::Teardown(bool lock) {
     hasTsfn_ = false;
     tsfn_.Release();
   }
+  // Last: until here a call of this endpoint may still have needed a lock released.
+  reaperForget(this);
 }
 
 }  // namespace lbm_fabric

@@ -54,6 +54,8 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   Napi::Value SetBusy(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
+  // watch(name): an shm region the reaper looks after (reaper.cc).
+  Napi::Value Watch(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   // Stops the thread, then closes the endpoint (the provider forgets every posted operation), then
   // frees the contexts it held. Idempotent; also the destructor's work.

@@ -12,6 +12,8 @@
 // provider owns them in between. Every buffer a send reads is a private copy, freed on completion.
 #include "endpoint.h"
 
+#include <algorithm>
+
 namespace lbm_fabric {
 
 // Runs on the progress thread only.
@@ -19,12 +21,12 @@ void Endpoint::Run() {
   struct fi_cq_tagged_entry ents[32];
   int64_t backoffUs = 10;
   while (!stop_.load(std::memory_order_acquire)) {
-    // Busy (set by JavaScript while reads or exposures are outstanding): a polling provider
-    // (shm) moves their bytes only as fast as both sides poll, so keep polling, yielding.
-    bool idle = nowNs() - lastActivity_.load(std::memory_order_relaxed) >= static_cast<int64_t>(spinUs_) * 1000 &&
-                (waitable_ || !busy_.load(std::memory_order_relaxed));
+    // Idle once nothing happened for spinUs: then a waitable CQ blocks, and a polling provider
+    // (shm) sleeps with a growing timeout. Outstanding reads or exposures do not keep it
+    // spinning: a peer that died with them would cost a core until close (see `busy_` below).
+    bool idle = nowNs() - lastActivity_.load(std::memory_order_relaxed) >= static_cast<int64_t>(spinUs_) * 1000;
     ssize_t n;
-    std::unique_lock<std::mutex> shmLock(g_shmMu, std::defer_lock);
+    std::unique_lock<ShmMutex> shmLock(g_shmMu, std::defer_lock);
     if (shm_) shmLock.lock();
     if (waitable_ && idle) {
       sleeping_.store(true, std::memory_order_seq_cst);
@@ -77,8 +79,11 @@ void Endpoint::Run() {
     if (kicked_) {
       kicked_ = false;
       backoffUs = 10;
-    } else if (backoffUs < idleMaxUs_) {
-      backoffUs = backoffUs * 2 > idleMaxUs_ ? idleMaxUs_ : backoffUs * 2;
+    } else {
+      // Busy (reads or exposures outstanding): a polling provider may need this side's progress
+      // to move their bytes (shm without CMA), so the sleeps stop growing at an eighth of idleMaxUs.
+      int64_t cap = busy_.load(std::memory_order_relaxed) ? std::max<int64_t>(10, idleMaxUs_ / 8) : idleMaxUs_;
+      backoffUs = backoffUs * 2 > cap ? cap : backoffUs * 2;
     }
   }
 }

@@ -4,8 +4,9 @@
  * with a one-sided `fi_read` and then releases (see wire.ts).
  */
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
-import { Client, EAGAIN, ECANCELED, EMSGSIZE, ESHUTDOWN, ETIMEDOUT, LightbeamError, remainingMs } from '@lightbeam/core';
-import { FabricEndpoint } from './fabric-endpoint.js';
+import { Client, EAGAIN, ECANCELED, ECONNRESET, EMSGSIZE, ESHUTDOWN, ETIMEDOUT, LightbeamError, remainingMs } from '@lightbeam/core';
+import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
+import { PEER_GONE } from './peer-gone.js';
 import { fabricNode } from './fabric-address.js';
 import type { FabricClientOptions } from './fabric-options.js';
 import {
@@ -39,9 +40,15 @@ export class FabricClient extends Client {
   /** Exposures of each message the server has not released yet, by sequence number. */
   private readonly unreleased = new Map<number, number[]>();
   private seq = 0;
+  /** The server's shm region (shm only), to ask whether its process is alive. */
+  private readonly serverRegion: string | undefined;
+  /** Set once the server is known lost: every later send resolves ECONNRESET without posting. */
+  private serverLost = false;
 
-  private constructor(ep: FabricEndpoint, clientId: number, options: FabricClientOptions) {
+  private constructor(ep: FabricEndpoint, clientId: number, serverName: string | undefined, options: FabricClientOptions) {
     super();
+    this.serverRegion = ep.isShm && serverName !== undefined ? shmRegion(serverName) : undefined;
+    if (this.serverRegion !== undefined) ep.watch(this.serverRegion);
     this.ep = ep;
     this.clientId = clientId;
     this.provider = ep.provider();
@@ -107,7 +114,7 @@ export class FabricClient extends Client {
         errno: rc,
       });
     }
-    return new FabricClient(ep, clientId, options);
+    return new FabricClient(ep, clientId, node, options);
   }
 
   /** Messages whose exposed bulks the server has not released yet. */
@@ -116,10 +123,13 @@ export class FabricClient extends Client {
   }
 
   protected transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
+    if (this.serverLost) return ECONNRESET;
     const failed = this.ep.sendError;
     if (failed !== 0) {
-      // A send that completed with an error (the peer went away): report it once, on the next send.
+      // A send that completed with an error: report it once, on the next send; a lost
+      // connection as ECONNRESET, and for good.
       this.ep.sendError = 0;
+      if (PEER_GONE.has(failed)) return this.lose();
       return failed;
     }
     const n = msg.xfer.length;
@@ -162,9 +172,24 @@ export class FabricClient extends Client {
     const until = performance.now() + this.lingerMs;
     // Bounded: each turn waits for completions or 5 ms, until the sends are done and the server
     // has released what it was to read, or linger ends.
-    while ((this.ep.inFlight > 0 || this.unreleased.size > 0) && performance.now() < until) await this.ep.progress(5);
+    while ((this.ep.inFlight > 0 || this.unreleased.size > 0) && performance.now() < until && !this.checkLost()) await this.ep.progress(5);
     this.unreleased.clear();
     this.ep.close();
+  }
+
+  /** True once the server is known lost: a failed send said so, or (shm) its process is dead. */
+  private checkLost(): boolean {
+    if (this.serverLost) return true;
+    if (PEER_GONE.has(this.ep.sendError) || !this.ep.peerAlive(this.serverRegion)) this.lose();
+    return this.serverLost;
+  }
+
+  /** The server is gone: nothing will be released, so free every exposure now. */
+  private lose(): number {
+    this.serverLost = true;
+    for (const ids of this.unreleased.values()) for (const id of ids) this.ep.unexpose(id);
+    this.unreleased.clear();
+    return ECONNRESET;
   }
 
   private sent(seq: number, ids: number[]): number {
@@ -180,6 +205,7 @@ export class FabricClient extends Client {
       let rc: number;
       if (this.closed) rc = ESHUTDOWN;
       else if (spec.signal?.aborted === true) rc = ECANCELED;
+      else if (this.checkLost()) rc = ECONNRESET;
       else if (left <= 0) rc = ETIMEDOUT;
       else {
         await this.ep.progress(Math.min(1, left));

@@ -6,7 +6,8 @@
 import type { ArchiveLimits, IncomingMessage, LbmMeta, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_OK, LightbeamError, NULL_POINTER, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
 import type { RecvDone } from './fabric-endpoint.js';
-import { FabricEndpoint } from './fabric-endpoint.js';
+import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
+import { PEER_GONE } from './peer-gone.js';
 import type { FabricServerOptions } from './fabric-options.js';
 import { DEFAULT_BULK_TIMEOUT_MS, DEFAULT_IDLE_MAX_US, DEFAULT_META_BYTES, DEFAULT_META_SLOTS, DEFAULT_SPIN_US, resolveProvider } from './fabric-options.js';
 import { fabricNode } from './fabric-address.js';
@@ -14,8 +15,8 @@ import type { WireHeader } from './wire.js';
 import { decodeHello, decodeWire, encodeRelease } from './wire.js';
 
 const EMPTY = new Uint8Array(0);
-/** Errors of a read that mean the sender's connection is gone (ENOTCONN, ECONNRESET, ECONNREFUSED, EPIPE, ECONNABORTED, EHOSTUNREACH). */
-const PEER_GONE = new Set([107, 104, 111, 32, 103, 113]);
+/** How often a server waiting on reads asks whether their sender is still alive (shm). */
+const PROBE_MS = 50;
 
 /** One received metadata message; its remote frames stay at the sender until released. */
 class FabricMessage implements IncomingMessage {
@@ -70,6 +71,8 @@ export class FabricServer extends Server {
   private readonly peers = new Map<number, number>();
   /** Clients whose connection was found gone by a read. */
   private readonly gone = new Set<number>();
+  /** Each client's shm region, from its hello (shm only), to ask whether it is alive. */
+  private readonly regions = new Map<number, string>();
 
   private constructor(address: string, ep: FabricEndpoint, options: FabricServerOptions) {
     super(address, { limits: options.limits });
@@ -149,7 +152,8 @@ export class FabricServer extends Server {
     const h = msg?.header ?? null;
     if (msg === undefined || msg.released || h === null || !this.matches(meta, msg)) return super.recvBulksNow(meta);
     const peer = this.peers.get(h.clientId);
-    if (msg.remote && (peer === undefined || this.gone.has(h.clientId))) {
+    if (msg.remote && (peer === undefined || this.lost(h.clientId))) {
+      // A dead sender's queued messages fail at once, so they never hold up other senders'.
       this.release(meta);
       return ECONNRESET;
     }
@@ -181,17 +185,33 @@ export class FabricServer extends Server {
       }
       k++;
     }
+    let lost = false;
     if (reads.length > 0) {
       const all = Promise.all(reads.map((r) => r.done));
-      const got = await raceWait(all, { deadline, signal: undefined }, this.closeController.signal);
-      if (typeof got === 'number') {
+      let got: RecvDone[] | number;
+      for (;;) {
+        // Wait in short turns: between them ask whether the sender is still alive, since a read
+        // from a dead shm peer never completes (nobody serves it).
+        const turn = Math.min(deadline, performance.now() + PROBE_MS);
+        got = await raceWait(all, { deadline: turn, signal: undefined }, this.closeController.signal);
+        if (got !== ETIMEDOUT || performance.now() >= deadline) break;
+        if (this.lost(h.clientId)) {
+          lost = true;
+          break;
+        }
+      }
+      if (lost) {
+        for (const r of reads) this.ep.abandon(r.id, ECONNRESET);
+      } else if (typeof got === 'number') {
         for (const r of reads) this.ep.cancel(r.id);
-        if (rc === LBM_OK) rc = got;
+        // The deadline passed: ETIMEDOUT only if the sender is alive and merely slow.
+        if (rc === LBM_OK) rc = got === ETIMEDOUT && this.lost(h.clientId) ? ECONNRESET : got;
       } else {
         for (let j = 0; j < got.length; j++) {
           const g = got[j];
           if (g.err !== 0) {
-            if (rc === LBM_OK) rc = g.err;
+            if (PEER_GONE.has(g.err)) lost = true;
+            else if (rc === LBM_OK) rc = g.err;
           } else if (reads[j].own) {
             recv[reads[j].bulk].data = { ptr: g.buf === undefined ? EMPTY : g.buf.subarray(0, g.len), shm: NULL_POINTER };
           }
@@ -199,7 +219,7 @@ export class FabricServer extends Server {
       }
     }
     this.release(meta);
-    if (PEER_GONE.has(rc)) {
+    if (lost || PEER_GONE.has(rc)) {
       // The sender's connection is gone: its other messages cannot be read either.
       this.gone.add(h.clientId);
       return ECONNRESET;
@@ -233,6 +253,14 @@ export class FabricServer extends Server {
     for (const w of this.arrivals.splice(0)) w();
   }
 
+  /** True when the client's connection was found gone, or (shm) its process is dead. */
+  private lost(clientId: number): boolean {
+    if (this.gone.has(clientId)) return true;
+    if (this.ep.peerAlive(this.regions.get(clientId))) return false;
+    this.gone.add(clientId);
+    return true;
+  }
+
   /** True when `meta.recv` has as many XFER entries as the message has data frames (and some). */
   private matches(meta: LbmMeta, msg: FabricMessage): boolean {
     let wanted = 0;
@@ -256,6 +284,11 @@ export class FabricServer extends Server {
       if (hello !== null) {
         const addr = this.ep.insertPeer(hello.name);
         if (addr >= 0) this.peers.set(hello.clientId, addr);
+        if (this.ep.isShm) {
+          const region = shmRegion(new TextDecoder().decode(hello.name));
+          this.regions.set(hello.clientId, region);
+          this.ep.watch(region);
+        }
         return;
       }
     }

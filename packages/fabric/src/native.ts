@@ -35,11 +35,13 @@ export interface NativeEndpoint {
   setBusy(busy: boolean): void;
   unref(): void;
   close(): void;
+  watch(name: string): void;
 }
 
 interface Addon {
   Endpoint: new (opts: NativeEndpointOptions) => NativeEndpoint;
   version: string;
+  regionAlive(name: string): boolean;
 }
 
 let addon: Addon | null = null;
