@@ -6,7 +6,7 @@
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { Client, EAGAIN, ECANCELED, ECONNRESET, EMSGSIZE, ESHUTDOWN, ETIMEDOUT, LightbeamError, remainingMs } from '@lightbeam/core';
 import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
-import { PEER_GONE } from './peer-gone.js';
+import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
 import { fabricNode } from './fabric-address.js';
 import type { FabricClientOptions } from './fabric-options.js';
 import {
@@ -19,9 +19,9 @@ import {
   resolveProvider,
 } from './fabric-options.js';
 import type { WireFrame } from './wire.js';
-import { WIRE_FRAME_BYTES, WIRE_HEADER_BYTES, WIRE_MAX_FRAMES, decodeRelease, encodeHello, encodeWire } from './wire.js';
+import { WIRE_FRAME_BYTES, WIRE_HEADER_BYTES, WIRE_MAX_FRAMES, WIRE_WELCOME_BYTES, decodeRelease, decodeWelcome, encodeHello, encodeWire } from './wire.js';
 
-/** Receives a client keeps posted for the server's releases (16 bytes each). */
+/** Receives a client keeps posted for the server's releases (16 bytes) and welcome (40 bytes). */
 const RELEASE_SLOTS = 64;
 const NO_ADDR: [number, number] = [0, 0];
 
@@ -44,6 +44,10 @@ export class FabricClient extends Client {
   private readonly serverRegion: string | undefined;
   /** Set once the server is known lost: every later send resolves ECONNRESET without posting. */
   private serverLost = false;
+  /** When the server's liveness was last asked (performance.now()). */
+  private probedAt = 0;
+  /** The server's pid, when its welcome says it runs where this client can ask the kernel. */
+  private serverPid = 0;
 
   private constructor(ep: FabricEndpoint, clientId: number, serverName: string | undefined, options: FabricClientOptions) {
     super();
@@ -58,6 +62,9 @@ export class FabricClient extends Client {
     this.lingerMs = options.lingerMs ?? DEFAULT_FABRIC_LINGER_MS;
     this.copyXfer = options.copyXfer ?? true;
     ep.onMeta = (buf) => {
+      const w = buf === undefined ? null : decodeWelcome(buf);
+      const mine = localOrigin();
+      if (w !== null && w.clientId === this.clientId && mine !== null && Buffer.compare(w.origin, mine) === 0) this.serverPid = w.pid;
       const r = buf === undefined ? null : decodeRelease(buf);
       if (r === null || r.clientId !== this.clientId) return;
       const ids = this.unreleased.get(r.seq);
@@ -88,7 +95,7 @@ export class FabricClient extends Client {
         node,
         service,
         server: false,
-        metaBytes: 16,
+        metaBytes: WIRE_WELCOME_BYTES,
         metaSlots: RELEASE_SLOTS,
         spinUs: options.spinUs ?? DEFAULT_SPIN_US,
         idleMaxUs: options.idleMaxUs ?? DEFAULT_IDLE_MAX_US,
@@ -101,7 +108,7 @@ export class FabricClient extends Client {
     const clientId = (Math.random() * 0x100000000) >>> 0;
     // The provider accepts messages once its connection to the peer is up (tcp;ofi_rxm connects
     // on the first send): post the hello, which names our address to the server, until it is taken.
-    const hello = encodeHello(clientId, ep.rawName());
+    const hello = encodeHello(clientId, ep.rawName(), process.pid, localOrigin());
     const until = performance.now() + (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     let rc = ep.send(hello, false, 0, 0);
     while (rc === EAGAIN && performance.now() < until) {
@@ -124,6 +131,11 @@ export class FabricClient extends Client {
 
   protected transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
     if (this.serverLost) return ECONNRESET;
+    // shm queues sends into a dead server's region without complaint: ask now and then.
+    if ((this.serverRegion !== undefined || this.serverPid > 0) && performance.now() - this.probedAt >= PROBE_MS) {
+      this.probedAt = performance.now();
+      if (this.checkLost()) return ECONNRESET;
+    }
     const failed = this.ep.sendError;
     if (failed !== 0) {
       // A send that completed with an error: report it once, on the next send; a lost
@@ -180,7 +192,7 @@ export class FabricClient extends Client {
   /** True once the server is known lost: a failed send said so, or (shm) its process is dead. */
   private checkLost(): boolean {
     if (this.serverLost) return true;
-    if (PEER_GONE.has(this.ep.sendError) || !this.ep.peerAlive(this.serverRegion)) this.lose();
+    if (PEER_GONE.has(this.ep.sendError) || !this.ep.peerAlive(this.serverRegion) || (this.serverPid > 0 && !pidAlive(this.serverPid))) this.lose();
     return this.serverLost;
   }
 

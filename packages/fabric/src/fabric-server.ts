@@ -7,16 +7,14 @@ import type { ArchiveLimits, IncomingMessage, LbmMeta, WaitSpec } from '@lightbe
 import { EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_OK, LightbeamError, NULL_POINTER, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
 import type { RecvDone } from './fabric-endpoint.js';
 import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
-import { PEER_GONE } from './peer-gone.js';
+import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
 import type { FabricServerOptions } from './fabric-options.js';
 import { DEFAULT_BULK_TIMEOUT_MS, DEFAULT_IDLE_MAX_US, DEFAULT_META_BYTES, DEFAULT_META_SLOTS, DEFAULT_SPIN_US, resolveProvider } from './fabric-options.js';
 import { fabricNode } from './fabric-address.js';
 import type { WireHeader } from './wire.js';
-import { decodeHello, decodeWire, encodeRelease } from './wire.js';
+import { decodeHello, decodeWire, encodeRelease, encodeWelcome } from './wire.js';
 
 const EMPTY = new Uint8Array(0);
-/** How often a server waiting on reads asks whether their sender is still alive (shm). */
-const PROBE_MS = 50;
 
 /** One received metadata message; its remote frames stay at the sender until released. */
 class FabricMessage implements IncomingMessage {
@@ -73,6 +71,8 @@ export class FabricServer extends Server {
   private readonly gone = new Set<number>();
   /** Each client's shm region, from its hello (shm only), to ask whether it is alive. */
   private readonly regions = new Map<number, string>();
+  /** Pids of clients that run where the server can ask the kernel about them (same boot and pid namespace). */
+  private readonly pids = new Map<number, number>();
 
   private constructor(address: string, ep: FabricEndpoint, options: FabricServerOptions) {
     super(address, { limits: options.limits });
@@ -253,10 +253,14 @@ export class FabricServer extends Server {
     for (const w of this.arrivals.splice(0)) w();
   }
 
-  /** True when the client's connection was found gone, or (shm) its process is dead. */
+  /**
+   * True when the client's connection was found gone, or its process is dead (asked of the
+   * kernel where the server can: shm, or a client on the same host and pid namespace).
+   */
   private lost(clientId: number): boolean {
     if (this.gone.has(clientId)) return true;
-    if (this.ep.peerAlive(this.regions.get(clientId))) return false;
+    const pid = this.pids.get(clientId);
+    if (this.ep.peerAlive(this.regions.get(clientId)) && (pid === undefined || pidAlive(pid))) return false;
     this.gone.add(clientId);
     return true;
   }
@@ -269,8 +273,8 @@ export class FabricServer extends Server {
   }
 
   private async releaseLater(note: Uint8Array, peer: number): Promise<void> {
-    // Bounded: a release the provider cannot take within a second is dropped (the sender frees
-    // the bulks when it closes).
+    // Bounded: a release (or welcome) the provider cannot take within a second is dropped (the
+    // sender frees the bulks when it closes).
     for (let i = 0; i < 1000 && !this.closed; i++) {
       await this.ep.progress(1);
       if (this.ep.send(note, false, 0, 0, peer) !== EAGAIN) return;
@@ -284,6 +288,13 @@ export class FabricServer extends Server {
       if (hello !== null) {
         const addr = this.ep.insertPeer(hello.name);
         if (addr >= 0) this.peers.set(hello.clientId, addr);
+        const mine = localOrigin();
+        // Tell the client who we are, so it can tell us dead (best effort: a release slot takes it).
+        if (addr >= 0 && mine !== null) {
+          const note = encodeWelcome(hello.clientId, process.pid, mine);
+          if (this.ep.send(note, false, 0, 0, addr) === EAGAIN) void this.releaseLater(note, addr);
+        }
+        if (hello.pid > 0 && hello.origin !== null && mine !== null && Buffer.compare(hello.origin, mine) === 0) this.pids.set(hello.clientId, hello.pid);
         if (this.ep.isShm) {
           const region = shmRegion(new TextDecoder().decode(hello.name));
           this.regions.set(hello.clientId, region);
