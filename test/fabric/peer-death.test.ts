@@ -180,6 +180,7 @@ for (const p of PROVIDERS) {
         expect(port, 'the receiver started').to.not.equal(null);
         const sender = new Child(SENDER, [p.protocol, addr, (port as string).split(' ')[1], String(256 << 10)], dir);
         children.push(sender);
+        expect(await sender.line(/^released /, 20_000), 'the first message read and released').to.equal('released true');
         for (let i = 0; i < 3; i++) expect(await sender.line(/^sent 0$/, 20_000), 'sends before the kill').to.equal('sent 0');
         await recv.kill();
         if (p.protocol === 'shm') rmSync(`/dev/shm/lightbeam-${addr}-0`, { force: true });
