@@ -17,7 +17,7 @@
  * | 32 + 32i    | 8    | frame `i`: remote address, or inline offset | client   |
  * | 40 + 32i    | 8    | frame `i`: remote key (0 when inline)     | client     |
  * | 48 + 32i    | 8    | frame `i`: 1 when inline, 0 when remote   | client     |
- * | 24 + 32n    | m    | the metadata frame (DESIGN.md section 2)  | client     |
+ * | 24 + 32n    | m    | the metadata frame (the cereal archive)   | client     |
  * | 24 + 32n + m| rest | inline area: the bytes of inline frames   | client     |
  *
  * A hello (client to server, first message of every client): magic `LBFH`, client id, the
