@@ -130,12 +130,8 @@ export class FabricClient extends Client {
   }
 
   protected transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
-    if (this.serverLost) return ECONNRESET;
     // shm queues sends into a dead server's region without complaint: ask now and then.
-    if ((this.serverRegion !== undefined || this.serverPid > 0) && performance.now() - this.probedAt >= PROBE_MS) {
-      this.probedAt = performance.now();
-      if (this.checkLost()) return ECONNRESET;
-    }
+    if (this.checkLost()) return ECONNRESET;
     const failed = this.ep.sendError;
     if (failed !== 0) {
       // A send that completed with an error: report it once, on the next send; a lost
@@ -189,10 +185,19 @@ export class FabricClient extends Client {
     this.ep.close();
   }
 
-  /** True once the server is known lost: a failed send said so, or (shm) its process is dead. */
+  /**
+   * True once the server is known lost: a failed send said so, or its process is dead (asked of
+   * the kernel at most every PROBE_MS, where this client can: shm, or a welcome of the same origin).
+   */
   private checkLost(): boolean {
     if (this.serverLost) return true;
-    if (PEER_GONE.has(this.ep.sendError) || !this.ep.peerAlive(this.serverRegion) || (this.serverPid > 0 && !pidAlive(this.serverPid))) this.lose();
+    if (PEER_GONE.has(this.ep.sendError)) {
+      this.lose();
+      return true;
+    }
+    if ((this.serverRegion === undefined && this.serverPid === 0) || performance.now() - this.probedAt < PROBE_MS) return false;
+    this.probedAt = performance.now();
+    if (!this.ep.peerAlive(this.serverRegion) || (this.serverPid > 0 && !pidAlive(this.serverPid))) this.lose();
     return this.serverLost;
   }
 
