@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "lightbeam_fabric",
-      "sources": ["fabric.cc"],
+      "sources": ["addon.cc", "endpoint.cc", "memory.cc", "progress.cc", "reaper.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall"],

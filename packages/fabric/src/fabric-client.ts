@@ -4,8 +4,9 @@
  * with a one-sided `fi_read` and then releases (see wire.ts).
  */
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
-import { Client, EAGAIN, ECANCELED, EMSGSIZE, ESHUTDOWN, ETIMEDOUT, LightbeamError, remainingMs } from '@lightbeam/core';
-import { FabricEndpoint } from './fabric-endpoint.js';
+import { Client, EAGAIN, ECANCELED, ECONNRESET, EMSGSIZE, ESHUTDOWN, ETIMEDOUT, LightbeamError, remainingMs } from '@lightbeam/core';
+import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
+import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
 import { fabricNode } from './fabric-address.js';
 import type { FabricClientOptions } from './fabric-options.js';
 import {
@@ -18,9 +19,9 @@ import {
   resolveProvider,
 } from './fabric-options.js';
 import type { WireFrame } from './wire.js';
-import { WIRE_FRAME_BYTES, WIRE_HEADER_BYTES, WIRE_MAX_FRAMES, decodeRelease, encodeHello, encodeWire } from './wire.js';
+import { WIRE_FRAME_BYTES, WIRE_HEADER_BYTES, WIRE_MAX_FRAMES, WIRE_WELCOME_BYTES, decodeRelease, decodeWelcome, encodeHello, encodeWire } from './wire.js';
 
-/** Receives a client keeps posted for the server's releases (16 bytes each). */
+/** Receives a client keeps posted for the server's releases (16 bytes) and welcome (40 bytes). */
 const RELEASE_SLOTS = 64;
 const NO_ADDR: [number, number] = [0, 0];
 
@@ -39,9 +40,19 @@ export class FabricClient extends Client {
   /** Exposures of each message the server has not released yet, by sequence number. */
   private readonly unreleased = new Map<number, number[]>();
   private seq = 0;
+  /** The server's shm region (shm only), to ask whether its process is alive. */
+  private readonly serverRegion: string | undefined;
+  /** Set once the server is known lost: every later send resolves ECONNRESET without posting. */
+  private serverLost = false;
+  /** When the server's liveness was last asked (performance.now()). */
+  private probedAt = 0;
+  /** The server's pid, when its welcome says it runs where this client can ask the kernel. */
+  private serverPid = 0;
 
-  private constructor(ep: FabricEndpoint, clientId: number, options: FabricClientOptions) {
+  private constructor(ep: FabricEndpoint, clientId: number, serverName: string | undefined, options: FabricClientOptions) {
     super();
+    this.serverRegion = ep.isShm && serverName !== undefined ? shmRegion(serverName) : undefined;
+    if (this.serverRegion !== undefined) ep.watch(this.serverRegion);
     this.ep = ep;
     this.clientId = clientId;
     this.provider = ep.provider();
@@ -51,6 +62,9 @@ export class FabricClient extends Client {
     this.lingerMs = options.lingerMs ?? DEFAULT_FABRIC_LINGER_MS;
     this.copyXfer = options.copyXfer ?? true;
     ep.onMeta = (buf) => {
+      const w = buf === undefined ? null : decodeWelcome(buf);
+      const mine = localOrigin();
+      if (w !== null && w.clientId === this.clientId && mine !== null && Buffer.compare(w.origin, mine) === 0) this.serverPid = w.pid;
       const r = buf === undefined ? null : decodeRelease(buf);
       if (r === null || r.clientId !== this.clientId) return;
       const ids = this.unreleased.get(r.seq);
@@ -81,7 +95,7 @@ export class FabricClient extends Client {
         node,
         service,
         server: false,
-        metaBytes: 16,
+        metaBytes: WIRE_WELCOME_BYTES,
         metaSlots: RELEASE_SLOTS,
         spinUs: options.spinUs ?? DEFAULT_SPIN_US,
         idleMaxUs: options.idleMaxUs ?? DEFAULT_IDLE_MAX_US,
@@ -94,7 +108,7 @@ export class FabricClient extends Client {
     const clientId = (Math.random() * 0x100000000) >>> 0;
     // The provider accepts messages once its connection to the peer is up (tcp;ofi_rxm connects
     // on the first send): post the hello, which names our address to the server, until it is taken.
-    const hello = encodeHello(clientId, ep.rawName());
+    const hello = encodeHello(clientId, ep.rawName(), process.pid, localOrigin());
     const until = performance.now() + (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     let rc = ep.send(hello, false, 0, 0);
     while (rc === EAGAIN && performance.now() < until) {
@@ -107,7 +121,7 @@ export class FabricClient extends Client {
         errno: rc,
       });
     }
-    return new FabricClient(ep, clientId, options);
+    return new FabricClient(ep, clientId, node, options);
   }
 
   /** Messages whose exposed bulks the server has not released yet. */
@@ -116,10 +130,14 @@ export class FabricClient extends Client {
   }
 
   protected transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
+    // shm queues sends into a dead server's region without complaint: ask now and then.
+    if (this.checkLost()) return ECONNRESET;
     const failed = this.ep.sendError;
     if (failed !== 0) {
-      // A send that completed with an error (the peer went away): report it once, on the next send.
+      // A send that completed with an error: report it once, on the next send; a lost
+      // connection as ECONNRESET, and for good.
       this.ep.sendError = 0;
+      if (PEER_GONE.has(failed)) return this.lose();
       return failed;
     }
     const n = msg.xfer.length;
@@ -162,9 +180,33 @@ export class FabricClient extends Client {
     const until = performance.now() + this.lingerMs;
     // Bounded: each turn waits for completions or 5 ms, until the sends are done and the server
     // has released what it was to read, or linger ends.
-    while ((this.ep.inFlight > 0 || this.unreleased.size > 0) && performance.now() < until) await this.ep.progress(5);
+    while ((this.ep.inFlight > 0 || this.unreleased.size > 0) && performance.now() < until && !this.checkLost()) await this.ep.progress(5);
     this.unreleased.clear();
     this.ep.close();
+  }
+
+  /**
+   * True once the server is known lost: a failed send said so, or its process is dead (asked of
+   * the kernel at most every PROBE_MS, where this client can: shm, or a welcome of the same origin).
+   */
+  private checkLost(): boolean {
+    if (this.serverLost) return true;
+    if (PEER_GONE.has(this.ep.sendError)) {
+      this.lose();
+      return true;
+    }
+    if ((this.serverRegion === undefined && this.serverPid === 0) || performance.now() - this.probedAt < PROBE_MS) return false;
+    this.probedAt = performance.now();
+    if (!this.ep.peerAlive(this.serverRegion) || (this.serverPid > 0 && !pidAlive(this.serverPid))) this.lose();
+    return this.serverLost;
+  }
+
+  /** The server is gone: nothing will be released, so free every exposure now. */
+  private lose(): number {
+    this.serverLost = true;
+    for (const ids of this.unreleased.values()) for (const id of ids) this.ep.unexpose(id);
+    this.unreleased.clear();
+    return ECONNRESET;
   }
 
   private sent(seq: number, ids: number[]): number {
@@ -180,6 +222,7 @@ export class FabricClient extends Client {
       let rc: number;
       if (this.closed) rc = ESHUTDOWN;
       else if (spec.signal?.aborted === true) rc = ECANCELED;
+      else if (this.checkLost()) rc = ECONNRESET;
       else if (left <= 0) rc = ETIMEDOUT;
       else {
         await this.ep.progress(Math.min(1, left));

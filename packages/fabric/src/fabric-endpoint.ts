@@ -20,6 +20,13 @@ export interface RecvDone {
 /** Buffers of closed shm endpoints that libfabric may still touch; held for the life of the process. */
 const KEPT_AFTER_CLOSE: Uint8Array[] = [];
 
+/** An shm endpoint's name as its region is called under /dev/shm (`fi_shm://123:0:1` is `123:0:1`). */
+export function shmRegion(name: string): string {
+  const n = name.startsWith('fi_shm://') ? name.slice(9) : name;
+  const z = n.indexOf('\0');
+  return z >= 0 ? n.slice(0, z) : n;
+}
+
 /** How an endpoint is opened. */
 export interface EndpointInit {
   provider: string;
@@ -50,6 +57,8 @@ export class FabricEndpoint {
   private busy = false;
   private progressWaiters: Array<() => void> = [];
   private closed = false;
+  private readonly shm: boolean;
+  private abandoned: Uint8Array[] = [];
 
   /**
    * Opens the endpoint.
@@ -61,6 +70,8 @@ export class FabricEndpoint {
     if (addon === null) throw new LightbeamError('ERR_LBM_TRANSPORT_UNAVAILABLE', `Transport.kFabric is unavailable: ${fabricUnavailableReason}`);
     this.native = new addon.Endpoint({ ...init, onEvents: (ev) => this.dispatch(ev) });
     this.native.unref();
+    this.shm = this.native.provider().startsWith('shm');
+    if (this.shm) this.native.watch(shmRegion(this.native.name() ?? ''));
   }
 
   /** The endpoint's own address as libfabric prints it (`fi_sockaddr_in://127.0.0.1:41234`). */
@@ -183,6 +194,45 @@ export class FabricEndpoint {
     return { id, done: p };
   }
 
+  /**
+   * Gives up on a posted receive or read whose peer is gone: its waiter resolves with `err` now.
+   * The provider keeps the operation until the endpoint closes (libfabric cannot cancel a read
+   * from a dead shm peer); the dead peer can no longer write into its target.
+   */
+  abandon(id: number, err: number): void {
+    this.native.cancel(id);
+    const r = this.recvs.get(id);
+    if (r === undefined) return;
+    this.recvs.delete(id);
+    // Kept referenced until close: the provider still holds the operation.
+    if (r.keep !== null) this.abandoned.push(r.keep);
+    if (r.strong) this.strong--;
+    this.updateRef();
+    r.done({ err, len: 0, buf: undefined });
+  }
+
+  /**
+   * Shm only: asks the native reaper to look after an shm region (this endpoint's own or a
+   * peer's), releasing a lock that a killed process left held in it.
+   */
+  watch(name: string): void {
+    if (!this.closed && this.isShm) this.native.watch(name);
+  }
+
+  /** True on libfabric's shm provider. */
+  get isShm(): boolean {
+    return this.shm;
+  }
+
+  /**
+   * Whether the peer owning the shm region `name` is alive; `true` on other providers, where a
+   * lost peer shows as an error completion instead.
+   */
+  peerAlive(name: string | undefined): boolean {
+    if (!this.shm || name === undefined) return true;
+    return nativeAddon()?.regionAlive(shmRegion(name)) ?? true;
+  }
+
   /** Cancels a posted receive; its completion (`ECANCELED`) follows. */
   cancel(id: number): void {
     if (!this.closed) this.native.cancel(id);
@@ -224,11 +274,13 @@ export class FabricEndpoint {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const shm = this.native.provider().startsWith('shm');
+    const shm = this.shm;
     this.native.close();
+    if (shm) KEPT_AFTER_CLOSE.push(...this.abandoned);
+    this.abandoned = [];
     if (shm) {
       // A closed shm endpoint stays open in libfabric until the process has no open shm endpoint
-      // (see native/fabric.cc): a peer may still write into what its reads target, or read its exposures.
+      // (see native/endpoint.cc): a peer may still write into what its reads target, or read its exposures.
       for (const r of this.recvs.values()) if (r.keep !== null) KEPT_AFTER_CLOSE.push(r.keep);
       for (const b of this.borrowed.values()) KEPT_AFTER_CLOSE.push(b);
     }

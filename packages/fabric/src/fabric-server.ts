@@ -6,16 +6,15 @@
 import type { ArchiveLimits, IncomingMessage, LbmMeta, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_OK, LightbeamError, NULL_POINTER, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
 import type { RecvDone } from './fabric-endpoint.js';
-import { FabricEndpoint } from './fabric-endpoint.js';
+import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
+import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
 import type { FabricServerOptions } from './fabric-options.js';
 import { DEFAULT_BULK_TIMEOUT_MS, DEFAULT_IDLE_MAX_US, DEFAULT_META_BYTES, DEFAULT_META_SLOTS, DEFAULT_SPIN_US, resolveProvider } from './fabric-options.js';
 import { fabricNode } from './fabric-address.js';
 import type { WireHeader } from './wire.js';
-import { decodeHello, decodeWire, encodeRelease } from './wire.js';
+import { decodeHello, decodeWire, encodeRelease, encodeWelcome } from './wire.js';
 
 const EMPTY = new Uint8Array(0);
-/** Errors of a read that mean the sender's connection is gone (ENOTCONN, ECONNRESET, ECONNREFUSED, EPIPE, ECONNABORTED, EHOSTUNREACH). */
-const PEER_GONE = new Set([107, 104, 111, 32, 103, 113]);
 
 /** One received metadata message; its remote frames stay at the sender until released. */
 class FabricMessage implements IncomingMessage {
@@ -70,6 +69,10 @@ export class FabricServer extends Server {
   private readonly peers = new Map<number, number>();
   /** Clients whose connection was found gone by a read. */
   private readonly gone = new Set<number>();
+  /** Each client's shm region, from its hello (shm only), to ask whether it is alive. */
+  private readonly regions = new Map<number, string>();
+  /** Pids of clients that run where the server can ask the kernel about them (same boot and pid namespace). */
+  private readonly pids = new Map<number, number>();
 
   private constructor(address: string, ep: FabricEndpoint, options: FabricServerOptions) {
     super(address, { limits: options.limits });
@@ -149,7 +152,8 @@ export class FabricServer extends Server {
     const h = msg?.header ?? null;
     if (msg === undefined || msg.released || h === null || !this.matches(meta, msg)) return super.recvBulksNow(meta);
     const peer = this.peers.get(h.clientId);
-    if (msg.remote && (peer === undefined || this.gone.has(h.clientId))) {
+    if (msg.remote && (peer === undefined || this.lost(h.clientId))) {
+      // A dead sender's queued messages fail at once, so they never hold up other senders'.
       this.release(meta);
       return ECONNRESET;
     }
@@ -181,17 +185,33 @@ export class FabricServer extends Server {
       }
       k++;
     }
+    let lost = false;
     if (reads.length > 0) {
       const all = Promise.all(reads.map((r) => r.done));
-      const got = await raceWait(all, { deadline, signal: undefined }, this.closeController.signal);
-      if (typeof got === 'number') {
+      let got: RecvDone[] | number;
+      for (;;) {
+        // Wait in short turns: between them ask whether the sender is still alive, since a read
+        // from a dead shm peer never completes (nobody serves it).
+        const turn = Math.min(deadline, performance.now() + PROBE_MS);
+        got = await raceWait(all, { deadline: turn, signal: undefined }, this.closeController.signal);
+        if (got !== ETIMEDOUT || performance.now() >= deadline) break;
+        if (this.lost(h.clientId)) {
+          lost = true;
+          break;
+        }
+      }
+      if (lost) {
+        for (const r of reads) this.ep.abandon(r.id, ECONNRESET);
+      } else if (typeof got === 'number') {
         for (const r of reads) this.ep.cancel(r.id);
-        if (rc === LBM_OK) rc = got;
+        // The deadline passed: ETIMEDOUT only if the sender is alive and merely slow.
+        if (rc === LBM_OK) rc = got === ETIMEDOUT && this.lost(h.clientId) ? ECONNRESET : got;
       } else {
         for (let j = 0; j < got.length; j++) {
           const g = got[j];
           if (g.err !== 0) {
-            if (rc === LBM_OK) rc = g.err;
+            if (PEER_GONE.has(g.err)) lost = true;
+            else if (rc === LBM_OK) rc = g.err;
           } else if (reads[j].own) {
             recv[reads[j].bulk].data = { ptr: g.buf === undefined ? EMPTY : g.buf.subarray(0, g.len), shm: NULL_POINTER };
           }
@@ -199,7 +219,7 @@ export class FabricServer extends Server {
       }
     }
     this.release(meta);
-    if (PEER_GONE.has(rc)) {
+    if (lost || PEER_GONE.has(rc)) {
       // The sender's connection is gone: its other messages cannot be read either.
       this.gone.add(h.clientId);
       return ECONNRESET;
@@ -233,6 +253,18 @@ export class FabricServer extends Server {
     for (const w of this.arrivals.splice(0)) w();
   }
 
+  /**
+   * True when the client's connection was found gone, or its process is dead (asked of the
+   * kernel where the server can: shm, or a client on the same host and pid namespace).
+   */
+  private lost(clientId: number): boolean {
+    if (this.gone.has(clientId)) return true;
+    const pid = this.pids.get(clientId);
+    if (this.ep.peerAlive(this.regions.get(clientId)) && (pid === undefined || pidAlive(pid))) return false;
+    this.gone.add(clientId);
+    return true;
+  }
+
   /** True when `meta.recv` has as many XFER entries as the message has data frames (and some). */
   private matches(meta: LbmMeta, msg: FabricMessage): boolean {
     let wanted = 0;
@@ -241,8 +273,8 @@ export class FabricServer extends Server {
   }
 
   private async releaseLater(note: Uint8Array, peer: number): Promise<void> {
-    // Bounded: a release the provider cannot take within a second is dropped (the sender frees
-    // the bulks when it closes).
+    // Bounded: a release (or welcome) the provider cannot take within a second is dropped (the
+    // sender frees the bulks when it closes).
     for (let i = 0; i < 1000 && !this.closed; i++) {
       await this.ep.progress(1);
       if (this.ep.send(note, false, 0, 0, peer) !== EAGAIN) return;
@@ -256,6 +288,18 @@ export class FabricServer extends Server {
       if (hello !== null) {
         const addr = this.ep.insertPeer(hello.name);
         if (addr >= 0) this.peers.set(hello.clientId, addr);
+        const mine = localOrigin();
+        // Tell the client who we are, so it can tell us dead (best effort: a release slot takes it).
+        if (addr >= 0 && mine !== null) {
+          const note = encodeWelcome(hello.clientId, process.pid, mine);
+          if (this.ep.send(note, false, 0, 0, addr) === EAGAIN) void this.releaseLater(note, addr);
+        }
+        if (hello.pid > 0 && hello.origin !== null && mine !== null && Buffer.compare(hello.origin, mine) === 0) this.pids.set(hello.clientId, hello.pid);
+        if (this.ep.isShm) {
+          const region = shmRegion(new TextDecoder().decode(hello.name));
+          this.regions.set(hello.clientId, region);
+          this.ep.watch(region);
+        }
         return;
       }
     }

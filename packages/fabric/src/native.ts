@@ -19,7 +19,7 @@ export interface NativeEndpointOptions {
   onEvents: (events: unknown[]) => void;
 }
 
-/** The addon's endpoint (see native/fabric.cc). */
+/** The addon's endpoint (see native/addon.cc). */
 export interface NativeEndpoint {
   name(): string | null;
   provider(): string;
@@ -35,11 +35,13 @@ export interface NativeEndpoint {
   setBusy(busy: boolean): void;
   unref(): void;
   close(): void;
+  watch(name: string): void;
 }
 
 interface Addon {
   Endpoint: new (opts: NativeEndpointOptions) => NativeEndpoint;
   version: string;
+  regionAlive(name: string): boolean;
 }
 
 let addon: Addon | null = null;

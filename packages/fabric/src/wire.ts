@@ -20,9 +20,13 @@
  * | 24 + 32n    | m    | the cereal metadata frame (as over zmq)   | client     |
  * | 24 + 32n + m| rest | inline area: the bytes of inline frames   | client     |
  *
- * A hello (client to server, first message of every client): magic `LBFH`, client id, 0, the
- * length of the client's raw libfabric address, then that address (the server reads from it).
+ * A hello (client to server, first message of every client): magic `LBFH`, client id, the
+ * client's pid (0 when not told), the length of the client's raw libfabric address, then that
+ * address (the server reads from it), then optionally the client's origin (24 bytes: kernel boot
+ * id, pid namespace inode): a server of the same origin can ask the kernel whether the client died.
  * A release (server to client): magic `LBFR`, client id, sequence number, 0 (16 bytes).
+ * A welcome (server to client, in answer to a hello): magic `LBFW`, client id, the server's pid,
+ * 0, the server's origin (24 bytes), so a client of the same origin can tell a dead server.
  */
 
 /** `LBF2` as a little-endian u32: a metadata message. */
@@ -31,6 +35,10 @@ export const WIRE_MAGIC = 0x3246424c;
 export const WIRE_HELLO_MAGIC = 0x4846424c;
 /** `LBFR` as a little-endian u32: a server's release of a message's exposed bulks. */
 export const WIRE_RELEASE_MAGIC = 0x5246424c;
+/** `LBFW` as a little-endian u32: a server's welcome, naming its pid and origin. */
+export const WIRE_WELCOME_MAGIC = 0x5746424c;
+/** Bytes of a welcome. */
+export const WIRE_WELCOME_BYTES = 40;
 /** Bytes before the frame descriptors. */
 export const WIRE_HEADER_BYTES = 24;
 /** Bytes per frame descriptor. */
@@ -134,12 +142,19 @@ export function decodeWire(buf: Uint8Array): WireHeader | null {
   return { clientId: dv.getUint32(4, true), seq: dv.getUint32(8, true), frames, meta: buf.subarray(metaAt, metaAt + metaLen), inline };
 }
 
+/** Bytes of the origin a hello may end with. */
+const HELLO_ORIGIN_BYTES = 24;
+
 /** A decoded hello. */
 export interface WireHello {
   /** The client's id. */
   clientId: number;
   /** The client's raw libfabric address. */
   name: Uint8Array;
+  /** The client's pid, 0 when not told. */
+  pid: number;
+  /** Where the client's pid is meaningful (boot id, pid namespace), or `null`. */
+  origin: Uint8Array | null;
 }
 
 /** A decoded release. */
@@ -155,14 +170,18 @@ export interface WireRelease {
  *
  * @param clientId - the client's id
  * @param name - the client's raw libfabric address
+ * @param pid - the client's pid (0: not told)
+ * @param origin - where that pid is meaningful (24 bytes), or `null`
  */
-export function encodeHello(clientId: number, name: Uint8Array): Uint8Array {
-  const out = new Uint8Array(16 + name.byteLength);
+export function encodeHello(clientId: number, name: Uint8Array, pid = 0, origin: Uint8Array | null = null): Uint8Array {
+  const out = new Uint8Array(16 + name.byteLength + (origin?.byteLength ?? 0));
   const dv = new DataView(out.buffer);
   dv.setUint32(0, WIRE_HELLO_MAGIC, true);
   dv.setUint32(4, clientId >>> 0, true);
+  dv.setUint32(8, pid >>> 0, true);
   dv.setUint32(12, name.byteLength, true);
   out.set(name, 16);
+  if (origin !== null) out.set(origin, 16 + name.byteLength);
   return out;
 }
 
@@ -176,8 +195,14 @@ export function decodeHello(buf: Uint8Array): WireHello | null {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (dv.getUint32(0, true) !== WIRE_HELLO_MAGIC) return null;
   const len = dv.getUint32(12, true);
-  if (len === 0 || 16 + len !== buf.byteLength) return null;
-  return { clientId: dv.getUint32(4, true), name: buf.subarray(16) };
+  const extra = buf.byteLength - 16 - len;
+  if (len === 0 || (extra !== 0 && extra !== HELLO_ORIGIN_BYTES)) return null;
+  return {
+    clientId: dv.getUint32(4, true),
+    name: buf.subarray(16, 16 + len),
+    pid: dv.getUint32(8, true),
+    origin: extra === 0 ? null : buf.subarray(16 + len),
+  };
 }
 
 /**
@@ -205,4 +230,33 @@ export function decodeRelease(buf: Uint8Array): WireRelease | null {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (dv.getUint32(0, true) !== WIRE_RELEASE_MAGIC) return null;
   return { clientId: dv.getUint32(4, true), seq: dv.getUint32(8, true) };
+}
+
+/**
+ * A server's welcome to a client: its pid and origin.
+ *
+ * @param clientId - the client's id
+ * @param pid - the server's pid
+ * @param origin - where that pid is meaningful (24 bytes)
+ */
+export function encodeWelcome(clientId: number, pid: number, origin: Uint8Array): Uint8Array {
+  const out = new Uint8Array(WIRE_WELCOME_BYTES);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, WIRE_WELCOME_MAGIC, true);
+  dv.setUint32(4, clientId >>> 0, true);
+  dv.setUint32(8, pid >>> 0, true);
+  out.set(origin.subarray(0, HELLO_ORIGIN_BYTES), 16);
+  return out;
+}
+
+/**
+ * Reads a welcome; `null` when `buf` is not one.
+ *
+ * @param buf - a message as received
+ */
+export function decodeWelcome(buf: Uint8Array): { clientId: number; pid: number; origin: Uint8Array } | null {
+  if (buf.byteLength !== WIRE_WELCOME_BYTES) return null;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (dv.getUint32(0, true) !== WIRE_WELCOME_MAGIC) return null;
+  return { clientId: dv.getUint32(4, true), pid: dv.getUint32(8, true), origin: buf.subarray(16) };
 }
