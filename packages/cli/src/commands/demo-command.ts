@@ -1,5 +1,5 @@
 /**
- * `lightbeam demo [--count N] [--size BYTES] [--workers N] [--remote host:port]`.
+ * `lightbeam demo [--count N] [--size BYTES] [--workers N] [--remote host:port] [--hog]`.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -7,6 +7,7 @@ import { UsageError, parseIntOption } from '../common/cli-error.js';
 import { runDemo } from '../demo/demo.js';
 import { MAX_DEMO_SIZE } from '../demo/payload.js';
 import { createProgress } from '../common/progress.js';
+import { startCpuHog } from '../common/cpu-hog.js';
 import { parseHostPortOption } from './options.js';
 import type { SubcommandModule } from './subcommand.js';
 
@@ -21,6 +22,7 @@ interface DemoOpts {
   runs: string;
   act: string;
   localScale: string;
+  hog: boolean;
 }
 
 /** Largest `--runs`. */
@@ -74,6 +76,7 @@ export const demoCommand: SubcommandModule = {
       .option('--local-scale <factor>', "multiplies act 1's message counts", '1')
       .option('--remote <host:port>', 'a running "lightbeam demo-remote", host:port or tcp://host:port (default: start one here on 127.0.0.1)')
       .option('--timeout-ms <ms>', 'longest wait for any single step', '20000')
+      .option('--hog', 'run every path beside one busy-looping process, as on a busy machine', false)
       .addOption(new Option('--corrupt-every <n>', 'damage every n-th payload after its checksum (fault injection)').default('0').hideHelp())
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (opts: DemoOpts) => {
@@ -98,11 +101,15 @@ export const demoCommand: SubcommandModule = {
         };
         process.once('SIGINT', onSigint);
         process.once('SIGTERM', onSigint);
+        // Started before any path runs, so every path and its peers meet the same load.
+        const hog = opts.hog ? await startCpuHog() : null;
+        if (hog !== null) process.stdout.write(`lightbeam demo: one busy-looping process beside every path (--hog, pid ${hog.pid})\n`);
         try {
           const bar = opts.progress && process.stdout.isTTY === true;
           const progress = createProgress({ bytes: false, enabled: opts.progress });
           await runDemo({ count, size, workers, remote, timeoutMs, corruptEvery, progress, progressLinesMs: bar ? 0 : 1000, runs, acts, localScale });
         } finally {
+          await hog?.stop();
           process.removeListener('SIGINT', onSigint);
           process.removeListener('SIGTERM', onSigint);
         }
