@@ -6,7 +6,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, WaitSpec } from '@lightbeam/core';
-import { EAGAIN, ECANCELED, ECONNRESET, ENOBUFS, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, makePointer, remainingMs } from '@lightbeam/core';
+import { EAGAIN, ECANCELED, ECONNRESET, ENOBUFS, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, cpuOversubscribed, makePointer, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
 import { RING_OPEN, Ring } from '../ring/ring.js';
 import { TAG_BLOCK, channelDirectory, regionOf, ringAt, transportMemory } from './channels.js';
@@ -186,7 +186,7 @@ export class ShmServer extends Server {
     for (;;) {
       if (off >= 0) {
         // Woken by a message soon after parking: a slightly longer spin would have caught it.
-        if (parkedAt >= 0 && performance.now() - parkedAt < REWARM_SPINS * this.spinMs) this.idleSpins = 0;
+        if (parkedAt >= 0 && this.rewarms(parkedAt)) this.idleSpins = 0;
         const r = this.slots.takeSlot(off);
         if (r !== SKIPPED) return r === REGION_PENDING ? this.regionNotYet() : r;
         off = ring.peek();
@@ -212,6 +212,16 @@ export class ShmServer extends Server {
       // Woken without a message (timeout, state change): a claimed slot may have been abandoned.
       if (off < 0 && this.skipAbandonedSlot()) off = ring.peek();
     }
+  }
+
+  /**
+   * A park that a message ended within a few spin lengths of `parkedAt` switches the adaptive spin
+   * back on, unless the machine has more runnable threads than cores: there the spin would take
+   * the core the producer needs, and parking is cheaper.
+   */
+  private rewarms(parkedAt: number): boolean {
+    const now = performance.now();
+    return now - parkedAt < REWARM_SPINS * this.spinMs && !cpuOversubscribed(now);
   }
 
   /** The receiver holds `maxUnreleased` messages: no more until it releases some. */
@@ -250,7 +260,7 @@ export class ShmServer extends Server {
           // spin would have caught it, so spin again next time (misses had switched it off). A
           // message that took longer would not have been caught by spinning: keep parking, and
           // keep the thread free for its other work (a bridge's main thread, for one).
-          if (woken && performance.now() - parkedAt < REWARM_SPINS * this.spinMs) this.idleSpins = 0;
+          if (woken && this.rewarms(parkedAt)) this.idleSpins = 0;
           return this.taken(this.slots.takeSlot(off), spec);
         }
         if (this.closed) return ESHUTDOWN;
