@@ -30,7 +30,8 @@
  * synchronous path (bench/shm/roles.mjs); every message carries a sequence number that the other
  * end checks. Every loop is bounded in count and time.
  *
- * Run: `npx tsx bench/shm.bench.ts` (after `pnpm run build`).
+ * Run: `npx tsx bench/shm.bench.ts` (after `pnpm run build`); `LBM_BENCH_HOG=1` runs every section
+ * beside one busy-looping process (results in `shm-hog.json`).
  *
  * Goals (issue 10): active round trip <= 2x the bare ring, >= 20x faster than event-driven
  * `postMessage`, >= 5x faster than spinning `postMessage`, stretch p50 <= 1 us; async API <= 3x
@@ -45,6 +46,7 @@ import { bulkXfer, exposeHandoff, pipeline } from './shm/bulk.js';
 import { roundTrips } from './shm/round-trips.js';
 import { smallRate } from './shm/streams.js';
 import { youngGcs } from './shm/young-gcs.js';
+import { hogFromEnv } from './support/hog.js';
 import { writeBenchResult } from './support/report-format.js';
 
 const only = process.env.LBM_BENCH_ONLY?.split(',');
@@ -59,6 +61,7 @@ const sections: Array<[string, () => Promise<void>]> = [
 const unknown = only?.filter((s) => !sections.some(([name]) => name === s)) ?? [];
 if (unknown.length > 0) throw new Error(`LBM_BENCH_ONLY names unknown sections ${unknown.join(', ')}; known: ${sections.map(([n]) => n).join(', ')}`);
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const hog = await hogFromEnv('shm');
 const started = performance.now();
 console.log(`shm: Node ${process.version}, ${ROUNDS} interleaved rounds per section, load average at start ${load()}`);
 for (const [name, run] of sections) {
@@ -70,5 +73,6 @@ for (const [name, run] of sections) {
 console.log(`\ngoals (figures: median over ${ROUNDS} rounds (min-max); ratio: per-round ratios, median (min-max))`);
 console.table(goals.map((g) => ({ goal: g.goal, peer: g.peer, ours: g.ours, ratio: g.ratio, met: g.met ? 'met' : 'NOT met' })));
 console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; load average at end ${load()}`);
-await writeBenchResult('shm', results);
+await writeBenchResult(hog === null ? 'shm' : 'shm-hog', results);
+await hog?.stop();
 manager.detach();

@@ -59,8 +59,9 @@ export const demoCommand: SubcommandModule = {
           'sentence ("Lightbeam 2.10x faster than ... (1.90-2.30x over 3 runs)").\n\n' +
           'Act 1, one process: a producer hands payloads to worker threads that transform them in place and pass them ' +
           'to a consumer: over Transport.kShm (BULK_EXPOSE descriptors, blocks moved on, received in place: no copy) ' +
-          'against the same pipeline over postMessage (clone, and transfer), at 4 KiB and 1 MiB, plus a fan-out where ' +
-          'every worker reads the same 1 MiB payload. The consumer verifies every message.\n\n' +
+          'against the same pipeline over postMessage (clone, and transfer), on a stream of 256 B records, at 4 KiB and ' +
+          '1 MiB, plus fan-outs where every worker reads the same 1 MiB or 8 MiB payload. The consumer verifies every ' +
+          'message; ties (within 10%) are named with their reason.\n\n' +
           'Act 2, across hosts: a producer fills payloads in shared memory; a piscina pool transforms them in place over ' +
           'Transport.kShm; the results cross the bridge over TCP to a second process standing in for a remote host, ' +
           'which verifies every checksum. The same workload then runs over postMessage and a raw zeromq.js PUSH. ' +
