@@ -5,7 +5,7 @@
  */
 import type { Client } from '../protocol/client.js';
 import type { LbmMeta } from '../protocol/lbm-meta.js';
-import { ECONNRESET, ESHUTDOWN, EINVAL } from '../protocol/return-codes.js';
+import { EAGAIN, ECONNRESET, ESHUTDOWN, EINVAL } from '../protocol/return-codes.js';
 import { connectReply } from './reply-path.js';
 import type { Transport } from '../protocol/transport-factory.js';
 
@@ -43,6 +43,24 @@ export class ReplyClients {
     // A connected client sends at once: no promise in front of the transport's own.
     if (e.client !== null) return this.sent(replyTo, e.client, e.client.send(meta, { timeoutMs }));
     return e.connecting.then((c) => (c === null ? EINVAL : this.sent(replyTo, c, c.send(meta, { timeoutMs }))));
+  }
+
+  /**
+   * Sends `meta` to `replyTo` synchronously when its client is connected and its transport sends
+   * synchronously (shared memory): no promise. `EAGAIN` when it cannot (not connected yet, a
+   * transport that cannot, no room now): the caller then uses {@link ReplyClients.send}.
+   *
+   * @returns the transport's code, or `EAGAIN`
+   * @throws LightbeamError for a meta that breaks a send rule, as `Client.sendNow` does
+   */
+  sendNow(replyTo: string, meta: LbmMeta): number {
+    if (this.closed) return ESHUTDOWN;
+    const client = this.entry(replyTo).client;
+    // A protected getter of Client: only a transport that writes the meta itself sends at once.
+    if (client === null || Reflect.get(client, 'writesMetaDirectly') !== true) return EAGAIN;
+    const rc = client.sendNow(meta);
+    if (rc === ECONNRESET || rc === ESHUTDOWN) this.drop(replyTo, client);
+    return rc;
   }
 
   /** Closes every client; later sends resolve `ESHUTDOWN`. */
