@@ -173,7 +173,9 @@ if (runZmq) {
 console.table(table);
 console.log('\ngoals:');
 console.table(goals);
-console.log(`\nwrote ${await writeBenchResult(hog === null ? 'rpc' : 'rpc-hog', rows)}`);
+// A run beside the hog is a stress figure, not the suite's result: it does not replace rpc.json.
+if (hog === null) console.log(`\nwrote ${await writeBenchResult('rpc', rows)}`);
+else console.log('\nbeside the hog: no result file written (bench/results/rpc.json keeps the idle run)');
 
 await Promise.all([pool?.close(), piscina.destroy(), rpc?.close()]);
 await hog?.stop();

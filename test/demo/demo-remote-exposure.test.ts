@@ -102,7 +102,7 @@ describe('lightbeam demo-remote exposure (issue #13 item 6)', function () {
     push.connect(`tcp://127.0.0.1:${bridgePort}`);
     await push.send([encodeRoute(RESULTS_CHANNEL), encodeMeta(hostile), data]);
     push.close();
-    const r = await runCli(['demo', '--remote', `127.0.0.1:${port}`, '--count', '50', '--size', '4096', '--workers', '1'], { timeoutMs: 50000 });
+    const r = await runCli(['demo', '--act', '2', '--remote', `127.0.0.1:${port}`, '--count', '50', '--size', '4096', '--workers', '1'], { timeoutMs: 50000 });
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/: 50\/50 verified by the remote side, 0 mismatches, 0 lost/);
     const rr = await remote.done(10000);
