@@ -12,12 +12,14 @@ import type { Piscina } from 'piscina';
 import type { FullPtr, Pointer } from '@lightbeam/core';
 import { BULK_EXPOSE, ETIMEDOUT, LightbeamError, Transport, TransportFactory, pointerEquals, strerror } from '@lightbeam/core';
 import type { Client, Server } from '@lightbeam/core';
-import type { MemoryManager } from '@lightbeam/shm';
+import type { MemoryManager, RpcWorkerPool } from '@lightbeam/shm';
 import '@lightbeam/shm';
 import { JobMeta, READY, RESULT, ResultMeta, checksum, expectedChecksum, fillJob } from './piscina-pipeline-shared.mjs';
 
 /** The piscina task file every pipeline runs (pass it as `filename` to `createPool`). */
 export const PIPELINE_WORKER = new URL('./piscina-pipeline-worker.mjs', import.meta.url).href;
+/** The worker script of the `createRpcPool` pipeline ({@link processRpc}). */
+export const PIPELINE_RPC_WORKER = new URL('./piscina-pipeline-rpc-worker.mjs', import.meta.url);
 
 /** One job over shared memory: its block, owned by the main thread. */
 export interface ShmJob {
@@ -246,6 +248,33 @@ export async function processPlain(pool: Piscina, jobs: PlainJob[], mode: 'clone
         j.data = out;
       }
       if (checksum(out) === j.expected) round.verified++;
+    }),
+  );
+  round.ms = performance.now() - t0;
+  return round;
+}
+
+/**
+ * One pass over a `createRpcPool` pool: every job is a call whose EXPOSE bulk is the job's slab
+ * block, transformed in place by the worker; the reply carries the checksum and the Pointer the
+ * worker saw, and the main thread checks both against its own block and its own bytes.
+ */
+export async function processRpc(pool: RpcWorkerPool, jobs: readonly ShmJob[]): Promise<PipelineRound> {
+  const t0 = performance.now();
+  const round: PipelineRound = { verified: 0, samePointer: 0, ms: 0, perWorker: new Map() };
+  const reply = { reply: () => new ResultMeta(), timeoutMs: 30_000 };
+  await Promise.all(
+    jobs.map(async (j) => {
+      const req = new JobMeta();
+      req.jobId = j.jobId;
+      req.key = j.key;
+      req.send.push({ data: j.block, size: j.block.ptr.byteLength, flags: BULK_EXPOSE });
+      const res = await pool.run('transform', req, reply);
+      round.perWorker.set(res.workerThreadId, (round.perWorker.get(res.workerThreadId) ?? 0) + 1);
+      const shm = j.block.shm;
+      if (res.seenMajor === shm.allocId.major && res.seenMinor === shm.allocId.minor && res.seenOff === shm.off) round.samePointer++;
+      // The worker's checksum and the main thread's own bytes must both match.
+      if (res.checksum === j.expected && checksum(j.block.ptr) === j.expected) round.verified++;
     }),
   );
   round.ms = performance.now() - t0;

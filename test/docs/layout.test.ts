@@ -18,7 +18,6 @@ const LONG_FILES: Record<string, string> = {
   'packages/core/src/protocol/server.ts': 'one class, the two-phase receive rules every transport inherits',
   'packages/shm/src/memory/slab-allocator.ts': 'one class whose Atomics protocol on the shared header reads best in one place',
   'packages/shm/src/ring/ring.ts': 'one class whose producer, consumer and parking protocol share every header field',
-  'packages/shm/src/transport/server.ts': 'to be split with the wake-up rework of the receive paths',
 };
 
 function sources(dir: string, out: string[] = []): string[] {

@@ -125,12 +125,13 @@ describe('examples/piscina-pipeline.ts (child process)', function () {
   this.timeout(90_000);
   const example = fileURLToPath(new URL('../../examples/piscina-pipeline.ts', import.meta.url));
 
-  it('runs all three pipelines, verifies every result and prints the comparison', async () => {
+  it('runs all four pipelines, verifies every result, names the fastest Lightbeam way and prints the comparison', async () => {
     const child = startNode(['--import', 'tsx', example, '--jobs', '8', '--size', '8192', '--rounds', '2'], {});
     expect(await child.exited(80_000), child.stderr()).to.equal(0);
     const out = child.stdout();
-    expect(out).to.include('kShm EXPOSE (zero copy)').and.include('piscina structured clone').and.include('piscina transfer list');
-    expect(out).to.include("OK: 16 kShm results verified, each the main thread's own Pointer; 32 plain results verified");
+    expect(out).to.include('kShm EXPOSE (zero copy)').and.include('createRpcPool EXPOSE (zero copy)').and.include('piscina structured clone').and.include('piscina transfer list');
+    expect(out).to.match(/fastest Lightbeam way here: (createRpcPool|kShm channels in piscina workers)/);
+    expect(out).to.include("OK: 16 kShm results verified, each the main thread's own Pointer; 16 createRpcPool results verified, each the main thread's own Pointer; 32 plain results verified");
   });
 
   it('rejects a size that is not a multiple of 4 with a message and exit code 1', async () => {

@@ -26,6 +26,8 @@ export type { HostPortParseOptions } from './common/host-port.js';
 export { SUBCOMMANDS, VERSION, createProgram } from './program.js';
 export type { Progress } from './common/progress.js';
 export { createProgress, formatBytes } from './common/progress.js';
+export { startCpuHog } from './common/cpu-hog.js';
+export type { CpuHog } from './common/cpu-hog.js';
 export { probeTcp } from './common/reachability.js';
 export { receiveFiles } from './files/recv-files.js';
 export type { ReceiveFilesOptions } from './files/recv-files.js';

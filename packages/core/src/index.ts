@@ -45,6 +45,7 @@ export {
   LBM_OK,
   strerror,
 } from './protocol/return-codes.js';
+export { CPU_PRESSURE_TTL_MS, cpuOversubscribed } from './protocol/cpu-pressure.js';
 export type { ServerCounters, ServerOptions } from './protocol/server-types.js';
 export { Server } from './protocol/server.js';
 export type {

@@ -1,5 +1,5 @@
 /**
- * `lightbeam demo [--count N] [--size BYTES] [--workers N] [--remote host:port]`.
+ * `lightbeam demo [--count N] [--size BYTES] [--workers N] [--remote host:port] [--hog]`.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -7,6 +7,7 @@ import { MAX_TIMER_MS, UsageError, parseIntOption } from '../common/cli-error.js
 import { runDemo } from '../demo/demo.js';
 import { MAX_DEMO_SIZE } from '../demo/payload.js';
 import { createProgress } from '../common/progress.js';
+import { startCpuHog } from '../common/cpu-hog.js';
 import { parseHostPortOption } from './options.js';
 import type { SubcommandModule } from './subcommand.js';
 
@@ -21,6 +22,7 @@ interface DemoOpts {
   runs: string;
   act: string;
   localScale: string;
+  hog: boolean;
 }
 
 /** Largest `--runs`. */
@@ -57,8 +59,9 @@ export const demoCommand: SubcommandModule = {
           'sentence naming the faster path, its median ratio and the range of the per-run ratios.\n\n' +
           'Act 1, one process: a producer hands payloads to worker threads that transform them in place and pass them ' +
           'to a consumer: over Transport.kShm (BULK_EXPOSE descriptors, blocks moved on, received in place: no copy) ' +
-          'against the same pipeline over postMessage (clone, and transfer), at 4 KiB and 1 MiB, plus a fan-out where ' +
-          'every worker reads the same 1 MiB payload. The consumer verifies every message.\n\n' +
+          'against the same pipeline over postMessage (clone, and transfer), on a stream of 256 B records, at 4 KiB and ' +
+          '1 MiB, plus fan-outs where every worker reads the same 1 MiB or 8 MiB payload. The consumer verifies every ' +
+          'message; ties (within 10%) are named with their reason.\n\n' +
           'Act 2, across hosts: a producer fills payloads in shared memory; a piscina pool transforms them in place over ' +
           'Transport.kShm; the results cross the bridge over TCP to a second process standing in for a remote host, ' +
           'which verifies every checksum. The same workload then runs over postMessage and a raw zeromq.js PUSH. ' +
@@ -74,6 +77,7 @@ export const demoCommand: SubcommandModule = {
       .option('--local-scale <factor>', "multiplies act 1's message counts", '1')
       .option('--remote <host:port>', 'a running "lightbeam demo-remote", host:port or tcp://host:port (default: start one here on 127.0.0.1)')
       .option('--timeout-ms <ms>', 'longest wait for any single step', '20000')
+      .option('--hog', 'run every path beside one busy-looping process, as on a busy machine', false)
       .addOption(new Option('--corrupt-every <n>', 'damage every n-th payload after its checksum (fault injection)').default('0').hideHelp())
       .option('--no-progress', 'print plain lines even on a terminal')
       .action(async (opts: DemoOpts) => {
@@ -98,11 +102,15 @@ export const demoCommand: SubcommandModule = {
         };
         process.once('SIGINT', onSigint);
         process.once('SIGTERM', onSigint);
+        // Started before any path runs, so every path and its peers meet the same load.
+        const hog = opts.hog ? await startCpuHog() : null;
+        if (hog !== null) process.stdout.write(`lightbeam demo: one busy-looping process beside every path (--hog, pid ${hog.pid})\n`);
         try {
           const bar = opts.progress && process.stdout.isTTY === true;
           const progress = createProgress({ bytes: false, enabled: opts.progress });
           await runDemo({ count, size, workers, remote, timeoutMs, corruptEvery, progress, progressLinesMs: bar ? 0 : 1000, runs, acts, localScale });
         } finally {
+          await hog?.stop();
           process.removeListener('SIGINT', onSigint);
           process.removeListener('SIGTERM', onSigint);
         }

@@ -48,9 +48,13 @@ export interface LocalRunResult {
 export function localWorkloads(scale: number, key: number): LocalWorkload[] {
   const n = (x: number): number => Math.max(4, Math.round(x * scale));
   return [
+    // A stream of small records with light work per record: per-message cost decides it.
+    { name: 'records 256 B', stem: 'act1-records', mode: 'pipe', size: 256, count: n(10000), window: 64, key },
     { name: 'pipeline 4 KiB', stem: 'act1-pipe-small', mode: 'pipe', size: 4096, count: n(8000), window: 32, key },
     { name: 'pipeline 1 MiB', stem: 'act1-pipe-large', mode: 'pipe', size: 1 << 20, count: n(320), window: 8, key },
     { name: 'fan-out 1 MiB', stem: 'act1-fan-large', mode: 'fan', size: 1 << 20, count: n(240), window: 8, key },
+    // A large payload every worker reads: a copy per worker is what shared memory saves.
+    { name: 'fan-out 8 MiB', stem: 'act1-fan-huge', mode: 'fan', size: 8 << 20, count: n(24), window: 4, key },
   ];
 }
 

@@ -9,6 +9,7 @@ import { CliError } from '../common/cli-error.js';
 import { runLightbeamLocal } from './local-lightbeam.js';
 import type { PostMode } from './local-postmessage.js';
 import { runPostMessageLocal } from './local-postmessage.js';
+import { tieNotes } from './local-ties.js';
 import { LocalWorkers } from './local-workers.js';
 import type { LocalRunResult, LocalWorkload } from './local-workload.js';
 import { expectedChecksums, localWorkloads } from './local-workload.js';
@@ -118,6 +119,7 @@ export async function runLocalAct(o: LocalActOptions, steps: DemoSteps): Promise
   const table = formatLocalTable(ws, results, o.workers);
   steps.log('');
   steps.log(table);
+  for (const note of tieNotes(ws, results)) steps.log(note);
   const bad = ws.flatMap((w) => LOCAL_PATHS.flatMap((p) => results[w.name][p].filter((x) => x.mismatches > 0).map((x) => `${p} ${w.name}: ${x.mismatches} mismatches (first: ${x.firstMismatch})`)));
   if (bad.length > 0) throw new CliError(`act 1: ${bad[0]}`);
   steps.log(`Act 1: ${sentence} (Geometric mean of the ${ws.length} workloads, each against the faster of clone and transfer in the same run; every message's bytes verified.)`);
@@ -156,5 +158,6 @@ export function formatLocalTable(ws: readonly LocalWorkload[], results: LocalAct
       ]);
     }
   }
-  return `${renderTable(rows)}\n(fan-out: every payload is read by all ${workers} workers, so messages = payloads x ${workers}; ${formatBytes(ws[ws.length - 1].size)} each)`;
+  const fans = ws.filter((w) => w.mode === 'fan').map((w) => formatBytes(w.size));
+  return `${renderTable(rows)}\n(fan-out: every payload is read by all ${workers} workers, so messages = payloads x ${workers}; ${fans.join(' and ')} each)`;
 }

@@ -10,7 +10,7 @@ import type { Client } from '../protocol/client.js';
 import { LbmMeta } from '../protocol/lbm-meta.js';
 import { LightbeamError } from '../protocol/lightbeam-error.js';
 import { NULL_POINTER } from '../protocol/pointer.js';
-import { ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_OK } from '../protocol/return-codes.js';
+import { EAGAIN, ECANCELED, ESHUTDOWN, ETIMEDOUT, LBM_OK } from '../protocol/return-codes.js';
 import { Deadlines } from './deadlines.js';
 import { receiveLoop } from './receive-loop.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RPC_MAX_BUDGET_MS, RpcEnvelope, RpcStatus } from './envelope.js';
@@ -116,6 +116,8 @@ export class RpcClient {
   private readonly out = new RpcEnvelope();
   private closing: Promise<void> | null = null;
   private readonly loopDone: Promise<void>;
+  /** The request client sends synchronously (`sendNow` does the whole send): shared memory. */
+  private readonly sendsNow: boolean;
 
   /**
    * Starts listening for replies.
@@ -136,6 +138,8 @@ export class RpcClient {
     this.defaultTimeoutMs = t;
     this.spinUs = options.spinUs ?? 20;
     if (!(this.spinUs >= 0)) throw new RangeError(`RpcClient spinUs must be a non-negative number, got ${this.spinUs}`);
+    // A protected getter of Client, read without widening Client's public surface.
+    this.sendsNow = Reflect.get(requests, 'writesMetaDirectly') === true;
     this.loopDone = this.loop();
   }
 
@@ -203,9 +207,13 @@ export class RpcClient {
       }
       this.pending.set(id, p);
     });
-    let sent: Promise<number>;
+    let sent: Promise<number> | null = null;
     try {
-      sent = this.requests.send(env, { timeoutMs: timeoutMs === Infinity ? undefined : timeoutMs, signal });
+      // A transport that sends synchronously (shared memory) queues the request here with no
+      // promise, no options object and no continuation; only a full ring takes the waiting send.
+      const rc = this.sendsNow ? this.requests.sendNow(env) : EAGAIN;
+      if (rc === EAGAIN) sent = this.requests.send(env, { timeoutMs: timeoutMs === Infinity ? undefined : timeoutMs, signal });
+      else if (rc !== LBM_OK) this.settle(id, callError(method, rc, 'sending the request'));
     } catch (err) {
       sent = Promise.reject(err);
     } finally {
@@ -214,7 +222,7 @@ export class RpcClient {
       env.send = NO_BULKS;
       env.recv = NO_BULKS;
     }
-    sent.then(
+    sent?.then(
       (rc) => {
         if (rc !== LBM_OK) this.settle(id, callError(method, rc, 'sending the request'));
       },

@@ -5,7 +5,7 @@
  */
 import type { Client } from '../protocol/client.js';
 import type { LbmMeta } from '../protocol/lbm-meta.js';
-import { ECONNRESET, ESHUTDOWN, EINVAL } from '../protocol/return-codes.js';
+import { EAGAIN, ECONNRESET, ESHUTDOWN, EINVAL } from '../protocol/return-codes.js';
 import { connectReply } from './reply-path.js';
 import type { Transport } from '../protocol/transport-factory.js';
 
@@ -66,6 +66,25 @@ export class ReplyClients {
         throw err;
       },
     );
+  }
+
+  /**
+   * Sends `meta` to `replyTo` synchronously when its client is connected and its transport sends
+   * synchronously (shared memory): no promise. `EAGAIN` when it cannot (not connected yet, a
+   * transport that cannot, no room now): the caller then uses {@link ReplyClients.send}.
+   *
+   * @returns the transport's code, or `EAGAIN`
+   * @throws LightbeamError for a meta that breaks a send rule, as `Client.sendNow` does
+   */
+  sendNow(replyTo: string, meta: LbmMeta): number {
+    if (this.closed) return ESHUTDOWN;
+    const e = this.entry(replyTo);
+    const client = e.client;
+    // A protected getter of Client: only a transport that writes the meta itself sends at once.
+    if (client === null || Reflect.get(client, 'writesMetaDirectly') !== true) return EAGAIN;
+    const rc = client.sendNow(meta);
+    if (rc === ECONNRESET || rc === ESHUTDOWN) this.retire(replyTo, e);
+    return rc;
   }
 
   /** Closes every client; later sends resolve `ESHUTDOWN`. */

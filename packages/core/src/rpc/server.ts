@@ -7,9 +7,10 @@
  */
 import { isXfer } from '../protocol/bulk.js';
 import { LbmMeta } from '../protocol/lbm-meta.js';
-import { ESHUTDOWN, LBM_OK } from '../protocol/return-codes.js';
+import { EAGAIN, ESHUTDOWN, LBM_OK } from '../protocol/return-codes.js';
 import { receiveLoop } from './receive-loop.js';
-import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RpcEnvelope, RpcStatus } from './envelope.js';
+import { EMPTY_REPLY, NO_BULKS, errorText, fillReply, nonNegative, positive } from './reply-build.js';
+import { RPC_KIND_CANCEL, RPC_KIND_REQUEST, RpcEnvelope, RpcStatus } from './envelope.js';
 import { CallTable } from './call-table.js';
 import { ReplyClients } from './reply-clients.js';
 import { defaultReplyPolicy } from './reply-policy.js';
@@ -59,6 +60,8 @@ export class RpcServer {
   private closing: Promise<void> | null = null;
   private readonly loopDone: Promise<void>;
   private readonly resolveBody = (env: RpcEnvelope): LbmMeta => this.handlers.get(env.method)?.create() ?? new LbmMeta();
+  /** The reply envelope of the synchronous path, reused: `sendNow` reads it during the call only. */
+  private readonly replyOut = new RpcEnvelope();
 
   /**
    * Starts serving: the receive loop runs until {@link RpcServer.close}.
@@ -279,7 +282,7 @@ export class RpcServer {
     // The slot frees when the handler settles, not when its reply is sent: a caller whose reply
     // endpoint is gone must not hold a slot for up to replyTimeoutMs.
     const answer = (reply: LbmMeta | null, status: number, text: string): void => {
-      this.finish(call, reply, status, text).catch(() => undefined);
+      this.finish(call, reply, status, text)?.catch(() => undefined);
       done();
     };
     const failed = (err: unknown): void => {
@@ -316,9 +319,39 @@ export class RpcServer {
 
   /**
    * Answers a call once: sends the reply (or the failure `status`; `-1` sends nothing), then
-   * releases the request's message.
+   * releases the request's message. Over a transport that sends synchronously (shared memory)
+   * the reply goes out here, with no promise, no envelope made and nothing left to settle
+   * (`undefined`); a reply that must wait for room, or that breaks a send rule, takes the
+   * general path (a promise).
    */
-  private async finish(call: Call, reply: LbmMeta | null, status: number, text: string): Promise<void> {
+  private finish(call: Call, reply: LbmMeta | null, status: number, text: string): Promise<void> | undefined {
+    if (call.answered) return undefined;
+    const { env } = call;
+    if (status >= 0 && !call.expired && call.deadline > performance.now()) {
+      const out = this.replyOut;
+      fillReply(out, env, reply, status, text);
+      let rc: number;
+      try {
+        rc = this.replies.sendNow(env.replyTo, out);
+      } catch {
+        rc = EAGAIN;
+      } finally {
+        // Nothing of the reply is kept: let its body and bulks go.
+        out.body = null;
+        out.send = NO_BULKS;
+        out.recv = NO_BULKS;
+      }
+      if (rc === EAGAIN) return this.finishAsync(call, reply, status, text);
+      if (rc !== LBM_OK) this.stats.repliesDropped++;
+    }
+    call.answered = true;
+    this.calls.delete(env.replyTo, env.callId);
+    this.server.release(env);
+    return undefined;
+  }
+
+  /** {@link RpcServer.finish} for a reply that may wait for room or must report a send-rule failure. */
+  private async finishAsync(call: Call, reply: LbmMeta | null, status: number, text: string): Promise<void> {
     if (call.answered) return;
     call.answered = true;
     const { env } = call;
@@ -335,15 +368,7 @@ export class RpcServer {
 
   private async sendReply(req: RpcEnvelope, reply: LbmMeta | null, status: number, text: string): Promise<number> {
     const out = new RpcEnvelope();
-    out.kind = RPC_KIND_REPLY;
-    out.callId = req.callId;
-    out.status = status;
-    out.error = text;
-    if (reply !== null && status === RpcStatus.OK) {
-      out.body = reply;
-      out.send = reply.send;
-      out.recv = reply.recv;
-    }
+    fillReply(out, req, reply, status, text);
     try {
       return await this.replies.send(req.replyTo, out, this.replyTimeoutMs);
     } catch (err) {
@@ -353,22 +378,4 @@ export class RpcServer {
       return this.sendReply(req, null, RpcStatus.HANDLER_FAILED, `the reply could not be sent: ${errorText(err)}`);
     }
   }
-}
-
-/** The reply of a handler that returned nothing; only ever encoded, never changed. */
-const EMPTY_REPLY = new LbmMeta();
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-function positive(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`RpcServer ${name} must be a positive integer, got ${v}`);
-  return v;
-}
-
-function nonNegative(name: string, v: number): number {
-  if (!(v >= 0)) throw new RangeError(`RpcServer ${name} must be a non-negative number, got ${v}`);
-  return v;
 }

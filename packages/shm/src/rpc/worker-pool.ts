@@ -85,6 +85,10 @@ interface Slot {
   ready: boolean;
   dead: boolean;
   inFlight: number;
+  /** Counts a reply and frees the call's place; made once per worker, not per call. */
+  replied: (reply: LbmMeta) => LbmMeta;
+  /** Counts a failure and frees the call's place; made once per worker, not per call. */
+  failed: (err: unknown) => never;
 }
 
 interface Job {
@@ -191,7 +195,8 @@ export class RpcWorkerPool {
     if (this.broken !== null) return Promise.reject(this.broken);
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const slot = this.pick();
-    if (slot !== null && this.queue.length === 0) return this.dispatch(slot, name, meta, { ...opts, timeoutMs }) as Promise<R>;
+    // The pool's default timeout is its clients' default too: opts go as they are, not copied.
+    if (slot !== null && this.queue.length === 0) return this.dispatch(slot, name, meta, opts as RpcCallOptions<LbmMeta>) as Promise<R>;
     if (this.queue.length >= this.maxQueue) {
       this.stats.failed++;
       return Promise.reject(new LightbeamError('ERR_LBM_RPC_QUEUE_FULL', `pool run ${name}: ${this.queue.length} calls queued (maxQueue)`));
@@ -236,7 +241,25 @@ export class RpcWorkerPool {
     const base = this.options.workerOptions ?? {};
     const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel, spinUs: this.spinUs, blockWhenIdleMs: this.options.blockWhenIdleMs ?? 10 } };
     const worker = startWorker(this.filename, { ...base, workerData }, this.options.manager ?? defaultMemory());
-    const slot: Slot = { worker, threadId: worker.threadId, channel, client: null, ready: false, dead: false, inFlight: 0 };
+    const slot: Slot = {
+      worker,
+      threadId: worker.threadId,
+      channel,
+      client: null,
+      ready: false,
+      dead: false,
+      inFlight: 0,
+      replied: (reply) => {
+        this.stats.completed++;
+        this.done(slot);
+        return reply;
+      },
+      failed: (err) => {
+        this.stats.failed++;
+        this.done(slot);
+        throw err;
+      },
+    };
     worker.on('message', (msg: unknown) => {
       if (msg === RPC_POOL_READY && !slot.ready && !slot.dead) void this.onReady(slot);
     });
@@ -297,18 +320,7 @@ export class RpcWorkerPool {
   private dispatch(slot: Slot, name: string, meta: LbmMeta, opts: RpcCallOptions<LbmMeta>): Promise<LbmMeta> {
     slot.inFlight++;
     const client = slot.client as RpcClient;
-    return client.call(name, meta, opts).then(
-      (reply) => {
-        this.stats.completed++;
-        this.done(slot);
-        return reply;
-      },
-      (err: unknown) => {
-        this.stats.failed++;
-        this.done(slot);
-        throw err;
-      },
-    );
+    return client.call(name, meta, opts).then(slot.replied, slot.failed);
   }
 
   private done(slot: Slot): void {

@@ -65,6 +65,19 @@ export function slotCharge(dv: DataView, off: number): number {
   return kib > MAX_CHARGE_KIB ? 0 : kib;
 }
 
+/**
+ * Consumes the published head slot at payload `off`, first giving back the charge its producer
+ * recorded there: before the slot, so advance()'s wake-up of parked producers covers the bytes.
+ *
+ * @param ring - the ring whose head slot it is
+ * @param dv - data view of the ring's buffer
+ * @param off - the slot's payload offset
+ */
+export function consumeSlot(ring: Ring, dv: DataView, off: number): void {
+  if (ring.maxKiB !== 0) ring.discharge(slotCharge(dv, off));
+  ring.advance();
+}
+
 let current: ShmMemory | null = null;
 const directories = new WeakMap<ShmMemory, ChannelDirectory>();
 const rings = new WeakMap<SharedArrayBuffer, Map<number, Ring>>();

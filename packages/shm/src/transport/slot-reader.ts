@@ -1,0 +1,175 @@
+/**
+ * The receive path of the shared-memory server (server.ts): consumes the slot at the ring's head,
+ * wraps its envelope in a pooled {@link ShmIncoming} (an inline copy, or the slab block it
+ * names), and keeps the messages handed out and not released yet. Knows nothing of waiting.
+ */
+import type { IncomingMessage, Pointer } from '@lightbeam/core';
+import { LBM_MALFORMED, makePointer } from '@lightbeam/core';
+import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind } from '../ring/envelope.js';
+import { RING_HEADER_BYTES } from '../ring/ring.js';
+import type { Ring } from '../ring/ring.js';
+import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, consumeSlot } from './channels.js';
+import type { IncomingOwner } from './incoming.js';
+import { ShmIncoming } from './incoming.js';
+import { POOL_LIMIT, REGION_PENDING, SKIPPED } from './server-options.js';
+import type { ShmMemory } from './transport-memory.js';
+
+/** Takes messages out of one ring's slots; one per server. */
+export class SlotReader {
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  /** A view per ring slot of its last message's length, so copying a slot out allocates nothing in a steady stream. */
+  private readonly slotViews: Uint8Array[] = [];
+  /** Released messages ready for reuse. */
+  private readonly pool: ShmIncoming[] = [];
+  /**
+   * Messages handed out and not released yet, which close releases; each knows its index
+   * (`listed`), so removal is a swap with the last, with no hashing per message.
+   */
+  readonly outstanding: ShmIncoming[] = [];
+  /** Told by each message when it is released: stop tracking it, keep it for reuse. */
+  private readonly owner: IncomingOwner = {
+    released: (msg) => {
+      const list = this.outstanding;
+      const i = msg.listed;
+      const last = list.pop() as ShmIncoming;
+      if (last !== msg) {
+        list[i] = last;
+        last.listed = i;
+      }
+      msg.listed = -1;
+      if (this.pool.length < POOL_LIMIT) this.pool.push(msg);
+    },
+  };
+
+  constructor(
+    private readonly memory: ShmMemory,
+    private readonly ring: Ring,
+  ) {
+    this.u8 = new Uint8Array(ring.buffer);
+    this.dv = new DataView(ring.buffer);
+  }
+
+  /**
+   * Consumes the slot at payload offset `off` and wraps its envelope; or, when the message refers
+   * to a region this thread has not received yet, consumes nothing and returns `REGION_PENDING`.
+   */
+  takeSlot(off: number): IncomingMessage | number {
+    const ring = this.ring;
+    const len = ring.lengthAt(off);
+    const tag = len >= SLOT_PREFIX_BYTES && len <= ring.payloadBytes ? this.dv.getUint32(off, true) : 0;
+    if (tag === TAG_BLOCK) return this.takeBlock(off);
+    if (tag === TAG_VOID) {
+      // A producer that could not get a block for its envelope: nothing was sent.
+      consumeSlot(ring, this.dv, off);
+      return SKIPPED;
+    }
+    if (tag !== TAG_INLINE) {
+      consumeSlot(ring, this.dv, off);
+      return LBM_MALFORMED;
+    }
+    const msg = this.pool.pop() ?? new ShmIncoming(this.memory, this.owner, ring.payloadBytes);
+    // Copy out so the slot is free for producers while the caller still holds the message; the
+    // whole payload in one memcpy from a view made once per slot.
+    msg.copy.set(this.slotView(off, len));
+    const env = msg.env;
+    const ok = env.parse(msg.copyDv, SLOT_PREFIX_BYTES, len - SLOT_PREFIX_BYTES);
+    if (ok && this.refersToPendingRegion(msg.copyDv, env)) {
+      this.pool.push(msg);
+      return REGION_PENDING;
+    }
+    consumeSlot(ring, this.dv, off);
+    if (!ok) {
+      this.pool.push(msg);
+      return LBM_MALFORMED;
+    }
+    msg.refill(msg.copy, msg.copyDv, null);
+    this.list(msg);
+    return msg;
+  }
+
+  /**
+   * The first `len` payload bytes of the slot whose payload starts at `off`, as a view kept per
+   * slot while messages there keep that length (a stream's messages usually do).
+   */
+  private slotView(off: number, len: number): Uint8Array {
+    const index = ((off - this.ring.base - RING_HEADER_BYTES) / this.ring.slotBytes) | 0;
+    const v = this.slotViews[index];
+    if (v !== undefined && v.byteLength === len) return v;
+    return (this.slotViews[index] = new Uint8Array(this.ring.buffer, off, len));
+  }
+
+  private takeBlock(off: number): IncomingMessage | number {
+    const dv = this.dv;
+    const major = dv.getInt32(off + 8, true);
+    const minor = dv.getInt32(off + 12, true);
+    const at = dv.getFloat64(off + 16, true);
+    const length = dv.getUint32(off + 24, true);
+    const buffer = this.memory.regionBuffer({ major, minor });
+    if (buffer === null && this.memory.regionPending?.(major, minor) === true) return REGION_PENDING;
+    if (buffer === null || !Number.isSafeInteger(at) || at < 0 || at + length > buffer.byteLength) {
+      consumeSlot(this.ring, this.dv, off);
+      return LBM_MALFORMED;
+    }
+    const block: Pointer = makePointer(major, minor, at);
+    const u8 = buffer === this.ring.buffer ? this.u8 : new Uint8Array(buffer);
+    const bdv = buffer === this.ring.buffer ? this.dv : new DataView(buffer);
+    const msg = this.pool.pop() ?? new ShmIncoming(this.memory, this.owner, this.ring.payloadBytes);
+    const ok = msg.env.parse(bdv, at, length);
+    if (ok && this.refersToPendingRegion(bdv, msg.env)) {
+      this.pool.push(msg);
+      return REGION_PENDING;
+    }
+    consumeSlot(this.ring, this.dv, off);
+    if (!ok) {
+      this.pool.push(msg);
+      this.freeQuietly(block);
+      return LBM_MALFORMED;
+    }
+    msg.refill(u8, bdv, block);
+    this.list(msg);
+    return msg;
+  }
+
+  private list(msg: ShmIncoming): void {
+    msg.listed = this.outstanding.length;
+    this.outstanding.push(msg);
+  }
+
+  /** True when a shared or moved entry of `env` points into a region that has not reached this thread yet. */
+  private refersToPendingRegion(dv: DataView, env: EnvelopeView): boolean {
+    const pending = this.memory.regionPending;
+    if (pending === undefined || (env.sharedCount === 0 && env.movedCount === 0)) return false;
+    for (let i = 0; i < env.sendCount; i++) {
+      const kind = entryKind(dv, env, i);
+      if (kind !== ENTRY_SHARED && kind !== ENTRY_MOVED) continue;
+      const e = env.entryAt(i);
+      if (pending.call(this.memory, dv.getInt32(e + 4, true), dv.getInt32(e + 8, true))) return true;
+    }
+    return false;
+  }
+
+  /** Frees `p`, ignoring a reference that names no block. */
+  freeQuietly(p: Pointer): void {
+    try {
+      this.memory.free(p);
+    } catch {
+      // A corrupted reference may name no block at all; the allocator refused it without harm.
+    }
+  }
+
+  /** Drops every message still in the ring, freeing their blocks. */
+  drain(): void {
+    for (let off = this.ring.peek(); off >= 0; off = this.ring.peek()) {
+      const m = this.takeSlot(off);
+      if (typeof m !== 'number') m.release();
+      // Closing: a message for a region that never reached this thread is dropped unread.
+      else if (m === REGION_PENDING) consumeSlot(this.ring, this.dv, off);
+    }
+  }
+
+  /** Releases every message handed out and not released yet; their views are invalid after. */
+  releaseOutstanding(): void {
+    while (this.outstanding.length > 0) (this.outstanding[this.outstanding.length - 1] as ShmIncoming).release();
+  }
+}
