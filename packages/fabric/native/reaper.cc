@@ -41,8 +41,11 @@ struct Watched {
   uint8_t* map;  // our own MAP_SHARED view of the region's first page
 };
 
-std::mutex g_reapMu;
-std::condition_variable g_reapCv;
+// Heap objects never destroyed: the detached reaper thread may still wait on the condition
+// variable when the process exits, and a global's destructor (pthread_cond_destroy) would then
+// wait for that waiter forever: the process would never exit.
+std::mutex& g_reapMu = *new std::mutex;
+std::condition_variable& g_reapCv = *new std::condition_variable;
 std::vector<Watched>* g_watched = nullptr;  // never freed: the thread is detached
 bool g_reaperStarted = false;
 
