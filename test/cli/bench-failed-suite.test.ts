@@ -37,7 +37,7 @@ await writeBenchResult('b-good', [{ task: 'ours size=64', side: 'ours', impl: 'l
 /** True while `pid` runs (a zombie waiting to be reaped counts as gone). */
 function alive(pid: number): boolean {
   try {
-    return !/^State:\\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return false;
   }

@@ -210,6 +210,23 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
+/** How long a suite's group has to end on SIGTERM before it is killed. */
+const TERM_GRACE_MS = 2000;
+
+/**
+ * Ends a suite's process group gently: SIGTERM first, so tsx and the suite can remove what they
+ * keep in the temporary folder (tsx's ipc pipe), then SIGKILL for whatever is left after a grace.
+ */
+function terminateGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return; // ESRCH: the whole group has exited.
+  }
+  setTimeout(() => killGroup(pid), TERM_GRACE_MS).unref();
+}
+
 /**
  * Runs one suite; resolves its exit code, or `null` when it ran past the timeout and was killed.
  *
@@ -218,7 +235,7 @@ function killGroup(pid: number | undefined): void {
  * runner, waiting for the pipe to close, would wait for the suite timeout.
  *
  * @throws CliError with exit code 128 + signal when SIGINT or SIGTERM stops the run (the suite's
- * group is killed first: it no longer hears the terminal)
+ * group is ended first, SIGTERM then SIGKILL: it no longer hears the terminal)
  */
 function runSuite(root: string, suite: string, outDir: string, logPath: string, timeoutMs: number, extraEnv: Readonly<Record<string, string>>): Promise<number | null> {
   return new Promise((resolveRun, reject) => {
@@ -242,11 +259,11 @@ function runSuite(root: string, suite: string, outDir: string, logPath: string, 
     let stoppedBy: NodeJS.Signals | null = null;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child.pid);
+      terminateGroup(child.pid);
     }, timeoutMs);
     const onSignal = (sig: NodeJS.Signals): void => {
       stoppedBy = sig;
-      killGroup(child.pid);
+      terminateGroup(child.pid);
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
