@@ -6,7 +6,7 @@ export { CLASS_COUNT, MAX_CLASS_BYTES, MAX_REGION_BYTES, MIN_BLOCK_BYTES } from 
 export { attachFromWorkerData, createPool } from './workers/piscina-pool.js';
 export { DEFAULT_REGION_BYTES, REGION_BYTES_ENV, WORKER_DATA_KEY, defaultMemory, defaultRegionBytes, startWorker, withMemoryHandle } from './workers/default-memory.js';
 export type { PiscinaOptions, ShmPoolOptions } from './workers/piscina-pool.js';
-export { Ring, RING_CLOSED, RING_DEAD, RING_OPEN } from './ring/ring.js';
+export { Ring, RING_CLOSED, RING_DEAD, RING_LAYOUT_VERSION, RING_OPEN } from './ring/ring.js';
 export { ChannelDirectory, MAX_CHANNEL_NAME_BYTES } from './ring/channel-directory.js';
 export type { ChannelEntry } from './ring/channel-directory.js';
 export type { ShmMemory } from './transport/transport-memory.js';

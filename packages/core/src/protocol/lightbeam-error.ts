@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   ERR_LBM_BAD_POINTER: 'a pointer belongs to no known region or is not a block start',
   /** A shared structure failed its integrity check. */
   ERR_LBM_CORRUPT: 'a shared structure failed its integrity check',
+  /** Shared memory was laid out by another build of the library (its layout version differs). */
+  ERR_LBM_LAYOUT_MISMATCH: 'shared memory was laid out by a build with another layout version',
   /** An RPC call's deadline passed before its reply arrived (`errno` ETIMEDOUT). */
   ERR_LBM_RPC_TIMEOUT: 'the call timed out before its reply arrived',
   /** An RPC call was aborted through its `AbortSignal` (`errno` ECANCELED). */

@@ -18,7 +18,8 @@
  * |     20 |    4 | ownerThread    | consumer (`threadId` of the owning thread)         |
  * |     24 |    4 | generation     | consumer (bumped by every server that binds)       |
  * |     28 |    4 | maxKiB         | creator (byte bound in KiB; 0: none)               |
- * |  32-63 |   32 | reserved       | -                                                  |
+ * |     32 |    4 | layoutVersion  | creator (`RING_LAYOUT_VERSION`; 0 in builds before it) |
+ * |  36-63 |   28 | reserved       | -                                                  |
  * |     64 |    4 | tail           | producers (CAS: claims a slot)                     |
  * |     68 |    4 | heldKiB        | producers add after publishing, consumer subtracts |
  * | 72-127 |   56 | reserved       | -                                                  |
@@ -47,9 +48,18 @@
  * below the truth for a moment, never rise above it, and a producer that dies between publish
  * and add leaves the bound looser, never stuck. A floor keeps corrupt charges from wrapping it.
  */
+import { LightbeamError } from '@lightbeam/core';
 
 /** "LBRG" little-endian: marks an initialised ring. */
 export const RING_MAGIC = 0x4752424c;
+/**
+ * Version of the shared layout a ring and its messages follow: this header, the slot prefix and
+ * the envelope. Every thread of a domain must read the same layout, and two builds of this
+ * package in one process (two copies in node_modules) may not: attaching to a ring of another
+ * version throws `ERR_LBM_LAYOUT_MISMATCH` naming both, instead of misreading its messages.
+ * Raise it with any change to those layouts. 2: the byte bound (`maxKiB`, `heldKiB`, slot charges).
+ */
+export const RING_LAYOUT_VERSION = 2;
 /** Bytes of the ring header before the first slot. */
 export const RING_HEADER_BYTES = 320;
 /** Bytes of a slot header (`seq`, `length`). */
@@ -69,6 +79,7 @@ const F_HEARTBEAT = 4;
 const F_OWNER = 5;
 const F_GENERATION = 6;
 const F_MAX_KIB = 7;
+const F_LAYOUT = 8;
 const F_TAIL = 16;
 const F_HELD_KIB = 17;
 /** Lowest value of `heldKiB`: far below any real dip (charges not yet added), far above wrapping. */
@@ -154,6 +165,7 @@ export class Ring {
     hdr[F_CAPACITY] = capacity;
     hdr[F_SLOT_BYTES] = slotBytes;
     hdr[F_MAX_KIB] = Math.ceil(maxBytes / 1024);
+    hdr[F_LAYOUT] = RING_LAYOUT_VERSION;
     for (let i = 0; i < capacity; i++) i32[(base + RING_HEADER_BYTES + i * slotBytes) >> 2] = i;
     // Store magic last: a thread that sees it sees the initialised header and slot sequences.
     Atomics.store(hdr, F_MAGIC, RING_MAGIC);
@@ -172,6 +184,13 @@ export class Ring {
     const hdr = new Int32Array(buffer, base, RING_HEADER_BYTES / 4);
     // Acquire: pairs with init's release store of magic.
     if (Atomics.load(hdr, F_MAGIC) !== RING_MAGIC) throw new Error(`no ring at offset ${base}`);
+    const layout = hdr[F_LAYOUT];
+    if (layout !== RING_LAYOUT_VERSION) {
+      throw new LightbeamError(
+        'ERR_LBM_LAYOUT_MISMATCH',
+        `the ring at offset ${base} was laid out by a build of @lightbeam/shm with ring layout version ${layout}${layout === 0 ? ' (a build before layout versions)' : ''}; this build reads version ${RING_LAYOUT_VERSION}: every thread of a shared-memory domain must load the same @lightbeam/shm`,
+      );
+    }
     const cap = hdr[F_CAPACITY];
     const sb = hdr[F_SLOT_BYTES];
     if (cap < 2 || (cap & (cap - 1)) !== 0 || sb < 16 || sb % 8 !== 0 || base + Ring.bytesFor(cap, sb) > buffer.byteLength) {
