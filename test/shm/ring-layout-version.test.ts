@@ -5,14 +5,16 @@
  * attaching to one of another version fails loudly, naming both versions.
  */
 import { once } from 'node:events';
+import { threadId } from 'node:worker_threads';
 import { expect } from 'chai';
 import { LightbeamError, Transport, TransportFactory } from '@lightbeam/core';
 import type { Client, Server } from '@lightbeam/core';
 import type { MemoryManager } from '@lightbeam/shm';
-import { RING_LAYOUT_VERSION, Ring, findChannelRing, startWorker } from '@lightbeam/shm';
+import { RING_DEAD, RING_LAYOUT_VERSION, Ring, findChannelRing, startWorker } from '@lightbeam/shm';
 import { freshMemory } from '../support/memory.js';
 
 const CLIENT = new URL('../fixtures/shm-transport/layout-client.mjs', import.meta.url);
+const REAPER = new URL('../fixtures/shm-transport/layout-reaper.mjs', import.meta.url);
 /** Word of the ring header that holds the layout version (byte offset 32, see ring.ts). */
 const LAYOUT_WORD = 8;
 
@@ -71,6 +73,25 @@ describe('ring layout version (issue 24)', () => {
       expect(reply.sent, 'a send went into a ring of another layout').to.equal(undefined);
       expect(reply.code).to.equal('ERR_LBM_LAYOUT_MISMATCH');
       expect(reply.message).to.contain(`layout version ${RING_LAYOUT_VERSION + 1}`).and.to.contain(`reads version ${RING_LAYOUT_VERSION}`);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('lets a reaper in a thread of its own skip a ring of another layout and still reap the channels of the dead thread', async () => {
+    manager = freshMemory();
+    const foreign = await TransportFactory.getServer(`layout-foreign-${process.pid}`, Transport.kShm);
+    const mine = await TransportFactory.getServer(`layout-mine-${process.pid}`, Transport.kShm);
+    closers.push(foreign, mine);
+    const ring = findChannelRing(`layout-foreign-${process.pid}`)!;
+    new Int32Array(ring.buffer, ring.base, 16)[LAYOUT_WORD] = RING_LAYOUT_VERSION + 1;
+    // This thread stands for the dead one: its open channel is the one to reap.
+    const worker = startWorker(REAPER, { workerData: { deadThreadId: threadId }, execArgv: [] }, manager);
+    try {
+      const [reply] = (await once(worker, 'message')) as [{ reaped?: number; code?: string }];
+      expect(reply.code, 'the reaper stopped at the foreign ring').to.equal(undefined);
+      expect(reply.reaped).to.equal(1);
+      expect(findChannelRing(`layout-mine-${process.pid}`)?.state).to.equal(RING_DEAD);
     } finally {
       await worker.terminate();
     }

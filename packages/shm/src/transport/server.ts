@@ -336,12 +336,18 @@ export class ShmServer extends Server {
    */
   private async awaitRegion(spec: WaitSpec): Promise<IncomingMessage | number> {
     const budget = Math.min(remainingMs(spec), REGION_WAIT_MS);
+    // The slot waiting for its region; while this waits, a close drains it or another server
+    // binds the ring and takes it, and then it is no longer this server's to drop.
+    const waiting = this.ring.peek();
     try {
       if (this.memory.sync === undefined) throw new Error('no way to learn new regions');
       await this.memory.sync(budget);
     } catch {
       if (budget < REGION_WAIT_MS) return ETIMEDOUT;
-      consumeSlot(this.ring, this.slots.dv, this.ring.headPayload());
+      if (this.closed) return ESHUTDOWN;
+      if (this.ring.generation !== this.generation || this.ring.state !== RING_OPEN) return ECONNRESET;
+      if (waiting < 0 || this.ring.peek() !== waiting) return this.receive(spec);
+      consumeSlot(this.ring, this.slots.dv, waiting);
       return LBM_MALFORMED;
     }
     return this.receive(spec);

@@ -4,6 +4,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { RING_OPEN } from '../ring/ring.js';
+import type { Ring } from '../ring/ring.js';
 import { channelDirectory, currentTransportMemory, ringAt, transportMemory } from '../transport/channels.js';
 import { ShmServer } from '../transport/server.js';
 import type { ShmMemory } from '../transport/transport-memory.js';
@@ -20,7 +21,14 @@ export function reapThread(deadThreadId: number, memory: ShmMemory = transportMe
   if (memory.directoryIfAny?.() === null) return 0;
   let n = 0;
   for (const ptr of channelDirectory(memory).rings()) {
-    const ring = ringAt(memory, ptr);
+    let ring: Ring;
+    try {
+      ring = ringAt(memory, ptr);
+    } catch {
+      // A ring this build cannot read (another layout version, a corrupt header) is not ours to
+      // reap; the rest of the directory still is.
+      continue;
+    }
     if (ring.owner === deadThreadId && ring.state === RING_OPEN) {
       ShmServer.reap(memory, ring);
       n++;
