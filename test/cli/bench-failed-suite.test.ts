@@ -3,11 +3,11 @@
  * suite had started (there, `fi_pingpong`) outlived it and held the log pipe open. A failed suite
  * is now reported at once, the next suite runs, and nothing the failed suite started survives it.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { alive } from '../support/process-alive.js';
 import { CliProcess, REPO_ROOT, linesOf, runCli } from './support/run-cli.js';
 
 /** Starts a long sleeper that inherits stdout and stderr, writes its pid down, then throws. */
@@ -33,15 +33,6 @@ const GOOD_SUITE = `
 import { writeBenchResult } from './support/report-format.js';
 await writeBenchResult('b-good', [{ task: 'ours size=64', side: 'ours', impl: 'lightbeam test', messageBytes: 64, opsPerSec: 1000, bytesPerSec: 64000 }]);
 `;
-
-/** True while `pid` runs (a zombie waiting to be reaped counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('lightbeam bench with a failing suite (issue #22 item 10)', function () {
   this.timeout(120000);

@@ -4,15 +4,7 @@
  */
 import { expect } from 'chai';
 import { runCli } from '../cli/support/run-cli.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from '../support/process-alive.js';
 
 describe('lightbeam demo --hog', function () {
   this.timeout(120000);

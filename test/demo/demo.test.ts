@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { COMPARISON_ROW, PER_RUN_ROW, geometricMean, parseVerdict, spreadOf } from '@lightbeam/cli';
 import { CliProcess, freePort, linesOf, runCli } from '../cli/support/run-cli.js';
+import { alive } from '../support/process-alive.js';
 
 const SMALL = ['demo', '--count', '200', '--size', '16384', '--workers', '2', '--timeout-ms', '10000', '--act', '2', '--runs', '1'];
 const BOTH = ['demo', '--count', '200', '--size', '16384', '--workers', '2', '--timeout-ms', '10000', '--runs', '3', '--local-scale', '0.05'];
@@ -17,15 +18,6 @@ function row(stdout: string, name: string): string[] {
   const line = stdout.split('\n').find((l) => l.startsWith(`| ${name} `));
   expect(line, `no table row "${name}" in:\n${stdout}`).to.not.equal(undefined);
   return (line as string).split('|').slice(1, -1).map((c) => c.trim());
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function waitGone(pid: number, ms: number): Promise<boolean> {

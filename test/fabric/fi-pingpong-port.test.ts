@@ -11,17 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { fiPingpongRow } from '../../bench/fabric/fi-pingpong.js';
+import { alive } from '../support/process-alive.js';
 
 /** fi_pingpong's default control port. */
 const DEFAULT_PORT = 47592;
-
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('bench/fabric fi_pingpong peer (issue #22 item 10)', function () {
   this.timeout(60000);
