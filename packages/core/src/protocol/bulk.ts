@@ -21,11 +21,15 @@ export interface Bulk {
   flags: number;
   /**
    * Send side, BULK_XFER only: hand the bytes over instead of copying them. `data` must be the
-   * start of a shared-memory block (from `MemoryManager.allocate`). Once `send` resolves `0` the
-   * block is no longer the sender's: over shared memory the receiver gets it without a copy and
-   * it is freed when the receiver releases the message (or kept by `Server.take`); a transport
-   * that cannot move (ZeroMQ) sends a copy and frees the block. On any other result the sender
-   * still owns it. Never on the wire.
+   * start of a shared-memory block (from `MemoryManager.allocate`), or, over ZeroMQ, a view of a
+   * plain `ArrayBuffer`. Once `send` resolves `0` the bytes are no longer the sender's: over
+   * shared memory the receiver gets the block without a copy and it is freed when the receiver
+   * releases the message (or kept by `Server.take`); over ZeroMQ a block is copied once and freed
+   * at once (zeromq.js gives no sign of when it is done with memory it was handed), and a plain
+   * buffer goes to zeromq.js without a copy: `send` detaches its whole `ArrayBuffer` (every view
+   * of it then has length 0; one Node keeps, a slice of its shared Buffer pool, is copied instead
+   * and stays the sender's). On any other result the sender still owns a block; a detached
+   * buffer's bytes are then in `data.ptr`, a new view. Never on the wire.
    */
   move?: boolean;
   /** Reserved for RDMA memory registration descriptors. */

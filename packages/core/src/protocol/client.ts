@@ -42,13 +42,15 @@ export abstract class Client {
   }
 
   /**
-   * Builds a BULK_XFER descriptor that moves a shared-memory block instead of copying it (see
-   * {@link Bulk.move}): after a successful send the block is no longer the caller's.
+   * Builds a BULK_XFER descriptor that moves its bytes instead of copying them (see
+   * {@link Bulk.move}): after a successful send they are no longer the caller's.
    *
-   * @param data - the start of a block from `MemoryManager.allocate`, as a `Pointer` or `FullPtr`
+   * @param data - the start of a block from `MemoryManager.allocate`, as a `Pointer` or `FullPtr`;
+   *   over ZeroMQ also a `Uint8Array` over a plain `ArrayBuffer`, which `send` detaches and hands
+   *   to zeromq.js without a copy
    * @param size - bytes to send, at most the block's size
    */
-  exposeMove(data: Pointer | FullPtr, size: number): Bulk {
+  exposeMove(data: Pointer | FullPtr | Uint8Array, size: number): Bulk {
     const b = expose(data, size, BULK_XFER);
     b.move = true;
     return b;
@@ -78,7 +80,7 @@ export abstract class Client {
         if (rc === EAGAIN && opts !== undefined) rc = this.transmitMetaSoon(meta);
         if (rc !== EAGAIN || opts === undefined) return Promise.resolve(rc);
       }
-      out = prepare(meta, !this.movesBlocks);
+      out = prepare(meta, !this.movesBlocks, this.movesPlainBuffers);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -105,7 +107,7 @@ export abstract class Client {
       if (this.pending !== 0) return EAGAIN;
       return this.transmitMeta(meta);
     }
-    const out = prepare(meta, !this.movesBlocks);
+    const out = prepare(meta, !this.movesBlocks, this.movesPlainBuffers);
     const rc = this.sendRawNow(out);
     return out.moved && rc === 0 ? freeMoved(out.bulks, rc) : rc;
   }
@@ -123,6 +125,14 @@ export abstract class Client {
    * otherwise the client sends a copy of each moved block and frees the block after the send.
    */
   protected get movesBlocks(): boolean {
+    return false;
+  }
+
+  /**
+   * True when the transport accepts a moved bulk whose bytes are not in shared memory (a plain
+   * `Uint8Array`) and gives it away itself (ZeroMQ); otherwise such a move is a programming error.
+   */
+  protected get movesPlainBuffers(): boolean {
     return false;
   }
 
@@ -266,9 +276,9 @@ function checkFlags(b: Bulk, i: number): void {
 }
 
 /** The bytes of XFER bulk `b` (its view, at least `size` long). */
-function xferView(b: Bulk, i: number): Uint8Array {
+function xferView(b: Bulk, i: number, plainMoves = false): Uint8Array {
   const view = b.data?.ptr;
-  if (b.move === true && (b.data === null || b.data === undefined || b.data.shm === undefined || isNullPointer(b.data.shm))) {
+  if (b.move === true && !plainMoves && (b.data === null || b.data === undefined || b.data.shm === undefined || isNullPointer(b.data.shm))) {
     throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `send bulk #${i} moves its bytes but they are not a shared-memory block`);
   }
   if (view === undefined || view.byteLength < b.size) {
@@ -295,8 +305,9 @@ function freeMoved(bulks: readonly Bulk[], rc: number): number {
  *
  * @param copyMoved - copy the bytes of moved bulks (for a transport that does not move blocks;
  *   the caller frees the blocks after a successful send)
+ * @param plainMoves - a moved bulk may be a plain view (the transport gives it away)
  */
-function prepare(meta: LbmMeta, copyMoved = false): Prepared {
+function prepare(meta: LbmMeta, copyMoved = false, plainMoves = false): Prepared {
   const bulks = meta.send;
   if (!Array.isArray(bulks)) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', 'send meta.send must be an array of Bulk');
   const xfer: Uint8Array[] = [];
@@ -309,7 +320,7 @@ function prepare(meta: LbmMeta, copyMoved = false): Prepared {
       if (b.move === true) throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `send bulk #${i} moves its bytes but is not BULK_XFER`);
       continue;
     }
-    const view = xferView(b, i);
+    const view = xferView(b, i, plainMoves);
     const bytes = view.byteLength === b.size ? view : view.subarray(0, b.size);
     if (b.move === true) moved = true;
     xfer.push(b.move === true && copyMoved ? bytes.slice() : bytes);

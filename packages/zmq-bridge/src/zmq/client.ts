@@ -3,7 +3,6 @@
  * multipart message (metadata frame, then one frame per XFER bulk), or, when batching is on and
  * the message is small, one record of a batch (see batch-codec.ts).
  */
-import { sendableCopy } from './frame-copy.js';
 import type { OutgoingMessage, SendOptions, WaitOptions, WaitSpec } from '@lightbeam/core';
 import { Client, DEFAULT_PORT, DEFAULT_PROTOCOL, LightbeamError, toWaitSpec } from '@lightbeam/core';
 import { Push, curveKeyPair } from 'zeromq';
@@ -12,7 +11,13 @@ import { connectError, zmqUrl } from './endpoint.js';
 import type { ZeroMqClientOptions } from './options.js';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, DEFAULT_RECONNECT_INTERVAL_MS, intOption } from './options.js';
 import { SocketSender } from './socket-sender.js';
+import { outgoingFrames, settleMoves } from './outgoing-frames.js';
 import { PeerWatch } from './peer-watch.js';
+
+function hasMoves(msg: OutgoingMessage): boolean {
+  for (const b of msg.bulks) if (b.move === true) return true;
+  return false;
+}
 
 /**
  * `hshm::lbm::ZeroMqClient`: sends to a {@link ZeroMqServer} (or the C++ server).
@@ -167,15 +172,28 @@ export class ZeroMqClient extends Client {
     return this.watch === null || this.watch.up ? rc : this.watch.count(rc);
   }
 
+  /** Moved bulks are given away here (outgoing-frames.ts), not copied by the abstract client. */
+  protected override get movesBlocks(): boolean {
+    return true;
+  }
+
+  /** A moved plain buffer is detached and handed to zeromq.js without a copy. */
+  protected override get movesPlainBuffers(): boolean {
+    return true;
+  }
+
   protected override transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
     // A batched message is copied into the batch anyway: the batcher copies only what it hands to
     // zeromq.js as is (messages too large to batch).
-    if (this.batcher !== null) return this.batcher.add(msg, spec);
-    const out = this.copyXfer ? { meta: msg.meta, xfer: msg.xfer.map(sendableCopy), bulks: msg.bulks } : msg;
-    const frames: Uint8Array[] = new Array(out.xfer.length + 1);
-    frames[0] = out.meta; // fresh from encodeMeta: never reused by the library
-    for (let i = 0; i < out.xfer.length; i++) frames[i + 1] = out.xfer[i];
-    return this.sender.send(frames, spec);
+    if (this.batcher !== null) {
+      if (!hasMoves(msg)) return this.batcher.add(msg, spec);
+      const out = outgoingFrames(msg, false);
+      const sent = this.batcher.add({ meta: msg.meta, xfer: out.frames.slice(1), bulks: msg.bulks }, spec);
+      return typeof sent === 'number' ? settleMoves(out, sent) : sent.then((rc) => settleMoves(out, rc));
+    }
+    const out = outgoingFrames(msg, this.copyXfer);
+    const sent = this.sender.send(out.frames, spec);
+    return out.blocks === null && out.given === null ? sent : sent.then((rc) => settleMoves(out, rc));
   }
 
   protected override async shutdown(): Promise<void> {
