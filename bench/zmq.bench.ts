@@ -7,8 +7,14 @@
  * batched (TypeScript peers only). Every case runs once per round, round-robin, for
  * `LBM_BENCH_ROUNDS` rounds (default 7); figures are medians with their min-max.
  *
- * Run: `npx tsx bench/zmq.bench.ts` (after `pnpm run build`). Goals: in place >= 1.0x raw and
- * copying >= 0.9x raw at 64 KiB and 1 MiB; batched >= 3x raw at 64 B and >= 1.4x at 4 KiB.
+ * The `default send` case is what a user gets without options: every XFER bulk copied (the caller
+ * may reuse its buffer once `send` resolved), a new meta per message, awaited one by one.
+ *
+ * Run: `npx tsx bench/zmq.bench.ts` (after `pnpm run build`); `LBM_BENCH_SIZES=64KiB,1MiB` runs
+ * some sizes, `LBM_BENCH_ONLY=raw,default send` some cases (raw is always run: every ratio is
+ * to it); a filtered run prints its tables but writes no result file. Goals: in place >= 1.0x raw
+ * and copying >= 0.9x raw at 64 KiB and 1 MiB; batched >= 3x raw at 64 B and >= 1.4x at 4 KiB;
+ * the default send >= 0.9x raw at 64 KiB and >= 0.8x at 1 MiB.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -17,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { BULK_XFER, EAGAIN, LbmMeta } from '@lightbeam/core';
 import type { Bulk } from '@lightbeam/core';
 import { ZeroMqServer } from '@lightbeam/zmq-bridge';
+import type { ZmqSendCopyStats } from '@lightbeam/zmq-bridge';
 import { Pull } from 'zeromq';
 import { human } from './support/ratio-table.js';
 import type { BenchRowInput } from './support/report-format.js';
@@ -33,11 +40,28 @@ const SIZES: Array<[label: string, bytes: number, count: number]> = [
   ['64KiB', 65536, 2_000],
   ['1MiB', 1 << 20, 200],
 ];
-type SenderMode = 'raw' | 'lbm' | 'lbm-batch';
-const CASES = ['raw', 'copy', 'in place', 'batched'] as const;
-type Case = (typeof CASES)[number];
-const senderOf: Record<Case, SenderMode> = { raw: 'raw', copy: 'lbm', 'in place': 'lbm', batched: 'lbm-batch' };
-const implOf: Record<Case, string> = { raw: 'raw zeromq.js', copy: 'lightbeam zmq (copy)', 'in place': 'lightbeam zmq (in place)', batched: 'lightbeam zmq (batched)' };
+type SenderMode = 'raw' | 'lbm' | 'lbm-batch' | 'lbm-default' | 'lbm-default-fresh';
+const ALL_CASES = ['raw', 'copy', 'in place', 'batched', 'default send', 'default send (fresh memory)'] as const;
+type Case = (typeof ALL_CASES)[number];
+const senderOf: Record<Case, SenderMode> = { raw: 'raw', copy: 'lbm', 'in place': 'lbm', batched: 'lbm-batch', 'default send': 'lbm-default', 'default send (fresh memory)': 'lbm-default-fresh' };
+const implOf: Record<Case, string> = {
+  raw: 'raw zeromq.js',
+  copy: 'lightbeam zmq (copy)',
+  'in place': 'lightbeam zmq (in place)',
+  batched: 'lightbeam zmq (batched)',
+  'default send': 'lightbeam zmq (default send: XFER copied, a meta per message)',
+  'default send (fresh memory)': 'lightbeam zmq (default send copying into fresh memory, LBM_ZMQ_SEND_COPY=fresh)',
+};
+/** The sizes a case is measured at, where not all. */
+const SIZES_OF: Partial<Record<Case, readonly string[]>> = { 'default send': ['64KiB', '1MiB'], 'default send (fresh memory)': ['64KiB', '1MiB'] };
+const ONLY_SIZES = process.env.LBM_BENCH_SIZES?.split(',');
+const ONLY_CASES = process.env.LBM_BENCH_ONLY?.split(',');
+for (const [name, known, asked] of [['LBM_BENCH_SIZES', SIZES.map(([l]) => l), ONLY_SIZES], ['LBM_BENCH_ONLY', ALL_CASES, ONLY_CASES]] as const) {
+  const unknown = (asked ?? []).filter((a) => !(known as readonly string[]).includes(a));
+  if (unknown.length > 0) throw new Error(`${name} names unknown entries ${unknown.join(', ')}; known: ${known.join(', ')}`);
+}
+const CASES = ALL_CASES.filter((c) => c === 'raw' || ONLY_CASES === undefined || ONLY_CASES.includes(c));
+const filtered = ONLY_SIZES !== undefined || ONLY_CASES !== undefined;
 
 /** A sender process connected to one of our receiving sockets. */
 class Sender {
@@ -45,16 +69,22 @@ class Sender {
 
   static async start(mode: SenderMode, port: number): Promise<Sender> {
     const script = fileURLToPath(new URL('./zmq/sender.mjs', import.meta.url));
-    const proc = fork(script, [mode, String(port)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // The fresh-memory peer of the default send: the same code with the native copy helper off.
+    const env = mode === 'lbm-default-fresh' ? { ...process.env, LBM_ZMQ_SEND_COPY: 'fresh' } : process.env;
+    const proc = fork(script, [mode === 'lbm-default-fresh' ? 'lbm-default' : mode, String(port)], { execArgv: [], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const [msg] = (await once(proc, 'message')) as [{ ready?: boolean }];
     if (msg.ready !== true) throw new Error(`sender ${mode} did not start`);
     return new Sender(proc);
   }
 
+  /** The default sender's copy counters after its last request (see `zmqSendCopyStats`). */
+  copies: ZmqSendCopyStats | undefined;
+
   /** Asks for `count` messages of `size` bytes; resolves when the sender has queued them all. */
   request(size: number, count: number): Promise<void> {
     const done = once(this.proc, 'message').then(([m]) => {
       if ((m as { error?: string }).error !== undefined) throw new Error((m as { error: string }).error);
+      this.copies = (m as { copies?: ZmqSendCopyStats }).copies;
     });
     this.proc.send({ size, count });
     return done;
@@ -102,12 +132,16 @@ await pull.bind('tcp://127.0.0.1:*');
 const servers = {
   lbm: await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { highWaterMark: HWM, linger: LINGER }),
   'lbm-batch': await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { highWaterMark: HWM, linger: LINGER }),
+  'lbm-default': await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { highWaterMark: HWM, linger: LINGER }),
+  'lbm-default-fresh': await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { highWaterMark: HWM, linger: LINGER }),
 };
 const rawPort = Number((pull.lastEndpoint as string).split(':').pop());
 const senders: Record<SenderMode, Sender> = {
   raw: await Sender.start('raw', rawPort),
   lbm: await Sender.start('lbm', servers.lbm.port as number),
   'lbm-batch': await Sender.start('lbm-batch', servers['lbm-batch'].port as number),
+  'lbm-default': await Sender.start('lbm-default', servers['lbm-default'].port as number),
+  'lbm-default-fresh': await Sender.start('lbm-default-fresh', servers['lbm-default-fresh'].port as number),
 };
 const buf = new Uint8Array(1 << 20);
 
@@ -128,19 +162,22 @@ const goals: Array<{ goal: string; measured: string; result: string }> = [];
 const GOALS: Partial<Record<string, Partial<Record<Case, number>>>> = {
   '64B': { batched: 3 },
   '4KiB': { batched: 1.4 },
-  '64KiB': { 'in place': 1, copy: 0.9 },
-  '1MiB': { 'in place': 1, copy: 0.9 },
+  '64KiB': { 'in place': 1, copy: 0.9, 'default send': 0.9 },
+  '1MiB': { 'in place': 1, copy: 0.9, 'default send': 0.8 },
 };
 for (const [label, size, count] of SIZES) {
+  const copiesBefore = senders['lbm-default'].copies;
+  if (ONLY_SIZES !== undefined && !ONLY_SIZES.includes(label)) continue;
+  const casesHere = CASES.filter((c) => SIZES_OF[c] === undefined || (SIZES_OF[c] as readonly string[]).includes(label));
   // One warm-up sample per case, not recorded.
-  for (const c of CASES) await sample(c, size, Math.max(1, count >> 2));
-  const cases = Object.fromEntries(CASES.map((c) => [c, () => sample(c, size, count)])) as Record<Case, () => Promise<number>>;
+  for (const c of casesHere) await sample(c, size, Math.max(1, count >> 2));
+  const cases = Object.fromEntries(casesHere.map((c) => [c, () => sample(c, size, count)])) as Record<Case, () => Promise<number>>;
   const rates = await interleave(ROUNDS, cases);
   const raw = summary(rates.raw);
   const measure = 'one-way messages over tcp loopback, process to process';
   const oursTask = (c: Case): string => `recv ${c} transport=zmq size=${label}`;
   const ratioVsRaw = (c: Case): number => summary(rates[c].map((r, i) => r / rates.raw[i])).median;
-  const table = CASES.map((c) => {
+  const table = casesHere.map((c) => {
     const s = summary(rates[c]);
     // Ratio per round (same round, same noise), then its median: ours / raw, above 1 = ours faster.
     const ratio = summary(rates[c].map((r, i) => r / rates.raw[i]));
@@ -159,19 +196,29 @@ for (const [label, size, count] of SIZES) {
     messageBytes: size,
     opsPerSec: raw.median,
     bytesPerSec: raw.median * size,
-    ratio: ratioVsRaw('in place'),
     measure,
     unit: 'messages',
-    vs: oursTask('in place'),
-    goal: GOALS[label]?.['in place'] ?? null,
-    also: (['copy', 'batched'] as const).map((c) => ({ vs: oursTask(c), ratio: ratioVsRaw(c), goal: GOALS[label]?.[c] ?? null })),
+    ...(casesHere.includes('in place') ? { ratio: ratioVsRaw('in place'), vs: oursTask('in place'), goal: GOALS[label]?.['in place'] ?? null } : {}),
+    also: (['copy', 'batched', 'default send', 'default send (fresh memory)'] as const)
+      .filter((c) => casesHere.includes(c))
+      .map((c) => ({ vs: oursTask(c), ratio: ratioVsRaw(c), goal: GOALS[label]?.[c] ?? null })),
   });
   console.log(`\n${label}`);
   console.table(table);
+  const copies = senders['lbm-default'].copies;
+  if (casesHere.includes('default send') && copies !== undefined) {
+    const d = (k: 'reused' | 'fresh'): number => copies[k] - (copiesBefore?.[k] ?? 0);
+    console.log(
+      copies.reusing
+        ? `default send at ${label}: ${d('reused')} copies into reused memory, ${d('fresh')} into new memory (warm-up included); ${human(copies.idleBytes, 'B')} idle after`
+        : `default send at ${label}: the native copy helper is not built, every copy went to fresh memory`,
+    );
+  }
 }
 console.log('\ngoals (ratio above 1: Lightbeam faster):');
 console.table(goals);
-await writeBenchResult('zmq', results);
+if (filtered) console.log('\nfiltered run (LBM_BENCH_SIZES / LBM_BENCH_ONLY): no result file written');
+else await writeBenchResult('zmq', results);
 
 for (const s of Object.values(senders)) s.stop();
 pull.close();

@@ -1,9 +1,11 @@
-// The sending process of bench/zmq.bench.ts. argv: mode (raw | lbm | lbm-batch) port.
+// The sending process of bench/zmq.bench.ts. argv: mode (raw | lbm | lbm-batch | lbm-default) port.
 // Waits for {size, count} over IPC, sends `count` messages of one metadata frame + one bulk of
 // `size` bytes, answers {sent}. Socket options match the receiver's (same HWM, same linger).
-// Lightbeam runs zero copy (copyXfer: false), as raw zeromq.js does: the payload is never rewritten.
+// lbm and lbm-batch run zero copy (copyXfer: false), as raw zeromq.js does: the payload is never
+// rewritten. lbm-default is what a user gets without options: every XFER bulk copied (so the
+// caller may reuse its buffer once send resolved), a new meta per message, awaited one by one.
 import { BULK_XFER, LbmMeta, encodeMeta, expose } from '@lightbeam/core';
-import { ZeroMqClient } from '@lightbeam/zmq-bridge';
+import { ZeroMqClient, zmqSendCopyStats } from '@lightbeam/zmq-bridge';
 import { Push } from 'zeromq';
 
 const [mode, port] = process.argv.slice(2);
@@ -12,6 +14,8 @@ const LINGER = 1000;
 const url = `tcp://127.0.0.1:${port}`;
 
 let sendBatch;
+/** What the sender reports beside `sent`: the default send's copy counters. */
+let extra = () => ({});
 if (mode === 'raw') {
   const push = new Push({ sendHighWaterMark: HWM, linger: LINGER });
   push.connect(url);
@@ -22,6 +26,19 @@ if (mode === 'raw') {
     m.send.push(expose(payload, size, BULK_XFER));
     const header = encodeMeta(m);
     for (let i = 0; i < count; i++) await push.send([header, payload]);
+  };
+} else if (mode === 'lbm-default') {
+  extra = () => ({ copies: zmqSendCopyStats() });
+  const client = await ZeroMqClient.create('127.0.0.1', 'tcp', Number(port), { highWaterMark: HWM, linger: LINGER });
+  const wait = { timeoutMs: 60_000 };
+  sendBatch = async (size, count) => {
+    const payload = Buffer.alloc(size, 0x5a);
+    for (let i = 0; i < count; i++) {
+      const meta = new LbmMeta();
+      meta.send.push(client.expose(payload, size, BULK_XFER));
+      const rc = await client.send(meta, wait);
+      if (rc !== 0) throw new Error(`send failed: ${rc}`);
+    }
   };
 } else {
   const client = await ZeroMqClient.create('127.0.0.1', 'tcp', Number(port), { highWaterMark: HWM, linger: LINGER, batch: mode === 'lbm-batch', copyXfer: false });
@@ -42,7 +59,7 @@ if (mode === 'raw') {
 process.on('message', async ({ size, count }) => {
   try {
     await sendBatch(size, count);
-    process.send({ sent: count });
+    process.send({ sent: count, ...extra() });
   } catch (err) {
     process.send({ error: String(err) });
   }

@@ -19,6 +19,8 @@ export {
   DEFAULT_RECONNECT_INTERVAL_MS,
 } from './zmq/options.js';
 export { SEND_SLICE_MS } from './zmq/socket-sender.js';
+export { zmqSendCopyStats } from './zmq/send-copy.js';
+export type { ZmqSendCopyStats } from './zmq/send-copy.js';
 export { ZAP_ENDPOINT, registerCurveAllowList } from './curve/zap-handler.js';
 export type { CurveAllowList, CurveAllowListStats } from './curve/zap-handler.js';
 export { isZ85Key, z85Encode } from './curve/z85.js';

@@ -4,20 +4,17 @@
  * event JavaScript cannot observe): only those need a copy of their own for the caller to reuse
  * its buffer (or a shared-memory block to be freed) at once.
  */
+import { sendCopy } from './send-copy.js';
 
 /** zeromq.js's zero-copy threshold: frames up to this many bytes are copied by zeromq.js. */
 export const ZMQ_COPY_THRESHOLD = 128;
 
 /**
  * A frame zeromq.js may keep: `view` itself when zeromq.js copies it anyway, else a copy in
- * memory nobody else writes. The copy is not zero-filled first (`Buffer.allocUnsafeSlow`): a fresh
- * zeroed `ArrayBuffer` of a megabyte costs several times the copy (page faults on first touch).
+ * memory nobody else writes until zeromq.js has let go of it (see send-copy.ts).
  *
  * @param view - the bytes to send
  */
 export function sendableCopy(view: Uint8Array): Uint8Array {
-  if (view.byteLength <= ZMQ_COPY_THRESHOLD) return view;
-  const copy = Buffer.allocUnsafeSlow(view.byteLength);
-  copy.set(view);
-  return copy;
+  return view.byteLength <= ZMQ_COPY_THRESHOLD ? view : sendCopy(view);
 }

@@ -1,0 +1,99 @@
+/**
+ * The memory the default send copies XFER frames into. zeromq.js keeps a frame over 128 bytes
+ * by reference until its I/O thread has written it and gives no event when it lets go, so the
+ * copy must live in memory nobody else writes until then. A fresh Buffer per copy is safe but
+ * slow at 64 KiB and above: its pages are faulted in and zeroed by the kernel on first touch,
+ * which costs more than the copy itself (1 MiB: several hundred microseconds against tens).
+ *
+ * When the native helper (`native/send_copy.c`, built at install with the C compiler) is there,
+ * each copy is still a new Buffer, so V8 counts it as new external memory and collects as it
+ * would for fresh Buffers (no collection is forced), but its bytes come from chunks used
+ * before: a chunk goes back to the helper's free list when V8 collects the Buffer, which cannot
+ * happen before zeromq.js has dropped it. Without the helper, or with `LBM_ZMQ_SEND_COPY=fresh`
+ * in the environment, every copy is a fresh Buffer, as before.
+ */
+import { createRequire } from 'node:module';
+
+/** How often idle chunks are trimmed, in ms: a chunk no copy needed for a whole period is freed. */
+const TRIM_PERIOD_MS = 10_000;
+
+/** Counters of the memory the default kZeroMq send copies into (see {@link zmqSendCopyStats}). */
+export interface ZmqSendCopyStats {
+  /** True when copies go into reused memory (the native helper is loaded). */
+  readonly reusing: boolean;
+  /** Copies made into memory a previous copy used (0 without the helper). */
+  readonly reused: number;
+  /** Copies made into newly allocated memory (counted only with the helper). */
+  readonly fresh: number;
+  /** Bytes of memory waiting to be reused. */
+  readonly idleBytes: number;
+  /** Bytes of memory in copies V8 has not collected yet (zeromq.js may still hold them). */
+  readonly lentBytes: number;
+}
+
+interface SendCopyAddon {
+  copy(view: Uint8Array): Buffer | undefined;
+  stats(): { reused: number; fresh: number; idleBytes: number; lentBytes: number };
+  trim(): void;
+}
+
+let addon: SendCopyAddon | null | undefined;
+let trimTimer: NodeJS.Timeout | null = null;
+
+function helper(): SendCopyAddon | null {
+  if (addon === undefined) {
+    addon = null;
+    if (process.env.LBM_ZMQ_SEND_COPY !== 'fresh') {
+      try {
+        // From dist/zmq/ (and src/zmq/ under tsx) to native/build/ of this package.
+        addon = createRequire(import.meta.url)('../../native/build/send_copy.node') as SendCopyAddon;
+      } catch {
+        // Not built here (no compiler or no Node headers at install): copy into fresh memory.
+      }
+    }
+  }
+  return addon;
+}
+
+function trimSoon(a: SendCopyAddon): void {
+  if (trimTimer !== null) return;
+  trimTimer = setTimeout(() => {
+    trimTimer = null;
+    a.trim();
+    // Keep trimming while memory waits, so a burst gives its memory back within two periods.
+    if (a.stats().idleBytes > 0) trimSoon(a);
+  }, TRIM_PERIOD_MS);
+  trimTimer.unref();
+}
+
+/**
+ * A copy of `view` that nobody else writes until zeromq.js and the garbage collector are done
+ * with it, in reused memory when the native helper is there.
+ *
+ * @param view - more than 128 bytes (smaller frames are copied by zeromq.js itself)
+ */
+export function sendCopy(view: Uint8Array): Uint8Array {
+  const a = helper();
+  if (a !== null) {
+    const copy = a.copy(view);
+    if (copy !== undefined) {
+      trimSoon(a);
+      return copy;
+    }
+  }
+  // Not zero-filled first (`allocUnsafeSlow`): every byte is written by the copy.
+  const copy = Buffer.allocUnsafeSlow(view.byteLength);
+  copy.set(view);
+  return copy;
+}
+
+/**
+ * Counters of the memory the default kZeroMq send (`copyXfer: true`) copies XFER frames into,
+ * for this process (all clients and threads together).
+ */
+export function zmqSendCopyStats(): ZmqSendCopyStats {
+  const a = helper();
+  if (a === null) return { reusing: false, reused: 0, fresh: 0, idleBytes: 0, lentBytes: 0 };
+  const s = a.stats();
+  return { reusing: true, reused: s.reused, fresh: s.fresh, idleBytes: s.idleBytes, lentBytes: s.lentBytes };
+}

@@ -1,0 +1,110 @@
+/**
+ * The default send copies XFER bulks (the caller may reuse its buffer once `send` resolved) into
+ * memory the native helper reuses once V8 has collected an earlier copy, which cannot happen
+ * before zeromq.js let go of it. The test forces collections (through `--expose-gc` set at run
+ * time, in this test only) so that reuse happens within its bounded run; the library never does.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { expect } from 'chai';
+import { BULK_XFER, LbmMeta } from '@lightbeam/core';
+import type { ZeroMqClient, ZeroMqServer } from '@lightbeam/zmq-bridge';
+import { zmqSendCopyStats } from '@lightbeam/zmq-bridge';
+import { clientFor, closeAll, makeServer } from './support/zmq-pair.js';
+
+const ADDON = fileURLToPath(new URL('../../packages/zmq-bridge/native/build/send_copy.node', import.meta.url));
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/**
+ * Collects until every copy zeromq.js let go of is back (their finalizers run from the event
+ * loop), or 3 s have passed.
+ */
+async function collect(): Promise<void> {
+  const until = performance.now() + 3000;
+  do {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  } while (zmqSendCopyStats().lentBytes > 0 && performance.now() < until);
+}
+
+/** The bytes of message `i` of `size`: its index in the first and last 4 bytes, a pattern between. */
+function fillMessage(buf: Uint8Array, i: number): void {
+  for (let j = 0; j < buf.length; j += 4096) buf.fill((i * 7 + j) & 0xff, j, Math.min(buf.length, j + 4096));
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  dv.setUint32(0, i, true);
+  dv.setUint32(buf.length - 4, i, true);
+}
+
+describe('zeromq default send: copies in reused memory', function () {
+  this.timeout(60000);
+  let server: ZeroMqServer;
+  let client: ZeroMqClient;
+
+  beforeEach(async function () {
+    if (!existsSync(ADDON)) this.skip(); // not built here: see packages/zmq-bridge/native/build/build.log
+    server = await makeServer('tcp');
+    client = await clientFor(server, 'tcp');
+  });
+  afterEach(async () => {
+    await closeAll(client, server);
+  });
+
+  it('is built here and in use', () => {
+    expect(zmqSendCopyStats().reusing).to.equal(true);
+  });
+
+  it('delivers 1000 messages as they were at send time although the caller rewrites its buffer at once, with copies reusing memory', async () => {
+    const SIZE = 64 * 1024;
+    const buf = new Uint8Array(SIZE);
+    const expected = new Uint8Array(SIZE);
+    const before = zmqSendCopyStats();
+    const got = new LbmMeta();
+    const into = new Uint8Array(SIZE);
+    for (let batch = 0; batch < 10; batch++) {
+      for (let k = 0; k < 100; k++) {
+        const i = batch * 100 + k;
+        fillMessage(buf, i);
+        const m = new LbmMeta();
+        m.send.push(client.expose(buf, SIZE, BULK_XFER));
+        expect(await client.send(m, { timeoutMs: 10000 })).to.equal(0);
+        buf.fill(0xee); // reused at once, as the contract allows
+      }
+      for (let k = 0; k < 100; k++) {
+        const i = batch * 100 + k;
+        expect(await server.waitMetadata(got, { timeoutMs: 10000 })).to.equal(0);
+        got.recv.push(server.expose(into, SIZE, BULK_XFER));
+        expect(await server.recvBulks(got)).to.equal(0);
+        fillMessage(expected, i);
+        if (Buffer.compare(into, expected) !== 0) expect.fail(`message ${i} arrived with other bytes (first byte ${into[0]}, index ${new DataView(into.buffer).getUint32(0, true)})`);
+      }
+      // zeromq.js has let go of this batch (the server has it all): once V8 collects the copies,
+      // the next batch copies into their memory.
+      await collect();
+    }
+    const after = zmqSendCopyStats();
+    expect(after.reused - before.reused, 'copies into reused memory').to.be.greaterThan(500);
+  });
+
+  it('returns memory to the free list only after V8 collected the copy', async () => {
+    const buf = new Uint8Array(256 * 1024).fill(1);
+    await collect();
+    const before = zmqSendCopyStats();
+    expect(before.lentBytes, 'nothing lent before').to.equal(0);
+    const m = new LbmMeta();
+    m.send.push(client.expose(buf, buf.length, BULK_XFER));
+    expect(await client.send(m, { timeoutMs: 10000 })).to.equal(0);
+    const sent = zmqSendCopyStats();
+    expect(sent.lentBytes - before.lentBytes, 'the copy is lent until collected').to.equal(256 * 1024);
+    const got = new LbmMeta();
+    expect(await server.waitMetadata(got, { timeoutMs: 10000 })).to.equal(0);
+    got.recv.push({ data: null, size: got.send[0].size, flags: BULK_XFER });
+    expect(await server.recvBulks(got)).to.equal(0);
+    server.release(got);
+    await collect();
+    expect(zmqSendCopyStats().lentBytes, 'given back once collected').to.equal(0);
+  });
+});
