@@ -9,7 +9,8 @@ import { freshMemory } from '../support/memory.js';
 import { expect } from 'chai';
 import { BULK_XFER, EAGAIN, LbmMeta } from '@lightbeam/core';
 import { MemoryManager } from '@lightbeam/shm';
-import type { ZeroMqClient, ZeroMqServer } from '@lightbeam/zmq-bridge';
+import type { ZeroMqServer } from '@lightbeam/zmq-bridge';
+import { ZeroMqClient } from '@lightbeam/zmq-bridge';
 import { clientFor, closeAll, makeServer } from './support/zmq-pair.js';
 
 describe('zeromq send by move', function () {
@@ -120,8 +121,11 @@ describe('zeromq send by move of a plain buffer', function () {
 
   it('gives the bytes back in data.ptr when the send fails', async () => {
     await client.close();
-    // No server: a client whose queue is full at once (high-water mark 1, nothing connected).
-    client = await clientFor(server, 'tcp', { highWaterMark: 1, immediate: true });
+    // No server: with immediate, a client queues nothing while no connection is up.
+    const gone = await makeServer('tcp');
+    const port = gone.port as number;
+    await gone.close();
+    client = await ZeroMqClient.create('127.0.0.1', 'tcp', port, { immediate: true });
     const buf = new Uint8Array(1000).fill(4);
     const m = new LbmMeta();
     const bulk = client.exposeMove(buf, 1000);
