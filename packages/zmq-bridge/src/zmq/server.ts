@@ -198,10 +198,19 @@ export class ZeroMqServer extends Server {
   }
 
   private async waitReady(spec: WaitSpec): Promise<IncomingMessage | number> {
+    // No deadline and no signal (a receive loop's wait): only close can end it, and closing the
+    // socket rejects the parked receive, so it is awaited as it is, without a race's promise,
+    // closures and two abort listeners per message.
+    const plain = spec.deadline === Infinity && spec.signal === undefined;
     for (;;) {
-      // A receive that loses the race keeps running: its message lands in `ready` for the next caller.
-      const rc = await raceWait(this.pull(), spec, this.closeController.signal);
-      if (typeof rc === 'number') return rc;
+      if (plain) {
+        await this.pull();
+        if (this.closed && this.ready.length === this.readyHead) return ESHUTDOWN;
+      } else {
+        // A receive that loses the race keeps running: its message lands in `ready` for the next caller.
+        const rc = await raceWait(this.pull(), spec, this.closeController.signal);
+        if (typeof rc === 'number') return rc;
+      }
       const next = this.takeReady();
       if (next !== undefined) return next;
       if (this.failure !== 0) return this.takeFailure();
