@@ -108,3 +108,44 @@ describe('zeromq default send: copies in reused memory', function () {
     expect(zmqSendCopyStats().lentBytes, 'given back once collected').to.equal(0);
   });
 });
+
+describe('zeromq default send: a loop of sends that never waits', function () {
+  this.timeout(60000);
+  let server: ZeroMqServer;
+  let client: ZeroMqClient;
+
+  beforeEach(async () => {
+    server = await makeServer('tcp');
+    client = await clientFor(server, 'tcp');
+  });
+  afterEach(async () => {
+    await closeAll(client, server);
+  });
+
+  it('lets the event loop turn every 16 MiB of copies, so zeromq.js and the collector can give memory back', async () => {
+    // zeromq.js resolves these sends at once (room in the queue): without the library's turns
+    // the await loop below runs on microtasks alone and an immediate never gets to run.
+    let turns = 0;
+    const tick = (): void => {
+      turns++;
+      if (turns < 1000) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const buf = new Uint8Array(1 << 20).fill(9);
+    for (let i = 0; i < 64; i++) {
+      const m = new LbmMeta();
+      m.send.push(client.expose(buf, buf.length, BULK_XFER));
+      expect(await client.send(m, { timeoutMs: 10000 })).to.equal(0);
+    }
+    const during = turns;
+    expect(during, 'turns of the event loop during 64 MiB of sends').to.be.at.least(3);
+    const got = new LbmMeta();
+    for (let i = 0; i < 64; i++) {
+      expect(await server.waitMetadata(got, { timeoutMs: 10000 })).to.equal(0);
+      got.recv.push({ data: null, size: got.send[0].size, flags: BULK_XFER });
+      expect(await server.recvBulks(got)).to.equal(0);
+      expect(got.recv[0].data!.ptr[12345]).to.equal(9);
+    }
+    server.release(got);
+  });
+});

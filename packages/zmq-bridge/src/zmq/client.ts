@@ -12,6 +12,7 @@ import type { ZeroMqClientOptions } from './options.js';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, DEFAULT_RECONNECT_INTERVAL_MS, intOption } from './options.js';
 import { SocketSender } from './socket-sender.js';
 import { outgoingFrames, settleMoves } from './outgoing-frames.js';
+import { afterTurn, turnDue } from './send-copy.js';
 import { PeerWatch } from './peer-watch.js';
 
 function hasMoves(msg: OutgoingMessage): boolean {
@@ -193,7 +194,10 @@ export class ZeroMqClient extends Client {
     }
     const out = outgoingFrames(msg, this.copyXfer);
     const sent = this.sender.send(out.frames, spec);
-    return out.blocks === null && out.given === null ? sent : sent.then((rc) => settleMoves(out, rc));
+    const settled = out.blocks === null && out.given === null ? sent : sent.then((rc) => settleMoves(out, rc));
+    // Many copies since the event loop last turned: let it turn, so that zeromq.js drops what
+    // libzmq has sent and the copies' memory can come back (send-copy.ts).
+    return turnDue() ? settled.then(afterTurn) : settled;
   }
 
   protected override async shutdown(): Promise<void> {

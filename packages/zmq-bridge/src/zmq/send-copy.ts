@@ -17,6 +17,17 @@ import { createRequire } from 'node:module';
 /** How often idle chunks are trimmed, in ms: a chunk no copy needed for a whole period is freed. */
 const TRIM_PERIOD_MS = 10_000;
 
+/**
+ * Bytes copied between two turns of the event loop that a sender asks for. zeromq.js resolves a
+ * send on a socket with `sendTimeout` 0 at once, so a loop of awaited sends never lets the event
+ * loop turn; but zeromq.js drops the buffers libzmq has sent only from an event-loop callback,
+ * and the helper's chunks come back from one too. Without a turn neither happens: a sender that
+ * never waits would hold every copy it made. One turn per 16 MiB costs microseconds against the
+ * milliseconds the copies took.
+ */
+const TURN_BYTES = 16 << 20;
+let sinceTurn = 0;
+
 /** Counters of the memory the default kZeroMq send copies into (see {@link zmqSendCopyStats}). */
 export interface ZmqSendCopyStats {
   /** True when copies go into reused memory (the native helper is loaded). */
@@ -73,6 +84,7 @@ function trimSoon(a: SendCopyAddon): void {
  * @param view - more than 128 bytes (smaller frames are copied by zeromq.js itself)
  */
 export function sendCopy(view: Uint8Array): Uint8Array {
+  sinceTurn += view.byteLength;
   const a = helper();
   if (a !== null) {
     const copy = a.copy(view);
@@ -85,6 +97,21 @@ export function sendCopy(view: Uint8Array): Uint8Array {
   const copy = Buffer.allocUnsafeSlow(view.byteLength);
   copy.set(view);
   return copy;
+}
+
+/**
+ * True once {@link TURN_BYTES} were copied since the last call that returned true: the sender
+ * should let the event loop turn before its send resolves (see {@link afterTurn}).
+ */
+export function turnDue(): boolean {
+  if (sinceTurn < TURN_BYTES) return false;
+  sinceTurn = 0;
+  return true;
+}
+
+/** Resolves to `rc` after one turn of the event loop (its check phase). */
+export function afterTurn(rc: number): Promise<number> {
+  return new Promise((resolve) => setImmediate(resolve, rc));
 }
 
 /**
