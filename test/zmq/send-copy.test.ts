@@ -4,6 +4,7 @@
  * before zeromq.js let go of it. The test forces collections (through `--expose-gc` set at run
  * time, in this test only) so that reuse happens within its bounded run; the library never does.
  */
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -147,5 +148,21 @@ describe('zeromq default send: a loop of sends that never waits', function () {
       expect(got.recv[0].data!.ptr[12345]).to.equal(9);
     }
     server.release(got);
+  });
+});
+
+describe('zeromq default send in a worker thread', function () {
+  this.timeout(30000);
+
+  it('copies into fresh memory: a worker hands its Buffers back when it exits, maybe while libzmq still sends them', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const code = `import('@lightbeam/zmq-bridge').then((z) => require('node:worker_threads').parentPort.postMessage(z.zmqSendCopyStats()))`;
+    const w = new Worker(code, { eval: true, execArgv: [] });
+    try {
+      const [stats] = (await once(w, 'message')) as [{ reusing: boolean }];
+      expect(stats.reusing).to.equal(false);
+    } finally {
+      await w.terminate();
+    }
   });
 });

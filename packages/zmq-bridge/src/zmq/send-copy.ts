@@ -10,9 +10,10 @@
  * would for fresh Buffers (no collection is forced), but its bytes come from chunks used
  * before: a chunk goes back to the helper's free list when V8 collects the Buffer, which cannot
  * happen before zeromq.js has dropped it. Without the helper, or with `LBM_ZMQ_SEND_COPY=fresh`
- * in the environment, every copy is a fresh Buffer, as before.
+ * in the environment, or in a worker thread, every copy is a fresh Buffer, as before.
  */
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 
 /** How often idle chunks are trimmed, in ms: a chunk no copy needed for a whole period is freed. */
 const TRIM_PERIOD_MS = 10_000;
@@ -54,7 +55,10 @@ let trimTimer: NodeJS.Timeout | null = null;
 function helper(): SendCopyAddon | null {
   if (addon === undefined) {
     addon = null;
-    if (process.env.LBM_ZMQ_SEND_COPY !== 'fresh') {
+    // Main thread only: when a worker thread exits, Node hands back the memory of its Buffers at
+    // once, while libzmq may still be sending queued messages out of it (linger), and another
+    // thread could then copy into it. The main thread exits with the process.
+    if (isMainThread && process.env.LBM_ZMQ_SEND_COPY !== 'fresh') {
       try {
         // From dist/zmq/ (and src/zmq/ under tsx) to native/build/ of this package.
         addon = createRequire(import.meta.url)('../../native/build/send_copy.node') as SendCopyAddon;
