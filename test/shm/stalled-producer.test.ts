@@ -74,7 +74,7 @@ describe('a producer stalled past stuckSlotMs', function () {
       expect(await server.waitMetadata(m, { timeoutMs: 5000 })).to.equal(0);
       const buf = new Uint8Array(m.send[0].size);
       m.recv.push(server.expose(buf, buf.length, BULK_XFER));
-      expect(await server.recvBulks(m, { timeoutMs: 5000 })).to.equal(0);
+      expect(await server.recvBulks(m)).to.equal(0);
       server.release(m);
       return dec.decode(buf);
     };
