@@ -57,7 +57,7 @@ export function localWorkloads(scale: number, key: number): LocalWorkload[] {
     { name: 'pipeline 4 KiB', stem: 'act1-pipe-small', mode: 'pipe', size: 4096, count: n(8000), window: 32, key },
     { name: 'pipeline 1 MiB', stem: 'act1-pipe-large', mode: 'pipe', size: 1 << 20, count: n(320), window: 8, key },
     // Stages in a row, each its own thread: the payload crosses a thread per stage.
-    { name: 'stages 16 KiB', stem: 'act1-stages', mode: 'chain', size: 16384, count: n(3000), window: 32, key },
+    { name: 'stages 1 KiB', stem: 'act1-stages', mode: 'chain', size: 1024, count: n(8000), window: 64, key },
     { name: 'fan-out 1 MiB', stem: 'act1-fan-large', mode: 'fan', size: 1 << 20, count: n(240), window: 8, key },
     // A large payload every worker reads: a copy per worker is what shared memory saves.
     { name: 'fan-out 8 MiB', stem: 'act1-fan-huge', mode: 'fan', size: 8 << 20, count: n(24), window: 4, key },
