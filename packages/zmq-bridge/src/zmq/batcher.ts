@@ -15,6 +15,9 @@ import type { Frames, SocketSender } from './socket-sender.js';
 import type { ZeroMqBatchOptions } from './options.js';
 import { DEFAULT_MAX_BATCHED_MESSAGE_BYTES, DEFAULT_MAX_BATCH_BYTES, intOption } from './options.js';
 
+/** Smallest `maxBatchBytes` accepted. */
+export const MIN_BATCH_BYTES = 64;
+
 /** Entries the outbox holds besides the open batch: one being sent, one ready behind it. */
 export const OUTBOX_LIMIT = 2;
 
@@ -46,7 +49,7 @@ export class Batcher {
     private readonly closed: AbortSignal,
     private readonly copyXfer = true,
   ) {
-    this.maxBatchBytes = intOption('batch.maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 64);
+    this.maxBatchBytes = intOption('batch.maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, MIN_BATCH_BYTES);
     this.maxMessageBytes = Math.min(
       intOption('batch.maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_BATCHED_MESSAGE_BYTES, 0),
       this.maxBatchBytes - 4,

@@ -84,12 +84,42 @@ export interface ZeroMqBatchOptions {
   maxMessageBytes?: number;
 }
 
+/**
+ * The negotiation endpoint beside a server's data endpoint (frame layout in docs/porting.md):
+ * where a client asks what the server speaks before its first send.
+ */
+export interface ZeroMqNegotiationOptions {
+  /**
+   * tcp: the negotiation port. Client and server must agree on it.
+   * @defaultValue the data port + 1000 (`NEGOTIATE_PORT_OFFSET`); ipc and inproc: the data name + `.lbmn`
+   */
+  port?: number;
+  /**
+   * Client: how long the first send waits for the answer before it treats the server as a plain
+   * peer (the C++ server, an older release), in ms.
+   * @defaultValue 500
+   */
+  timeoutMs?: number;
+}
+
 /** Options of {@link ZeroMqClient}. */
 export interface ZeroMqClientOptions extends ZeroMqSocketOptions {
   /** CURVE encryption and authentication; the server must use CURVE too. */
   curve?: ZeroMqClientCurve;
-  /** `true` or options to pack small messages; off by default so C++ servers understand us. */
-  batch?: boolean | ZeroMqBatchOptions;
+  /**
+   * Packing of small messages. `'auto'`: batches only towards a server that said, when asked
+   * before the first send, that it reads them (a Lightbeam-for-TypeScript server); a server that
+   * does not answer (C++, an older release) gets plain messages. `true` or options: always, as
+   * before negotiation existed (a C++ server misreads batches). `false`: never.
+   * @defaultValue 'auto'
+   */
+  batch?: boolean | 'auto' | ZeroMqBatchOptions;
+  /**
+   * Ask the server what it speaks before the first send (protocol version, batch framing, size
+   * limits); `false` never asks (plain wire, and `batch: 'auto'` does not batch).
+   * @defaultValue true
+   */
+  negotiation?: boolean | ZeroMqNegotiationOptions;
   /**
    * Copy each XFER bulk before handing it to zeromq.js, so the sender may reuse its buffer as soon
    * as `send` resolved (C++ `Send` semantics). zeromq.js sends views over 128 bytes by reference
@@ -127,6 +157,13 @@ export interface ZeroMqServerOptions extends ZeroMqSocketOptions, ServerOptions 
    * @defaultValue true
    */
   acceptBatches?: boolean;
+  /**
+   * Bind a negotiation endpoint beside the data endpoint and answer clients' questions (what this
+   * server reads, its size limits); `false` binds none, and clients treat the server as a plain
+   * peer. When the endpoint cannot be bound the server still serves (warning `LBM_NO_NEGOTIATION`).
+   * @defaultValue true
+   */
+  negotiation?: boolean | ZeroMqNegotiationOptions;
 }
 
 /** Default `ZMQ_LINGER` in ms. */
