@@ -163,7 +163,8 @@ export function agree(client: PeerHello, server: PeerHello): PeerAgreement | nul
  */
 export function versionMismatchMessage(where: string, local: PeerHello, remote: PeerHello, remoteRole: 'server' | 'client'): string {
   const range = (h: PeerHello): string => (h.minProtocol === h.maxProtocol ? `${h.minProtocol}` : `${h.minProtocol}..${h.maxProtocol}`);
-  return `${where}: the ${remoteRole} speaks Lightbeam protocol version ${range(remote)}, this side speaks ${range(local)}; no common version, nothing was sent`;
+  const outcome = remoteRole === 'server' ? 'nothing was sent' : 'that client sends nothing';
+  return `${where}: the ${remoteRole} speaks Lightbeam protocol version ${range(remote)}, this side speaks ${range(local)}; no common version, ${outcome}`;
 }
 
 /**
