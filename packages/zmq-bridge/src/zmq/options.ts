@@ -66,8 +66,9 @@ export interface ZeroMqClientCurve {
 }
 
 /**
- * Opt-in batching (client side): small messages are packed into one ZeroMQ message. Only a
- * Lightbeam-for-TypeScript server understands batches, so leave it off towards C++ peers.
+ * Batching (client side): small messages are packed into one ZeroMQ message. Only a
+ * Lightbeam-for-TypeScript server reads batches; with `batch: 'auto'` (the default) a client
+ * batches only once the server said so when asked, so C++ peers get plain messages.
  */
 export interface ZeroMqBatchOptions {
   /**
