@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { BULK_XFER, EMSGSIZE, LbmMeta, LightbeamError, RpcClient, RpcServer, Transport } from '@lightbeam/core';
 import { NEGOTIATE_ANSWER, NEGOTIATE_HELLO, NEGOTIATE_PORT_OFFSET, ZeroMqClient, ZeroMqServer, clientHello, decodeNegotiation, encodeNegotiation, serverHello } from '@lightbeam/zmq-bridge';
-import { Dealer, Router } from 'zeromq';
+import { Dealer, Router, curveKeyPair } from 'zeromq';
 import type { RawPeer } from './support/raw-peer.js';
 import { rawPeer } from './support/raw-peer.js';
 import { PROTOCOLS, clientFor, closeAll, makeServer } from './support/zmq-pair.js';
@@ -175,6 +175,23 @@ describe('negotiation with a peer of an unknown future version', () => {
     const err = await dealer.receive().catch((e: unknown) => e);
     expect((err as { code?: string }).code).to.equal('EAGAIN');
     expect(server.negotiationStats).to.deep.equal({ answered: 0, refused: 0 });
+  });
+});
+
+describe('negotiation under CURVE', () => {
+  it('asks with the data connection\'s keys: an allowed client negotiates, a plain one cannot even ask', async () => {
+    const keys = curveKeyPair();
+    const mine = curveKeyPair();
+    const server = await makeServer('tcp', { curve: { secretKey: keys.secretKey, publicKey: keys.publicKey, allowedClients: [mine.publicKey] } });
+    const allowed = await clientFor(server, 'tcp', { curve: { serverKey: keys.publicKey, ...mine } });
+    const plain = await clientFor(server, 'tcp', { negotiation: { timeoutMs: 200 }, linger: 0 });
+    try {
+      expect(await allowed.negotiate()).to.include({ protocol: 1, batchVersion: 1 });
+      expect(await plain.negotiate()).to.equal(null);
+      expect(server.negotiationStats).to.deep.equal({ answered: 1, refused: 0 });
+    } finally {
+      await closeAll(allowed, plain, server);
+    }
   });
 });
 

@@ -14,7 +14,7 @@ import type { Context } from 'zeromq';
 import { Dealer } from 'zeromq';
 import { BATCH_VERSION } from './batch-codec.js';
 import type { PeerAgreement, PeerHello } from './negotiate-codec.js';
-import { MIN_PROTOCOL_VERSION, NEGOTIATE_ANSWER, NEGOTIATE_FRAME_BYTES, NEGOTIATE_HELLO, PROTOCOL_VERSION, agree, decodeNegotiation, encodeNegotiation, versionMismatchMessage } from './negotiate-codec.js';
+import { MIN_PROTOCOL_VERSION, NEGOTIATE_ANSWER, NEGOTIATE_MAX_FRAME_BYTES, NEGOTIATE_HELLO, PROTOCOL_VERSION, agree, decodeNegotiation, encodeNegotiation, versionMismatchMessage } from './negotiate-codec.js';
 
 /** How to reach a negotiation endpoint. */
 export interface AskPeerOptions {
@@ -57,9 +57,11 @@ export async function askPeer(url: string, hello: PeerHello, opts: AskPeerOption
     ...opts.socketOptions,
     linger: 0,
     receiveTimeout: opts.timeoutMs,
-    sendTimeout: 0,
-    // An answer is 40 bytes: anything much larger is not one, and is not read into memory.
-    maxMessageSize: 4 * NEGOTIATE_FRAME_BYTES,
+    // The hello waits for a pipe when there is none yet (CURVE makes it only after the handshake).
+    sendTimeout: opts.timeoutMs,
+    // An answer is 40 bytes: anything much larger is not one, and is not read into memory. The
+    // bound also applies to the handshake's commands (CURVE's are up to a few hundred bytes).
+    maxMessageSize: NEGOTIATE_MAX_FRAME_BYTES,
   };
   if (opts.context !== undefined) options.context = opts.context;
   let dealer: Dealer;
@@ -73,8 +75,9 @@ export async function askPeer(url: string, hello: PeerHello, opts: AskPeerOption
   opts.signal?.addEventListener('abort', stop, { once: true });
   try {
     // Queued on the connection's pipe (made at connect), delivered once the server is there.
-    await dealer.send(encodeNegotiation(NEGOTIATE_HELLO, hello));
     const deadline = performance.now() + opts.timeoutMs;
+    await dealer.send(encodeNegotiation(NEGOTIATE_HELLO, hello));
+    dealer.receiveTimeout = Math.max(1, Math.floor(deadline - performance.now()));
     for (;;) {
       const [frame] = await dealer.receive();
       const answer = frame === undefined ? null : decodeNegotiation(frame, NEGOTIATE_ANSWER);

@@ -33,6 +33,11 @@
 export const NEGOTIATE_MAGIC = 0x4e4d424c;
 /** Bytes of a negotiation frame (hello or answer) of this version. */
 export const NEGOTIATE_FRAME_BYTES = 40;
+/**
+ * `ZMQ_MAXMSGSIZE` of both negotiation sockets: far above a negotiation frame, and above the
+ * commands of a CURVE handshake, which libzmq bounds by it too.
+ */
+export const NEGOTIATE_MAX_FRAME_BYTES = 4096;
 /** Kind byte of the client's hello. */
 export const NEGOTIATE_HELLO = 1;
 /** Kind byte of the server's answer. */

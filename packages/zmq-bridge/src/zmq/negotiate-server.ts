@@ -16,7 +16,7 @@ import { BATCH_VERSION } from './batch-codec.js';
 import type { IpcFile } from './ipc-file.js';
 import { ipcFileOf, removeIpcFile } from './ipc-file.js';
 import type { PeerHello } from './negotiate-codec.js';
-import { MIN_PROTOCOL_VERSION, NEGOTIATE_ANSWER, NEGOTIATE_FRAME_BYTES, NEGOTIATE_HELLO, PROTOCOL_VERSION, agree, decodeNegotiation, encodeNegotiation, negotiationUrl, versionMismatchMessage } from './negotiate-codec.js';
+import { MIN_PROTOCOL_VERSION, NEGOTIATE_ANSWER, NEGOTIATE_MAX_FRAME_BYTES, NEGOTIATE_HELLO, PROTOCOL_VERSION, agree, decodeNegotiation, encodeNegotiation, negotiationUrl, versionMismatchMessage } from './negotiate-codec.js';
 
 /** How often a server looks for hellos, in ms. */
 export const NEGOTIATE_POLL_MS = 10;
@@ -167,7 +167,7 @@ function makeRouter(opts: NegotiationBindOptions): Router {
     linger: 0,
     sendTimeout: 0,
     // Hellos are 40 bytes; a peer sending megabytes here is disconnected before it is read.
-    maxMessageSize: 16 * NEGOTIATE_FRAME_BYTES,
+    maxMessageSize: NEGOTIATE_MAX_FRAME_BYTES,
   };
   if (opts.context !== undefined) options.context = opts.context;
   return new Router(options);
