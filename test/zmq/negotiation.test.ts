@@ -10,6 +10,7 @@ import { Dealer, Router, curveKeyPair } from 'zeromq';
 import type { RawPeer } from './support/raw-peer.js';
 import { rawPeer } from './support/raw-peer.js';
 import { PROTOCOLS, clientFor, closeAll, makeServer } from './support/zmq-pair.js';
+import { fixture, startNode } from './support/child.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -202,6 +203,16 @@ describe('negotiation endpoint binding', () => {
     await server?.close();
     squatter?.close();
     server = squatter = undefined;
+  });
+
+  it('a server that answered a negotiation does not keep its process alive (nor does its client)', async () => {
+    const child = startNode([fixture('idle-negotiating.mjs')]);
+    try {
+      expect(await child.exited(20_000), child.stderr()).to.equal(0);
+    } finally {
+      if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+    }
+    expect(child.stdout()).to.include('sent 0 received 0 batching true answered 1');
   });
 
   it('a server whose negotiation port is taken still serves, and says so once (LBM_NO_NEGOTIATION)', async () => {

@@ -1,6 +1,7 @@
 /**
- * The client side of opt-in batching: small messages are appended to an open batch; full batches
- * and large messages wait, in order, in a short outbox that one pump hands to zeromq.js.
+ * The client side of batching (negotiated, or opted into): small messages are appended to an open
+ * batch; full batches and large messages wait, in order, in a short outbox that one pump hands to
+ * zeromq.js.
  *
  * `send` resolves `0` once the message is in our hands (open batch or outbox), exactly as a plain
  * send resolves once zeromq.js queued it. The outbox is bounded ({@link OUTBOX_LIMIT} entries
