@@ -1,7 +1,9 @@
 /**
  * The ZeroMQ client: a PUSH socket that connects (wire format: docs/porting.md). One `send` is one
  * multipart message (metadata frame, then one frame per XFER bulk), or, when batching is on and
- * the message is small, one record of a batch (see batch-codec.ts).
+ * the message is small, one record of a batch (see batch-codec.ts). Before the first send the
+ * client asks its server what it speaks (negotiate-client.ts): that decides `batch: 'auto'` and
+ * the size limits every send is checked against.
  */
 import { sendableCopy } from './frame-copy.js';
 import type { OutgoingMessage, SendOptions, WaitOptions, WaitSpec } from '@lightbeam/core';
