@@ -4,9 +4,10 @@
  * (the C++ ZeroMqServer as it is today), and asking a ZeroMqServer from a raw DEALER.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { BULK_XFER, EMSGSIZE, LbmMeta } from '@lightbeam/core';
 import type { ZeroMqServer } from '@lightbeam/zmq-bridge';
-import { ZeroMqClient, isBatchMarker } from '@lightbeam/zmq-bridge';
+import { NEGOTIATE_ANSWER, NEGOTIATE_HELLO, ZeroMqClient, clientHello, encodeNegotiation, isBatchMarker, serverHello } from '@lightbeam/zmq-bridge';
 import { Dealer, Push } from 'zeromq';
 import type { RawPeer } from './support/raw-peer.js';
 import { rawPeer } from './support/raw-peer.js';
@@ -88,3 +89,17 @@ for (const protocol of PROTOCOLS) {
     });
   });
 }
+
+describe('the negotiation bytes docs/porting.md gives', () => {
+  const doc = readFileSync(new URL('../../docs/porting.md', import.meta.url), 'utf8');
+  const bytesAfter = (label: string): string => {
+    const m = new RegExp(`${label}\\s*((?:[0-9a-f]{2}\\s+){39}[0-9a-f]{2})`).exec(doc);
+    return m === null ? '' : m[1].replace(/\s+/g, '');
+  };
+
+  it('are what this code writes: the default hello, the default answer, and the 1 MiB C++ answer', () => {
+    expect(bytesAfter('hello:')).to.equal(HELLO).and.equal(hex(encodeNegotiation(NEGOTIATE_HELLO, clientHello(true))));
+    expect(bytesAfter('answer:')).to.equal(ANSWER).and.equal(hex(encodeNegotiation(NEGOTIATE_ANSWER, serverHello(true, -1, Number.MAX_SAFE_INTEGER))));
+    expect(bytesAfter('takes frames of up to 1 MiB answers\\s*`')).to.equal(hex(encodeNegotiation(NEGOTIATE_ANSWER, serverHello(false, 1 << 20, Number.MAX_SAFE_INTEGER))));
+  });
+});
