@@ -67,6 +67,8 @@ export class ZeroMqServer extends Server {
   private readonly negotiationOptions: { port?: number } | null;
   private readonly curveOptions: Record<string, unknown> = {};
   private negotiation: NegotiationEndpoint | null = null;
+  /** The negotiation endpoint's own allow-list (same keys), so `curveStats` counts data connections only. */
+  private negotiationAllowList: CurveAllowList | null = null;
 
   /**
    * Makes the socket; call {@link ZeroMqServer.bind} (or use {@link ZeroMqServer.create}) before receiving.
@@ -168,7 +170,15 @@ export class ZeroMqServer extends Server {
   private async bindNegotiation(): Promise<void> {
     if (this.negotiationOptions === null || this.closed) return;
     const curve = { ...this.curveOptions };
-    if (this.allowList !== null) curve.zapDomain = this.allowList.domain;
+    if (this.allowedClients !== undefined) {
+      this.negotiationAllowList = await registerCurveAllowList(this.allowedClients, this.zmqContext);
+      if (this.closed) {
+        this.negotiationAllowList.release();
+        this.negotiationAllowList = null;
+        return;
+      }
+      curve.zapDomain = this.negotiationAllowList.domain;
+    }
     const got = await NegotiationEndpoint.bindBeside(this.socket, this.url, {
       hello: serverHello(this.acceptBatches, this.socket.maxMessageSize, this.limits.maxBulkSize),
       port: this.negotiationOptions.port,
@@ -234,6 +244,8 @@ export class ZeroMqServer extends Server {
 
   protected override async shutdown(): Promise<void> {
     this.negotiation?.close();
+    this.negotiationAllowList?.release();
+    this.negotiationAllowList = null;
     if (!this.socket.closed) this.socket.close();
     if (this.ipcFile !== null) removeIpcFile(this.ipcFile);
     this.ipcFile = null;
