@@ -215,6 +215,11 @@ describe('negotiation endpoint binding', () => {
     expect(child.stdout()).to.include('sent 0 received 0 batching true answered 1');
   });
 
+  it('refuses a negotiation port outside 1..65535 on either side, naming the option', () => {
+    expect(() => new ZeroMqClient('127.0.0.1', 'tcp', 9000, { negotiation: { port: 70000 } })).to.throw(RangeError, /negotiation\.port .* got 70000/);
+    expect(() => new ZeroMqServer('127.0.0.1', 'tcp', 0, { negotiation: { port: 0 } })).to.throw(RangeError, /negotiation\.port .* got 0/);
+  });
+
   it('a server whose negotiation port is taken still serves, and says so once (LBM_NO_NEGOTIATION)', async () => {
     // A squatter on an ephemeral port, and the server on the data port 1000 below it (tried
     // again with another squatter when some other process holds that data port).

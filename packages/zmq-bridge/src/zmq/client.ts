@@ -12,7 +12,7 @@ import { Push, curveKeyPair } from 'zeromq';
 import { Batcher, MIN_BATCH_BYTES } from './batcher.js';
 import { connectError, zmqUrl } from './endpoint.js';
 import type { ZeroMqClientOptions } from './options.js';
-import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_BYTES, DEFAULT_RECONNECT_INTERVAL_MS, intOption } from './options.js';
+import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_BYTES, DEFAULT_RECONNECT_INTERVAL_MS, intOption, portOption } from './options.js';
 import { SocketSender } from './socket-sender.js';
 import { PeerWatch } from './peer-watch.js';
 import type { ZeroMqBatchOptions } from './options.js';
@@ -64,6 +64,17 @@ export class ZeroMqClient extends Client {
     this.address = addr;
     this.copyXfer = options.copyXfer ?? true;
     this.lingerMs = intOption('linger', options.linger, DEFAULT_LINGER_MS, -1);
+    // Checked before the socket exists, so a bad option leaks nothing.
+    const batch = options.batch ?? 'auto';
+    this.batchOptions = batch === false ? null : batch === true ? {} : batch;
+    if (typeof this.batchOptions === 'object' && this.batchOptions !== null) {
+      intOption('batch.maxBatchBytes', this.batchOptions.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, MIN_BATCH_BYTES);
+      intOption('batch.maxMessageBytes', this.batchOptions.maxMessageBytes, 0, 0);
+    }
+    if (typeof options.negotiation === 'object') {
+      portOption('negotiation.port', options.negotiation.port);
+      intOption('negotiation.timeoutMs', options.negotiation.timeoutMs, DEFAULT_NEGOTIATE_TIMEOUT_MS, 1);
+    }
     const socketOptions: Record<string, unknown> = {
       linger: this.lingerMs,
       sendHighWaterMark: intOption('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 0),
@@ -100,13 +111,6 @@ export class ZeroMqClient extends Client {
       throw connectError(this.url, err);
     }
     this.sender = new SocketSender(this.socket, this.closeController.signal);
-    const batch = options.batch ?? 'auto';
-    this.batchOptions = batch === false ? null : batch === true ? {} : batch;
-    if (typeof this.batchOptions === 'object' && this.batchOptions !== null) {
-      // Checked now, though the batcher may be made on the first send.
-      intOption('batch.maxBatchBytes', this.batchOptions.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, MIN_BATCH_BYTES);
-      intOption('batch.maxMessageBytes', this.batchOptions.maxMessageBytes, 0, 0);
-    }
     this.negotiator = this.makeNegotiator(options, socketOptions);
     // With a negotiation the batcher waits for it: 'auto' to decide, explicit batching to keep a
     // batch within the frame size the server takes.
@@ -240,7 +244,7 @@ export class ZeroMqClient extends Client {
     const o = options.negotiation ?? true;
     if (o === false) return null;
     const cfg = o === true ? {} : o;
-    const url = negotiationUrl(this.url, cfg.port === undefined ? undefined : intOption('negotiation.port', cfg.port, 0, 1));
+    const url = negotiationUrl(this.url, portOption('negotiation.port', cfg.port));
     if (url === null) return null;
     // The negotiation connection authenticates as the data connection does.
     const curve: Record<string, unknown> = {};

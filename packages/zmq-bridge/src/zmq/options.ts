@@ -192,3 +192,16 @@ export function intOption(name: string, value: number | undefined, dflt: number,
   if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`option ${name} must be an integer >= ${min}, got ${value}`);
   return value;
 }
+
+/**
+ * Checks an optional TCP port option (1 to 65535).
+ *
+ * @param name - option name, for the error
+ * @param value - given value
+ * @throws RangeError naming the option and the value
+ */
+export function portOption(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new RangeError(`option ${name} must be an integer in [1, 65535], got ${value}`);
+  return value;
+}

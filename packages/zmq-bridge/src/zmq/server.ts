@@ -13,7 +13,7 @@ import { bindError, errnoOf, zmqCode, zmqUrl } from './endpoint.js';
 import type { IpcFile } from './ipc-file.js';
 import { ipcFileOf, removeIpcFile } from './ipc-file.js';
 import type { ZeroMqServerOptions } from './options.js';
-import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, intOption } from './options.js';
+import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, intOption, portOption } from './options.js';
 import type { NegotiationStats } from './negotiate-server.js';
 import { NegotiationEndpoint, serverHello } from './negotiate-server.js';
 
@@ -84,7 +84,7 @@ export class ZeroMqServer extends Server {
     this.url = zmqUrl(addr, protocol, port);
     this.acceptBatches = options.acceptBatches ?? true;
     const neg = options.negotiation ?? true;
-    this.negotiationOptions = neg === false ? null : neg === true ? {} : { port: neg.port === undefined ? undefined : intOption('negotiation.port', neg.port, 0, 1) };
+    this.negotiationOptions = neg === false ? null : neg === true ? {} : { port: portOption('negotiation.port', neg.port) };
     const socketOptions: Record<string, unknown> = {
       linger: intOption('linger', options.linger, DEFAULT_LINGER_MS, -1),
       receiveHighWaterMark: intOption('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 0),
