@@ -4,11 +4,15 @@
  * `bench/zmq/sender.mjs`, this process receives), the same socket options on both sides
  * (HWM 1000, linger 1000). Lightbeam receives three ways: copying each bulk into its own buffer
  * (the C++ two-phase path), in place (a `recv` entry without a buffer: a view of the frame), and
- * batched (TypeScript peers only). Every case runs once per round, round-robin, for
+ * batched (TypeScript peers only), once with `batch: true` and once with `batch` left at its default
+ * (`'auto'`: the client batches because the server said, when asked, that it reads batches). Every
+ * case runs once per round, round-robin, for
  * `LBM_BENCH_ROUNDS` rounds (default 7); figures are medians with their min-max.
  *
  * Run: `npx tsx bench/zmq.bench.ts` (after `pnpm run build`). Goals: in place >= 1.0x raw and
- * copying >= 0.9x raw at 64 KiB and 1 MiB; batched >= 3x raw at 64 B and >= 1.4x at 4 KiB.
+ * copying >= 0.9x raw at 64 KiB and 1 MiB; batched >= 3x raw at 64 B and >= 1.4x at 4 KiB;
+ * batched by default >= 0.9x batched by `batch: true` at 64 B and 4 KiB (the negotiation costs
+ * nothing per message).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -33,11 +37,19 @@ const SIZES: Array<[label: string, bytes: number, count: number]> = [
   ['64KiB', 65536, 2_000],
   ['1MiB', 1 << 20, 200],
 ];
-type SenderMode = 'raw' | 'lbm' | 'lbm-batch';
-const CASES = ['raw', 'copy', 'in place', 'batched'] as const;
+type SenderMode = 'raw' | 'lbm' | 'lbm-batch' | 'lbm-auto';
+const CASES = ['raw', 'copy', 'in place', 'batched', 'batched by default'] as const;
 type Case = (typeof CASES)[number];
-const senderOf: Record<Case, SenderMode> = { raw: 'raw', copy: 'lbm', 'in place': 'lbm', batched: 'lbm-batch' };
-const implOf: Record<Case, string> = { raw: 'raw zeromq.js', copy: 'lightbeam zmq (copy)', 'in place': 'lightbeam zmq (in place)', batched: 'lightbeam zmq (batched)' };
+const senderOf: Record<Case, SenderMode> = { raw: 'raw', copy: 'lbm', 'in place': 'lbm', batched: 'lbm-batch', 'batched by default': 'lbm-auto' };
+const implOf: Record<Case, string> = {
+  raw: 'raw zeromq.js',
+  copy: 'lightbeam zmq (copy)',
+  'in place': 'lightbeam zmq (in place)',
+  batched: 'lightbeam zmq (batched, batch: true)',
+  'batched by default': 'lightbeam zmq (batched, batch left at its default)',
+};
+/** Batched with `batch` at its default against `batch: true`: the negotiation must cost nothing per message. */
+const AUTO_VS_TRUE_GOAL = 0.9;
 
 /** A sender process connected to one of our receiving sockets. */
 class Sender {
@@ -102,12 +114,14 @@ await pull.bind('tcp://127.0.0.1:*');
 const servers = {
   lbm: await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { highWaterMark: HWM, linger: LINGER }),
   'lbm-batch': await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { highWaterMark: HWM, linger: LINGER }),
+  'lbm-auto': await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { highWaterMark: HWM, linger: LINGER }),
 };
 const rawPort = Number((pull.lastEndpoint as string).split(':').pop());
 const senders: Record<SenderMode, Sender> = {
   raw: await Sender.start('raw', rawPort),
   lbm: await Sender.start('lbm', servers.lbm.port as number),
   'lbm-batch': await Sender.start('lbm-batch', servers['lbm-batch'].port as number),
+  'lbm-auto': await Sender.start('lbm-auto', servers['lbm-auto'].port as number),
 };
 const buf = new Uint8Array(1 << 20);
 
@@ -164,8 +178,20 @@ for (const [label, size, count] of SIZES) {
     unit: 'messages',
     vs: oursTask('in place'),
     goal: GOALS[label]?.['in place'] ?? null,
-    also: (['copy', 'batched'] as const).map((c) => ({ vs: oursTask(c), ratio: ratioVsRaw(c), goal: GOALS[label]?.[c] ?? null })),
+    also: (['copy', 'batched', 'batched by default'] as const).map((c) => ({ vs: oursTask(c), ratio: ratioVsRaw(c), goal: GOALS[label]?.[c] ?? null })),
   });
+  // Default against explicit where batching happens (messages up to 16 KiB): the ratio of the two
+  // medians printed beside it, with the per-round ratios' range for the noise.
+  if (size <= 16 * 1024) {
+    const auto = summary(rates['batched by default']).median;
+    const explicit = summary(rates.batched).median;
+    const perRound = summary(rates['batched by default'].map((r, i) => r / rates.batched[i]));
+    goals.push({
+      goal: `batched by default vs batch: true ${label} >= ${AUTO_VS_TRUE_GOAL}x`,
+      measured: `${(auto / explicit).toFixed(2)} x = ${human(auto)} / ${human(explicit)} msgs/s (per round ${perRound.min.toFixed(2)}-${perRound.max.toFixed(2)})`,
+      result: auto / explicit >= AUTO_VS_TRUE_GOAL ? 'met' : 'NOT met',
+    });
+  }
   console.log(`\n${label}`);
   console.table(table);
 }
