@@ -14,7 +14,8 @@
  */
 import { MemoryManager, createPool, createRpcPool } from '@lightbeam/shm';
 import type { PipelineRound } from './piscina-pipeline-run.js';
-import { PIPELINE_RPC_WORKER, PIPELINE_WORKER, ShmPipeline, assertRound, freeShmJobs, makePlainJobs, makeShmJobs, processPlain, processRpc, refillPlain, refillShmJobs } from './piscina-pipeline-run.js';
+import { availableParallelism } from 'node:os';
+import { PIPELINE_RPC_WORKER, PIPELINE_WORKER, ShmPipeline, assertRound, freeShmJobs, makePlainJobs, makeShmJobs, processPlain, processRpc, refillPlain, refillShmJobs, workAlone } from './piscina-pipeline-run.js';
 import { run, strArg } from './zmq-example-args.js';
 
 function positive(flag: string, env: string, dflt: number, max: number): number {
@@ -40,7 +41,8 @@ run(async () => {
     await rpcPool.started();
     const shmJobs = makeShmJobs(manager, { jobs, size });
     const plainJobs = makePlainJobs({ jobs, size });
-    const times: Record<'shm' | 'rpc' | 'clone' | 'transfer', number[]> = { shm: [], rpc: [], clone: [], transfer: [] };
+    const times: Record<'shm' | 'rpc' | 'clone' | 'transfer' | 'work', number[]> = { shm: [], rpc: [], clone: [], transfer: [], work: [] };
+    const cpu: Record<'shm' | 'rpc' | 'clone' | 'transfer', number[]> = { shm: [], rpc: [], clone: [], transfer: [] };
     let last: PipelineRound | null = null;
     const served: number[] = [];
     // Alternate the three pipelines round by round, so a load change hits all of them. The kShm
@@ -52,35 +54,49 @@ run(async () => {
       served.push(...(await pipeline.stop()).map((s) => s.served));
       assertRound(last, jobs, 'kShm pipeline', true);
       times.shm.push(last.ms);
+      cpu.shm.push(last.cpuMs);
       refillShmJobs(shmJobs);
       const rpcRound = await processRpc(rpcPool, shmJobs);
       assertRound(rpcRound, jobs, 'createRpcPool pipeline', true);
       times.rpc.push(rpcRound.ms);
+      cpu.rpc.push(rpcRound.cpuMs);
       for (const mode of ['clone', 'transfer'] as const) {
         refillPlain(plainJobs);
         const round = await processPlain(pool, plainJobs, mode);
         assertRound(round, jobs, `plain piscina (${mode})`, false);
         times[mode].push(round.ms);
+        cpu[mode].push(round.cpuMs);
       }
+      times.work.push(workAlone(shmJobs));
     }
     freeShmJobs(manager, shmJobs);
     const mib = (jobs * size) / (1 << 20);
     const fastest = median(times.rpc) < median(times.shm) ? 'rpc' : 'shm';
     const best = median(times[fastest]);
-    const row = (name: string, ms: number): Record<string, string> => ({
+    const row = (name: string, ms: number, cpuMs: number): Record<string, string> => ({
       pipeline: name,
       'ms/pass': ms.toFixed(2),
+      'CPU ms/pass': cpuMs.toFixed(2),
       'jobs/s': ((jobs / ms) * 1000).toFixed(0),
       'MiB/s': ((mib / ms) * 1000).toFixed(1),
       'Lightbeam speedup': `${(ms / best).toFixed(2)}x`,
     });
     console.log(`${jobs} jobs x ${size} bytes, ${workers} workers per pool, median of ${rounds} passes`);
     console.table([
-      row('kShm EXPOSE (zero copy)', median(times.shm)),
-      row('createRpcPool EXPOSE (zero copy)', median(times.rpc)),
-      row('piscina structured clone', median(times.clone)),
-      row('piscina transfer list', median(times.transfer)),
+      row('kShm EXPOSE (zero copy)', median(times.shm), median(cpu.shm)),
+      row('createRpcPool EXPOSE (zero copy)', median(times.rpc), median(cpu.rpc)),
+      row('piscina structured clone', median(times.clone), median(cpu.clone)),
+      row('piscina transfer list', median(times.transfer), median(cpu.transfer)),
     ]);
+    // The floor no pipeline can go under: the work alone, spread perfectly over the threads that
+    // can run at once (the workers, or the cores if fewer), the main thread's share included.
+    const lanes = Math.min(workers, availableParallelism());
+    const work = median(times.work);
+    console.log(
+      `physical limit: the work alone (transform and both checksums of every job, no hand-off) takes ${work.toFixed(2)} ms on one thread, ` +
+        `${(work / lanes).toFixed(2)} ms spread perfectly over ${lanes} cores; the fastest Lightbeam pass is ${(best / (work / lanes)).toFixed(2)}x that floor, ` +
+        `piscina transfer ${(median(times.transfer) / (work / lanes)).toFixed(2)}x`,
+    );
     console.log(`fastest Lightbeam way here: ${fastest === 'rpc' ? 'createRpcPool' : 'kShm channels in piscina workers'} (speedups are against it)`);
     console.log(`jobs per worker in the last kShm pass: ${[...(last?.perWorker.values() ?? [])].join(', ')}; served per serve task: ${served.join(', ')}`);
     const inUse = manager.stats().reduce((n, s) => n + s.blocksInUse, 0);

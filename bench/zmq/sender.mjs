@@ -1,4 +1,4 @@
-// The sending process of bench/zmq.bench.ts. argv: mode (raw | lbm | lbm-batch | lbm-default) port.
+// The sending process of bench/zmq.bench.ts. argv: mode (raw | lbm | lbm-batch | lbm-auto | lbm-default) port.
 // Waits for {size, count} over IPC, sends `count` messages of one metadata frame + one bulk of
 // `size` bytes, answers {sent}. Socket options match the receiver's (same HWM, same linger).
 // lbm and lbm-batch run zero copy (copyXfer: false), as raw zeromq.js does: the payload is never
@@ -41,7 +41,9 @@ if (mode === 'raw') {
     }
   };
 } else {
-  const client = await ZeroMqClient.create('127.0.0.1', 'tcp', Number(port), { highWaterMark: HWM, linger: LINGER, batch: mode === 'lbm-batch', copyXfer: false });
+  // lbm-auto leaves `batch` at its default ('auto': batches once the server said it reads them).
+  const batch = mode === 'lbm-auto' ? {} : { batch: mode === 'lbm-batch' };
+  const client = await ZeroMqClient.create('127.0.0.1', 'tcp', Number(port), { highWaterMark: HWM, linger: LINGER, ...batch, copyXfer: false });
   const wait = { timeoutMs: 60_000 };
   sendBatch = async (size, count) => {
     const payload = Buffer.alloc(size, 0x5a);

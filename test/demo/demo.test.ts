@@ -78,7 +78,7 @@ describe('lightbeam demo', function () {
     expect(r.stdout).to.not.match(/\x1b\[/); // no cursor movements when stdout is not a terminal
 
     // Act 1: every path of every workload verified, none wrong.
-    for (const w of ['records 256 B', 'pipeline 4 KiB', 'pipeline 1 MiB', 'fan-out 1 MiB', 'fan-out 8 MiB']) {
+    for (const w of ['records 256 B', 'pipeline 4 KiB', 'pipeline 1 MiB', 'stages 1 KiB', 'fan-out 1 MiB', 'fan-out 8 MiB']) {
       for (const p of ['lightbeam', 'postMessage clone', 'postMessage transfer']) {
         const cells = rowOf(r.stdout, [w, p]);
         const [got, want] = cells[5].split('/');

@@ -23,9 +23,12 @@ describe('ipc socket files (issue 22.2)', function () {
     const path = uniqueAddress('ipc');
     const server = await ZeroMqServer.create(path, 'ipc', 0, { linger: 0 });
     expect(statSync(path).isSocket()).to.equal(true);
-    expect(tmpCount()).to.equal(before + 1);
+    // The data socket, and the negotiation socket beside it.
+    expect(statSync(`${path}.lbmn`).isSocket()).to.equal(true);
+    expect(tmpCount()).to.equal(before + 2);
     await server.close();
     expect(existsSync(path)).to.equal(false);
+    expect(existsSync(`${path}.lbmn`)).to.equal(false);
     expect(tmpCount()).to.equal(before);
   });
 

@@ -6,10 +6,14 @@
 //   and serve it until a `stop` message arrives on it. Each message carries one BULK_EXPOSE bulk:
 //   a live view of the producer's slab block (no copy). mode 'pipe': transform the bytes in place
 //   and hand the very block on to the consumer with exposeMove (no copy either); mode 'fan': only
-//   read the bytes (every worker reads the same block) and answer with their checksum.
+//   read the bytes (every worker reads the same block) and answer with their checksum; mode
+//   'chain': transform like 'pipe' and move the block on to `results`, which is the next stage's
+//   channel (the consumer's for the last stage), taking a block that came moved from the stage
+//   before.
 //   This thread does nothing else meanwhile, so it parks on the blocking receive (waitMetadataSync).
 // - { op: 'pm', mode, seq, key, data, transfer }: the postMessage baseline, the same work on a
-//   structured-clone copy (or a transferred buffer), answered the same way.
+//   structured-clone copy (or a transferred buffer), answered the same way; in a chain a stage
+//   that has an `out` port (from { op: 'pmlink' }) passes the payload on to the next stage instead.
 import { parentPort } from 'node:worker_threads';
 import { ETIMEDOUT, LBM_OK, EAGAIN, Transport, TransportFactory, strerror } from '@lightbeam/core';
 import '@lightbeam/shm';
@@ -32,15 +36,17 @@ async function serve({ mode, channel, results, capacity, timeoutMs }) {
       if (rc !== LBM_OK) throw new Error(`waitMetadataSync on ${channel}: ${strerror(rc)}`);
       if (job.stop) break;
       const bulk = job.send[0];
-      if (bulk?.data == null) throw new Error(`message ${job.seq} on ${channel} arrived without its shared bytes`);
-      const view = bulk.data.ptr; // the producer's very bytes
+      // A block moved to this stage is taken, so the release below leaves it to the next one.
+      const full = (mode === 'chain' ? server.take(job, 0) : null) ?? bulk?.data;
+      if (full == null) throw new Error(`message ${job.seq} on ${channel} arrived without its shared bytes`);
+      const view = full.ptr; // the producer's very bytes
       out.seq = job.seq;
-      out.key = job.key;
-      if (mode === 'pipe') {
+      out.key = mode === 'chain' ? job.key + 1 : job.key;
+      if (mode !== 'fan') {
         transformPayload(view, job.key);
         out.checksum = checksumPayload(view);
         // Hand the block itself on: the consumer's release frees it, nobody copies it.
-        out.send = [client.exposeMove(bulk.data, bulk.size)];
+        out.send = [client.exposeMove(full, bulk.size)];
       } else {
         out.checksum = checksumPayload(view);
         out.send.length = 0;
@@ -60,8 +66,15 @@ async function serve({ mode, channel, results, capacity, timeoutMs }) {
   return served;
 }
 
+// The ports of a postMessage chain: to the next stage, from the previous one.
+let nextPort = null;
+let prevPort = null;
+
 function postMessageTask({ mode, seq, key, data, transfer }) {
-  if (mode === 'pipe') {
+  if (mode === 'chain' && nextPort !== null) {
+    transformPayload(data, key);
+    nextPort.postMessage({ op: 'pm', mode, seq, key: key + 1, data, transfer }, transfer ? [data.buffer] : []);
+  } else if (mode !== 'fan') {
     transformPayload(data, key);
     const checksum = checksumPayload(data);
     parentPort.postMessage({ op: 'pm', seq, checksum, data }, transfer ? [data.buffer] : []);
@@ -76,6 +89,14 @@ function postMessageTask({ mode, seq, key, data, transfer }) {
 parentPort.on('message', (msg) => {
   if (msg.op === 'pm') {
     postMessageTask(msg);
+  } else if (msg.op === 'pmlink') {
+    nextPort = msg.out ?? null;
+    prevPort = msg.in ?? null;
+    prevPort?.on('message', postMessageTask);
+  } else if (msg.op === 'pmunlink') {
+    nextPort?.close();
+    prevPort?.close();
+    nextPort = prevPort = null;
   } else if (msg.op === 'lbm') {
     serve(msg).then(
       (served) => parentPort.postMessage({ op: 'done', served }),

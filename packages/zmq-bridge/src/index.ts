@@ -1,5 +1,25 @@
 export { BATCH_MAGIC, BATCH_MARKER_BYTES, BATCH_VERSION, isBatchMarker } from './zmq/batch-codec.js';
 export { ZeroMqClient } from './zmq/client.js';
+export type { PeerAgreement, PeerHello } from './zmq/negotiate-codec.js';
+export {
+  DEFAULT_NEGOTIATE_TIMEOUT_MS,
+  MIN_PROTOCOL_VERSION,
+  NEGOTIATE_ANSWER,
+  NEGOTIATE_FRAME_BYTES,
+  NEGOTIATE_HELLO,
+  NEGOTIATE_MAGIC,
+  NEGOTIATE_NAME_SUFFIX,
+  NEGOTIATE_PORT_OFFSET,
+  PROTOCOL_VERSION,
+  agree,
+  decodeNegotiation,
+  encodeNegotiation,
+  negotiationUrl,
+} from './zmq/negotiate-codec.js';
+export type { AskPeerOptions } from './zmq/negotiate-client.js';
+export { askPeer, clientHello } from './zmq/negotiate-client.js';
+export type { NegotiationStats } from './zmq/negotiate-server.js';
+export { NEGOTIATE_POLL_MS, serverHello } from './zmq/negotiate-server.js';
 export { ZeroMqServer } from './zmq/server.js';
 export type { ZeroMqProtocol } from './zmq/endpoint.js';
 export { ZMQ_PROTOCOLS, zmqUrl } from './zmq/endpoint.js';
@@ -7,6 +27,7 @@ export type {
   ZeroMqBatchOptions,
   ZeroMqClientCurve,
   ZeroMqClientOptions,
+  ZeroMqNegotiationOptions,
   ZeroMqServerCurve,
   ZeroMqServerOptions,
   ZeroMqSocketOptions,

@@ -60,7 +60,8 @@ export const demoCommand: SubcommandModule = {
           'Act 1, one process: a producer hands payloads to worker threads that transform them in place and pass them ' +
           'to a consumer: over Transport.kShm (BULK_EXPOSE descriptors, blocks moved on, received in place: no copy) ' +
           'against the same pipeline over postMessage (clone, and transfer), on a stream of 256 B records, at 4 KiB and ' +
-          '1 MiB, plus fan-outs where every worker reads the same 1 MiB or 8 MiB payload. The consumer verifies every ' +
+          '1 MiB, through a row of stages (one thread each) at 1 KiB, plus fan-outs where every worker reads the same ' +
+          '1 MiB or 8 MiB payload. The consumer verifies every ' +
           'message; ties (within 10%) are named with their reason.\n\n' +
           'Act 2, across hosts: a producer fills payloads in shared memory; a piscina pool transforms them in place over ' +
           'Transport.kShm; the results cross the bridge over TCP to a second process standing in for a remote host, ' +

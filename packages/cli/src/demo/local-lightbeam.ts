@@ -46,9 +46,11 @@ export async function runLightbeamLocal(
   const clients: Client[] = [];
   const failed = workers.failure$();
   try {
-    await Promise.race([workers.bind(w.mode, channelOf, resultsName, w.window, timeoutMs), failed]);
+    // A chain's stage i sends to stage i + 1, its last stage (and every other kind's worker) to us.
+    const nextOf = (i: number): string => (w.mode === 'chain' && i < n - 1 ? channelOf(i + 1) : resultsName);
+    await Promise.race([workers.bind(w.mode, channelOf, nextOf, w.window, timeoutMs), failed]);
     for (let i = 0; i < n; i++) clients.push(await TransportFactory.getClient(channelOf(i), Transport.kShm));
-    const loop = w.mode === 'pipe' ? pipeline : fanOut;
+    const loop = w.mode === 'fan' ? fanOut : pipeline;
     const r = await Promise.race([loop(w, want, clients, results, manager, timeoutMs, onProgress), failed]);
     const stop = new DemoMeta();
     stop.stop = true;
@@ -64,9 +66,13 @@ export async function runLightbeamLocal(
   }
 }
 
-/** Producer -> worker (EXPOSE) -> consumer (moved block, received in place). */
+/**
+ * Producer -> worker (EXPOSE) -> consumer (moved block, received in place); in a chain the
+ * producer sends every payload to stage 0 and the stages move the block along.
+ */
 async function pipeline(w: LocalWorkload, want: Uint32Array, clients: Client[], results: Server, manager: MemoryManager, timeoutMs: number, onProgress: (f: number) => void): Promise<LocalRunResult> {
-  const n = clients.length;
+  // A chain has one entrance and one window for the whole row of stages.
+  const n = w.mode === 'chain' ? 1 : clients.length;
   const out = new DemoMeta();
   out.key = w.key;
   const back = new DemoMeta();

@@ -4,12 +4,14 @@
  * worker and back (the producer reuses one source buffer, since the clone is a copy). `transfer`:
  * the payload's ArrayBuffer is transferred both ways, no copy, and buffers that come back are
  * reused. A fan-out cannot transfer one buffer to several workers: each gets its own copy,
- * transferred. Same window, same verification as the Lightbeam path.
+ * transferred. A chain links its workers with a `MessageChannel` each, so a payload goes from
+ * stage to stage directly, as one would wire it by hand. Same window, same verification as the
+ * Lightbeam path.
  */
 import { CliError } from '../common/cli-error.js';
 import type { LocalWorkers, WorkerReply } from './local-workers.js';
 import type { LocalRunResult, LocalWorkload } from './local-workload.js';
-import { RunTally } from './local-workload.js';
+import { RunTally, messagesOf } from './local-workload.js';
 import { fillPayload } from './payload.js';
 
 /** How the baseline passes the bytes. */
@@ -29,7 +31,8 @@ export type PostMode = 'clone' | 'transfer';
 export async function runPostMessageLocal(w: LocalWorkload, want: Uint32Array, workers: LocalWorkers, how: PostMode, timeoutMs: number, onProgress: (fraction: number) => void): Promise<LocalRunResult> {
   const n = workers.size;
   const transfer = how === 'transfer';
-  const total = w.mode === 'pipe' ? w.count : w.count * n;
+  const total = messagesOf(w, n);
+  const chain = w.mode === 'chain';
   const tally = new RunTally();
   const spare: Uint8Array[] = [];
   const source = new Uint8Array(w.size);
@@ -43,12 +46,13 @@ export async function runPostMessageLocal(w: LocalWorkload, want: Uint32Array, w
   };
   // Fills the windows: a pipeline sends each payload to one worker in turn, a fan-out to all.
   const produce = (): void => {
-    if (w.mode === 'pipe') {
-      while (sent < w.count && inFlight[sent % n] < w.window) {
+    if (w.mode !== 'fan') {
+      // A chain has one entrance (worker 0) and one window for the whole row of stages.
+      while (sent < w.count && inFlight[chain ? 0 : sent % n] < w.window) {
         const data = transfer ? buffer() : source;
         fillPayload(data, sent);
-        post(sent % n, sent, data);
-        inFlight[sent % n]++;
+        post(chain ? 0 : sent % n, sent, data);
+        inFlight[chain ? 0 : sent % n]++;
         sent++;
       }
     } else {
@@ -69,6 +73,8 @@ export async function runPostMessageLocal(w: LocalWorkload, want: Uint32Array, w
       }
     }
   };
+  // Linked before the first payload: the workers read their control messages in order.
+  if (chain) workers.linkChain();
   const t0 = performance.now();
   const done = new Promise<void>((resolve, reject) => {
     let idle: NodeJS.Timeout = setTimeout(() => {}, 0);
@@ -83,10 +89,10 @@ export async function runPostMessageLocal(w: LocalWorkload, want: Uint32Array, w
     workers.onReply((i: number, r: WorkerReply) => {
       if (r.op !== 'pm' || r.seq === undefined) return;
       const seq = r.seq;
-      tally.check(seq, w.mode === 'pipe' ? (r.data ?? null) : null, r.checksum ?? -1, want);
-      if (w.mode === 'pipe') {
+      tally.check(seq, w.mode !== 'fan' ? (r.data ?? null) : null, r.checksum ?? -1, want);
+      if (w.mode !== 'fan') {
         if (r.data === undefined) tally.mismatches++;
-        inFlight[i]--;
+        inFlight[chain ? 0 : i]--;
       } else if (++answers[seq] === n) {
         payloadsOut--;
       }
@@ -103,6 +109,12 @@ export async function runPostMessageLocal(w: LocalWorkload, want: Uint32Array, w
     });
     produce();
   });
-  await Promise.race([done, workers.failure$()]);
-  return { ms: performance.now() - t0, verified: tally.verified, mismatches: tally.mismatches, firstMismatch: tally.firstMismatch };
+  let ms: number;
+  try {
+    await Promise.race([done, workers.failure$()]);
+    ms = performance.now() - t0;
+  } finally {
+    if (chain) workers.unlinkChain();
+  }
+  return { ms, verified: tally.verified, mismatches: tally.mismatches, firstMismatch: tally.firstMismatch };
 }

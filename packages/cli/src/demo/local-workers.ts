@@ -4,6 +4,7 @@
  * path and run of the act, so each path runs on the very same threads and no start-up is timed.
  */
 import type { Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import type { MemoryManager } from '@lightbeam/shm';
 import { startWorker } from '@lightbeam/shm';
 import { CliError } from '../common/cli-error.js';
@@ -96,14 +97,34 @@ export class LocalWorkers {
    *
    * @param mode - the workload's kind
    * @param channelOf - the channel of worker i
-   * @param results - the consumer's channel
+   * @param nextOf - where worker i sends what it made: the consumer's channel, or in a chain the
+   *   next stage's
    * @param capacity - ring slots of each worker's channel
    * @param timeoutMs - longest wait, also the workers' idle limit
    */
-  async bind(mode: LocalMode, channelOf: (i: number) => string, results: string, capacity: number, timeoutMs: number): Promise<void> {
+  async bind(mode: LocalMode, channelOf: (i: number) => string, nextOf: (i: number) => string, capacity: number, timeoutMs: number): Promise<void> {
     const bound = this.collect('bound', timeoutMs, 'to bind its channel');
-    this.threads.forEach((w, i) => w.postMessage({ op: 'lbm', mode, channel: channelOf(i), results, capacity, timeoutMs }));
+    this.threads.forEach((w, i) => w.postMessage({ op: 'lbm', mode, channel: channelOf(i), results: nextOf(i), capacity, timeoutMs }));
     await bound;
+  }
+
+  /**
+   * Links the workers into a row for the `postMessage` baseline of a chain: worker i gets a port
+   * to worker i + 1, so payloads go from stage to stage without passing through this thread.
+   * Until {@link LocalWorkers.unlinkChain}, the last stage answers this thread.
+   */
+  linkChain(): void {
+    const links = Array.from({ length: this.threads.length - 1 }, () => new MessageChannel());
+    this.threads.forEach((w, i) => {
+      const out = i < links.length ? links[i].port1 : undefined;
+      const inPort = i > 0 ? links[i - 1].port2 : undefined;
+      w.postMessage({ op: 'pmlink', out, in: inPort }, [out, inPort].filter((p) => p !== undefined));
+    });
+  }
+
+  /** Closes the ports of {@link LocalWorkers.linkChain}. */
+  unlinkChain(): void {
+    for (const w of this.threads) w.postMessage({ op: 'pmunlink' });
   }
 
   /**

@@ -4,10 +4,14 @@
  * messages in flight, every message's bytes verified by the consumer against a checksum computed
  * from scratch before the clock starts.
  */
-import { checksumPayload, expectedChecksum, fillPayload } from './payload.js';
+import { checksumPayload, fillPayload, transformPayload } from './payload.js';
 
-/** `pipe`: producer -> one worker transforms in place -> consumer; `fan`: every worker reads each payload. */
-export type LocalMode = 'pipe' | 'fan';
+/**
+ * `pipe`: producer -> one worker transforms in place -> consumer; `fan`: every worker reads each
+ * payload; `chain`: producer -> worker 0 -> worker 1 -> ... -> consumer, each worker a stage that
+ * transforms the payload with its own key (the workload's key plus its stage number).
+ */
+export type LocalMode = 'pipe' | 'fan' | 'chain';
 
 /** One workload of act 1. */
 export interface LocalWorkload {
@@ -21,9 +25,9 @@ export interface LocalWorkload {
   size: number;
   /** Payloads per run. */
   count: number;
-  /** Messages in flight per worker (pipeline) or payloads in flight (fan-out); a power of two. */
+  /** Messages in flight per worker (pipeline), in the whole chain, or payloads in flight (fan-out); a power of two. */
   window: number;
-  /** The transform key (pipeline). */
+  /** The transform key (pipeline; a chain's first stage). */
   key: number;
 }
 
@@ -52,6 +56,8 @@ export function localWorkloads(scale: number, key: number): LocalWorkload[] {
     { name: 'records 256 B', stem: 'act1-records', mode: 'pipe', size: 256, count: n(10000), window: 64, key },
     { name: 'pipeline 4 KiB', stem: 'act1-pipe-small', mode: 'pipe', size: 4096, count: n(8000), window: 32, key },
     { name: 'pipeline 1 MiB', stem: 'act1-pipe-large', mode: 'pipe', size: 1 << 20, count: n(320), window: 8, key },
+    // Stages in a row, each its own thread: the payload crosses a thread per stage.
+    { name: 'stages 1 KiB', stem: 'act1-stages', mode: 'chain', size: 1024, count: n(8000), window: 64, key },
     { name: 'fan-out 1 MiB', stem: 'act1-fan-large', mode: 'fan', size: 1 << 20, count: n(240), window: 8, key },
     // A large payload every worker reads: a copy per worker is what shared memory saves.
     { name: 'fan-out 8 MiB', stem: 'act1-fan-huge', mode: 'fan', size: 8 << 20, count: n(24), window: 4, key },
@@ -61,20 +67,26 @@ export function localWorkloads(scale: number, key: number): LocalWorkload[] {
 /**
  * The checksum each message of `w` must come back with, computed before any run (so verifying is
  * the same cheap comparison on every path, out of the timing): the transformed bytes for a
- * pipeline, the bytes as produced for a fan-out.
+ * pipeline, the bytes after every stage for a chain, the bytes as produced for a fan-out.
+ *
+ * @param w - the workload
+ * @param stages - the stages of a chain (its worker count)
  */
-export function expectedChecksums(w: LocalWorkload): Uint32Array {
+export function expectedChecksums(w: LocalWorkload, stages: number): Uint32Array {
   const scratch = new Uint8Array(w.size);
   const out = new Uint32Array(w.count);
   for (let seq = 0; seq < w.count; seq++) {
-    if (w.mode === 'pipe') {
-      out[seq] = expectedChecksum(scratch, seq, w.key);
-    } else {
-      fillPayload(scratch, seq);
-      out[seq] = checksumPayload(scratch);
-    }
+    fillPayload(scratch, seq);
+    if (w.mode === 'pipe') transformPayload(scratch, w.key);
+    else if (w.mode === 'chain') for (let s = 0; s < stages; s++) transformPayload(scratch, w.key + s);
+    out[seq] = checksumPayload(scratch);
   }
   return out;
+}
+
+/** Messages the consumer verifies in one run of `w` with `workers` threads. */
+export function messagesOf(w: LocalWorkload, workers: number): number {
+  return w.mode === 'fan' ? w.count * workers : w.count;
 }
 
 /** Counts verified messages and mismatches of one run. */

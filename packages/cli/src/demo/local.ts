@@ -12,7 +12,7 @@ import { runPostMessageLocal } from './local-postmessage.js';
 import { tieNotes } from './local-ties.js';
 import { LocalWorkers } from './local-workers.js';
 import type { LocalRunResult, LocalWorkload } from './local-workload.js';
-import { expectedChecksums, localWorkloads } from './local-workload.js';
+import { expectedChecksums, localWorkloads, messagesOf } from './local-workload.js';
 import { renderTable } from './report.js';
 import type { DemoSteps } from './steps.js';
 import { compareTimes, describeFactor, describeRange, geometricMean, spreadOf, verdictSentence } from './verdict.js';
@@ -71,8 +71,8 @@ export function localStepKeys(o: Pick<LocalActOptions, 'runs' | 'scale' | 'key'>
  */
 export async function runLocalAct(o: LocalActOptions, steps: DemoSteps): Promise<LocalActOutcome> {
   const ws = localWorkloads(o.scale, o.key);
-  steps.log(`act 1, one process: producer -> ${o.workers} worker threads -> consumer; ${ws.map((w) => `${w.name} x ${w.count}`).join(', ')}; ${o.runs} runs of each path`);
-  const want = new Map(ws.map((w) => [w.name, expectedChecksums(w)]));
+  steps.log(`act 1, one process: producer -> ${o.workers} worker threads (side by side, or in a row for stages) -> consumer; ${ws.map((w) => `${w.name} x ${w.count}`).join(', ')}; ${o.runs} runs of each path`);
+  const want = new Map(ws.map((w) => [w.name, expectedChecksums(w, o.workers)]));
   const results = Object.fromEntries(ws.map((w) => [w.name, { lightbeam: [], 'postMessage clone': [], 'postMessage transfer': [] }])) as LocalActOutcome['results'];
   const workers = await LocalWorkers.start(o.workers, o.manager, o.timeoutMs);
   const runPath = (w: LocalWorkload, path: LocalPath, onFraction: (f: number) => void): Promise<LocalRunResult> => {
@@ -143,7 +143,7 @@ export function formatLocalTable(ws: readonly LocalWorkload[], results: LocalAct
     for (const p of LOCAL_PATHS) {
       const xs = results[w.name][p];
       const ms = spreadOf(xs.map((x) => x.ms));
-      const msgs = w.mode === 'pipe' ? w.count : w.count * workers;
+      const msgs = messagesOf(w, workers);
       const c = p === 'lightbeam' ? null : compareTimes(ours, xs.map((x) => x.ms));
       rows.push([
         w.name,
@@ -159,5 +159,5 @@ export function formatLocalTable(ws: readonly LocalWorkload[], results: LocalAct
     }
   }
   const fans = ws.filter((w) => w.mode === 'fan').map((w) => formatBytes(w.size));
-  return `${renderTable(rows)}\n(fan-out: every payload is read by all ${workers} workers, so messages = payloads x ${workers}; ${fans.join(' and ')} each)`;
+  return `${renderTable(rows)}\n(fan-out: every payload is read by all ${workers} workers, so messages = payloads x ${workers}; ${fans.join(' and ')} each. stages: each payload passes through all ${workers} workers in turn, worker to worker)`;
 }

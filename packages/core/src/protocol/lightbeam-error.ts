@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   ERR_LBM_CORRUPT: 'a shared structure failed its integrity check',
   /** Shared memory was laid out by another build of the library (its layout version differs). */
   ERR_LBM_LAYOUT_MISMATCH: 'shared memory was laid out by a build with another layout version',
+  /** A ZeroMQ peer speaks no Lightbeam protocol version this release speaks (the message names both). */
+  ERR_LBM_PROTOCOL_VERSION: 'the peer speaks no common Lightbeam protocol version',
   /** An RPC call's deadline passed before its reply arrived (`errno` ETIMEDOUT). */
   ERR_LBM_RPC_TIMEOUT: 'the call timed out before its reply arrived',
   /** An RPC call was aborted through its `AbortSignal` (`errno` ECANCELED). */

@@ -238,13 +238,18 @@ export class Ring {
    *
    * @param pos - the position from {@link Ring.claimed}
    * @param length - payload bytes written
+   * @returns false when the consumer had skipped the slot ({@link Ring.skipHead}) because this
+   *   producer stalled between claim and publish: the message is not delivered
    */
-  publish(pos: number, length: number): void {
+  publish(pos: number, length: number): boolean {
     const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
     this.i32[(slot >> 2) + 1] = length;
     // Release: the payload and length written above become visible before the sequence says so.
-    Atomics.store(this.i32, slot >> 2, (pos + 1) | 0);
+    // An exchange, not a store: a slot the consumer skipped may already be the next lap's, and a
+    // plain store would hand that lap's producer a sequence that says "published".
+    if (Atomics.compareExchange(this.i32, slot >> 2, pos, (pos + 1) | 0) !== pos) return false;
     this.wake();
+    return true;
   }
 
   /** Rings the consumer's doorbell if it is parked (one notify for any number of publishes). */

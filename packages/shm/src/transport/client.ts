@@ -272,8 +272,14 @@ export class ShmClient extends Client {
       kib = heldKiB(this.targetDv, at, inline ? 0 : size);
       setSlotCharge(this.dv as DataView, this.slot, kib);
     }
+    const block = this.block;
     this.block = null;
-    ring.publish(ring.claimed, inline ? size + SLOT_PREFIX_BYTES : SLOT_BLOCK_REF_BYTES);
+    if (!ring.publish(ring.claimed, inline ? size + SLOT_PREFIX_BYTES : SLOT_BLOCK_REF_BYTES)) {
+      // The server gave the slot up (this thread stalled past its stuckSlotMs): nobody will read
+      // the envelope, so its block and its charge are not handed over.
+      if (block !== null) this.memory.free(block);
+      return ETIMEDOUT;
+    }
     ring.charge(kib);
     return 0;
   }

@@ -44,6 +44,8 @@ export interface ShmServerOptions extends ServerOptions {
   /**
    * A slot claimed by a producer but left unpublished this long is skipped: its producer thread
    * was terminated between claiming and publishing (a live producer publishes within microseconds).
+   * A live producer paused longer than this (a debugger, a stopped process) gets `ETIMEDOUT` from
+   * that send: the message is not delivered, and the channel carries on.
    * @defaultValue 2000
    */
   stuckSlotMs?: number;

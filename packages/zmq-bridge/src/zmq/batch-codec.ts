@@ -1,6 +1,6 @@
 /**
  * The batch framing: many small Lightbeam messages packed into one ZeroMQ message, between two
- * peers of this library only (opt-in on the client, recognised by the server).
+ * peers of this library only (negotiated or opted into by the client, recognised by the server).
  *
  * A batch is a 2-frame ZeroMQ message:
  *
@@ -23,7 +23,8 @@
  *
  * Why frame 0 can never come from the C++ code: its frame 0 is a cereal archive that starts with
  * two `u64` counts, so it is at least 16 bytes long; this marker is 8 bytes. A C++ server given
- * a batch reads malformed metadata (-1), which is why batching is off by default.
+ * a batch reads malformed metadata (-1), which is why a client batches by default only towards a
+server that announced, in the negotiation (negotiate-codec.ts), that it reads this version.
  */
 import type { IncomingMessage, OutgoingMessage } from '@lightbeam/core';
 

@@ -1,6 +1,7 @@
 /**
- * The client side of opt-in batching: small messages are appended to an open batch; full batches
- * and large messages wait, in order, in a short outbox that one pump hands to zeromq.js.
+ * The client side of batching (negotiated, or opted into): small messages are appended to an open
+ * batch; full batches and large messages wait, in order, in a short outbox that one pump hands to
+ * zeromq.js.
  *
  * `send` resolves `0` once the message is in our hands (open batch or outbox), exactly as a plain
  * send resolves once zeromq.js queued it. The outbox is bounded ({@link OUTBOX_LIMIT} entries
@@ -14,6 +15,9 @@ import { BatchBuilder, recordBytes } from './batch-codec.js';
 import type { Frames, SocketSender } from './socket-sender.js';
 import type { ZeroMqBatchOptions } from './options.js';
 import { DEFAULT_MAX_BATCHED_MESSAGE_BYTES, DEFAULT_MAX_BATCH_BYTES, intOption } from './options.js';
+
+/** Smallest `maxBatchBytes` accepted. */
+export const MIN_BATCH_BYTES = 64;
 
 /** Entries the outbox holds besides the open batch: one being sent, one ready behind it. */
 export const OUTBOX_LIMIT = 2;
@@ -46,7 +50,7 @@ export class Batcher {
     private readonly closed: AbortSignal,
     private readonly copyXfer = true,
   ) {
-    this.maxBatchBytes = intOption('batch.maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 64);
+    this.maxBatchBytes = intOption('batch.maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, MIN_BATCH_BYTES);
     this.maxMessageBytes = Math.min(
       intOption('batch.maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_BATCHED_MESSAGE_BYTES, 0),
       this.maxBatchBytes - 4,

@@ -1,19 +1,25 @@
 /**
  * The ZeroMQ client: a PUSH socket that connects (wire format: docs/porting.md). One `send` is one
  * multipart message (metadata frame, then one frame per XFER bulk), or, when batching is on and
- * the message is small, one record of a batch (see batch-codec.ts).
+ * the message is small, one record of a batch (see batch-codec.ts). Before the first send the
+ * client asks its server what it speaks (negotiate-client.ts): that decides `batch: 'auto'` and
+ * the size limits every send is checked against.
  */
 import type { OutgoingMessage, SendOptions, WaitOptions, WaitSpec } from '@lightbeam/core';
 import { Client, DEFAULT_PORT, DEFAULT_PROTOCOL, LightbeamError, toWaitSpec } from '@lightbeam/core';
 import { Push, curveKeyPair } from 'zeromq';
-import { Batcher } from './batcher.js';
+import { Batcher, MIN_BATCH_BYTES } from './batcher.js';
 import { connectError, zmqUrl } from './endpoint.js';
 import type { ZeroMqClientOptions } from './options.js';
-import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, DEFAULT_RECONNECT_INTERVAL_MS, intOption } from './options.js';
+import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_BYTES, DEFAULT_RECONNECT_INTERVAL_MS, intOption, portOption } from './options.js';
 import { SocketSender } from './socket-sender.js';
 import { outgoingFrames, settleMoves } from './outgoing-frames.js';
 import { afterTurn, turnDue } from './send-copy.js';
 import { PeerWatch } from './peer-watch.js';
+import type { ZeroMqBatchOptions } from './options.js';
+import type { PeerAgreement } from './negotiate-codec.js';
+import { DEFAULT_NEGOTIATE_TIMEOUT_MS, negotiationUrl } from './negotiate-codec.js';
+import { Negotiator, clientHello } from './negotiate-client.js';
 
 function hasMoves(msg: OutgoingMessage): boolean {
   for (const b of msg.bulks) if (b.move === true) return true;
@@ -38,7 +44,10 @@ export class ZeroMqClient extends Client {
   readonly url: string;
   private readonly address: string;
   private readonly sender: SocketSender;
-  private readonly batcher: Batcher | null;
+  /** `undefined` while `batch: 'auto'` waits for the negotiation to decide. */
+  private batcher: Batcher | null | undefined;
+  private readonly batchOptions: ZeroMqBatchOptions | 'auto' | null;
+  private readonly negotiator: Negotiator | null;
   private readonly copyXfer: boolean;
   private readonly lingerMs: number;
   private readonly watch: PeerWatch | null;
@@ -61,6 +70,17 @@ export class ZeroMqClient extends Client {
     this.address = addr;
     this.copyXfer = options.copyXfer ?? true;
     this.lingerMs = intOption('linger', options.linger, DEFAULT_LINGER_MS, -1);
+    // Checked before the socket exists, so a bad option leaks nothing.
+    const batch = options.batch ?? 'auto';
+    this.batchOptions = batch === false ? null : batch === true ? {} : batch;
+    if (typeof this.batchOptions === 'object' && this.batchOptions !== null) {
+      intOption('batch.maxBatchBytes', this.batchOptions.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, MIN_BATCH_BYTES);
+      intOption('batch.maxMessageBytes', this.batchOptions.maxMessageBytes, 0, 0);
+    }
+    if (typeof options.negotiation === 'object') {
+      portOption('negotiation.port', options.negotiation.port);
+      intOption('negotiation.timeoutMs', options.negotiation.timeoutMs, DEFAULT_NEGOTIATE_TIMEOUT_MS, 1);
+    }
     const socketOptions: Record<string, unknown> = {
       linger: this.lingerMs,
       sendHighWaterMark: intOption('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 0),
@@ -97,8 +117,10 @@ export class ZeroMqClient extends Client {
       throw connectError(this.url, err);
     }
     this.sender = new SocketSender(this.socket, this.closeController.signal);
-    const batch = options.batch;
-    this.batcher = batch === undefined || batch === false ? null : new Batcher(this.sender, batch === true ? {} : batch, this.closeController.signal, this.copyXfer);
+    this.negotiator = this.makeNegotiator(options, socketOptions);
+    // With a negotiation the batcher waits for it: 'auto' to decide, explicit batching to keep a
+    // batch within the frame size the server takes.
+    this.batcher = this.batchOptions !== null && this.negotiator !== null ? undefined : this.makeBatcher(null);
   }
 
   /**
@@ -118,9 +140,36 @@ export class ZeroMqClient extends Client {
     return this.address;
   }
 
-  /** True when this client packs small messages into batches. */
+  /**
+   * True when this client packs small messages into batches (with `batch: 'auto'`: once the
+   * negotiation found a server that reads them; false before).
+   */
   get batching(): boolean {
-    return this.batcher !== null;
+    return this.batcher !== null && this.batcher !== undefined;
+  }
+
+  /**
+   * What this client and its server agreed on: `null` before the negotiation (the first send or
+   * {@link ZeroMqClient.negotiate}), towards a server that did not answer (a plain peer: the C++
+   * server, an older release), or with `negotiation: false`.
+   */
+  get peer(): PeerAgreement | null {
+    return this.negotiator?.agreement ?? null;
+  }
+
+  /**
+   * Asks the server what it speaks now instead of on the first send (once; later calls share the
+   * answer).
+   *
+   * @returns the agreement, or `null` for a plain peer (no answer in time) or `negotiation: false`
+   * @throws LightbeamError `ERR_LBM_PROTOCOL_VERSION` when the server speaks no common protocol
+   *   version (the message names both); every send then rejects with the same error
+   */
+  async negotiate(): Promise<PeerAgreement | null> {
+    if (this.negotiator === null) return null;
+    const a = await this.negotiator.settle();
+    if (this.batcher === undefined) this.batcher = this.makeBatcher(a);
+    return a;
   }
 
   /**
@@ -130,7 +179,7 @@ export class ZeroMqClient extends Client {
    *   stays with us and is retried), or `ESHUTDOWN`
    */
   flush(): Promise<number> {
-    return this.batcher === null ? Promise.resolve(0) : this.batcher.flushNow();
+    return this.batcher === null || this.batcher === undefined ? Promise.resolve(0) : this.batcher.flushNow();
   }
 
   /**
@@ -184,13 +233,30 @@ export class ZeroMqClient extends Client {
   }
 
   protected override transmit(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
+    // The first send waits (a bounded time) for the negotiation; sends are never concurrent, so
+    // the later ones find it settled.
+    const n = this.negotiator;
+    if (n !== null && !n.settled) return this.negotiate().then(() => this.transmitAgreed(msg, spec));
+    return this.transmitAgreed(msg, spec);
+  }
+
+  private transmitAgreed(msg: OutgoingMessage, spec: WaitSpec): Promise<number> | number {
+    if (this.negotiator !== null) {
+      const rc = this.negotiator.admit(msg);
+      if (rc !== 0) return rc;
+    }
     // A batched message is copied into the batch anyway: the batcher copies only what it hands to
     // zeromq.js as is (messages too large to batch).
-    if (this.batcher !== null) {
-      if (!hasMoves(msg)) return this.batcher.add(msg, spec);
-      const out = outgoingFrames(msg, false);
-      const sent = this.batcher.add({ meta: msg.meta, xfer: out.frames.slice(1), bulks: msg.bulks }, spec);
-      return typeof sent === 'number' ? settleMoves(out, sent) : sent.then((rc) => settleMoves(out, rc));
+    if (this.batcher !== null && this.batcher !== undefined) {
+      let added: Promise<number> | number;
+      if (!hasMoves(msg)) added = this.batcher.add(msg, spec);
+      else {
+        const out = outgoingFrames(msg, false);
+        const sent = this.batcher.add({ meta: msg.meta, xfer: out.frames.slice(1), bulks: msg.bulks }, spec);
+        added = typeof sent === 'number' ? settleMoves(out, sent) : sent.then((rc) => settleMoves(out, rc));
+      }
+      // The batcher copies what it hands to zeromq.js as is: the same turns as below.
+      return turnDue() ? Promise.resolve(added).then(afterTurn) : added;
     }
     const out = outgoingFrames(msg, this.copyXfer);
     const sent = this.sender.send(out.frames, spec);
@@ -200,10 +266,49 @@ export class ZeroMqClient extends Client {
     return turnDue() ? settled.then(afterTurn) : settled;
   }
 
+  /** The negotiation of this client, or `null` with `negotiation: false`. */
+  private makeNegotiator(options: ZeroMqClientOptions, socketOptions: Record<string, unknown>): Negotiator | null {
+    const o = options.negotiation ?? true;
+    if (o === false) return null;
+    const cfg = o === true ? {} : o;
+    const url = negotiationUrl(this.url, portOption('negotiation.port', cfg.port));
+    if (url === null) return null;
+    // The negotiation connection authenticates as the data connection does.
+    const curve: Record<string, unknown> = {};
+    for (const k of ['curveServerKey', 'curvePublicKey', 'curveSecretKey']) if (socketOptions[k] !== undefined) curve[k] = socketOptions[k];
+    return new Negotiator({
+      where: this.url,
+      url,
+      hello: clientHello(this.batchOptions !== null),
+      ask: {
+        timeoutMs: intOption('negotiation.timeoutMs', cfg.timeoutMs, DEFAULT_NEGOTIATE_TIMEOUT_MS, 1),
+        context: options.context,
+        socketOptions: curve,
+        signal: this.closeController.signal,
+      },
+    });
+  }
+
+  /** The batcher the options and the agreement call for, or `null` for none. */
+  private makeBatcher(agreement: PeerAgreement | null): Batcher | null {
+    const b = this.batchOptions;
+    if (b === null || (b === 'auto' && (agreement === null || agreement.batchVersion === 0))) return null;
+    const opts: ZeroMqBatchOptions = b === 'auto' ? {} : { ...b };
+    // A batch is one frame: keep it within what the server takes.
+    const max = agreement?.maxMessageBytes ?? null;
+    if (max !== null && max < (opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)) {
+      // Below the smallest batch there is nothing to gain: 'auto' sends plain messages.
+      if (max < MIN_BATCH_BYTES) {
+        if (b === 'auto') return null;
+      } else opts.maxBatchBytes = max;
+    }
+    return new Batcher(this.sender, opts, this.closeController.signal, this.copyXfer);
+  }
+
   protected override async shutdown(): Promise<void> {
     // Hand what we still hold to zeromq.js (bounded by the linger), then close: libzmq keeps
     // delivering queued messages for at most `linger` ms, so close never hangs.
-    if (this.batcher !== null) await this.batcher.drain(this.lingerMs < 0 ? 1000 : this.lingerMs);
+    if (this.batcher !== null && this.batcher !== undefined) await this.batcher.drain(this.lingerMs < 0 ? 1000 : this.lingerMs);
     await this.sender.idle();
     if (!this.socket.closed) this.socket.close();
     if (this.watch !== null && this.watch.queued > 0) {

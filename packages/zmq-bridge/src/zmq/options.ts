@@ -66,8 +66,9 @@ export interface ZeroMqClientCurve {
 }
 
 /**
- * Opt-in batching (client side): small messages are packed into one ZeroMQ message. Only a
- * Lightbeam-for-TypeScript server understands batches, so leave it off towards C++ peers.
+ * Batching (client side): small messages are packed into one ZeroMQ message. Only a
+ * Lightbeam-for-TypeScript server reads batches; with `batch: 'auto'` (the default) a client
+ * batches only once the server said so when asked, so C++ peers get plain messages.
  */
 export interface ZeroMqBatchOptions {
   /**
@@ -84,12 +85,42 @@ export interface ZeroMqBatchOptions {
   maxMessageBytes?: number;
 }
 
+/**
+ * The negotiation endpoint beside a server's data endpoint (frame layout in docs/porting.md):
+ * where a client asks what the server speaks before its first send.
+ */
+export interface ZeroMqNegotiationOptions {
+  /**
+   * tcp: the negotiation port. Client and server must agree on it.
+   * @defaultValue the data port + 1000 (`NEGOTIATE_PORT_OFFSET`); ipc and inproc: the data name + `.lbmn`
+   */
+  port?: number;
+  /**
+   * Client: how long the first send waits for the answer before it treats the server as a plain
+   * peer (the C++ server, an older release), in ms.
+   * @defaultValue 500
+   */
+  timeoutMs?: number;
+}
+
 /** Options of {@link ZeroMqClient}. */
 export interface ZeroMqClientOptions extends ZeroMqSocketOptions {
   /** CURVE encryption and authentication; the server must use CURVE too. */
   curve?: ZeroMqClientCurve;
-  /** `true` or options to pack small messages; off by default so C++ servers understand us. */
-  batch?: boolean | ZeroMqBatchOptions;
+  /**
+   * Packing of small messages. `'auto'`: batches only towards a server that said, when asked
+   * before the first send, that it reads them (a Lightbeam-for-TypeScript server); a server that
+   * does not answer (C++, an older release) gets plain messages. `true` or options: always, as
+   * before negotiation existed (a C++ server misreads batches). `false`: never.
+   * @defaultValue 'auto'
+   */
+  batch?: boolean | 'auto' | ZeroMqBatchOptions;
+  /**
+   * Ask the server what it speaks before the first send (protocol version, batch framing, size
+   * limits); `false` never asks (plain wire, and `batch: 'auto'` does not batch).
+   * @defaultValue true
+   */
+  negotiation?: boolean | ZeroMqNegotiationOptions;
   /**
    * Copy each XFER bulk before handing it to zeromq.js, so the sender may reuse its buffer as soon
    * as `send` resolved (C++ `Send` semantics). zeromq.js sends views over 128 bytes by reference
@@ -127,6 +158,13 @@ export interface ZeroMqServerOptions extends ZeroMqSocketOptions, ServerOptions 
    * @defaultValue true
    */
   acceptBatches?: boolean;
+  /**
+   * Bind a negotiation endpoint beside the data endpoint and answer clients' questions (what this
+   * server reads, its size limits); `false` binds none, and clients treat the server as a plain
+   * peer. When the endpoint cannot be bound the server still serves (warning `LBM_NO_NEGOTIATION`).
+   * @defaultValue true
+   */
+  negotiation?: boolean | ZeroMqNegotiationOptions;
 }
 
 /** Default `ZMQ_LINGER` in ms. */
@@ -152,5 +190,18 @@ export const DEFAULT_MAX_BATCHED_MESSAGE_BYTES = 16 * 1024;
 export function intOption(name: string, value: number | undefined, dflt: number, min: number): number {
   if (value === undefined) return dflt;
   if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`option ${name} must be an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+/**
+ * Checks an optional TCP port option (1 to 65535).
+ *
+ * @param name - option name, for the error
+ * @param value - given value
+ * @throws RangeError naming the option and the value
+ */
+export function portOption(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new RangeError(`option ${name} must be an integer in [1, 65535], got ${value}`);
   return value;
 }

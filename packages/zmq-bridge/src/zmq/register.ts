@@ -18,8 +18,8 @@ declare module '@lightbeam/core' {
 // A Record over every key makes the compiler refuse a list that misses an option or names one
 // that does not exist, so the run-time check cannot drift from the types.
 const SOCKET_KEYS = { context: true, linger: true, highWaterMark: true, maxMessageSize: true, reconnectInterval: true } as const;
-const CLIENT_KEYS: Record<keyof ZeroMqClientOptions, true> = { ...SOCKET_KEYS, curve: true, batch: true, copyXfer: true, immediate: true, watchPeer: true };
-const SERVER_KEYS: Record<keyof ZeroMqServerOptions, true> = { ...SOCKET_KEYS, limits: true, curve: true, acceptBatches: true };
+const CLIENT_KEYS: Record<keyof ZeroMqClientOptions, true> = { ...SOCKET_KEYS, curve: true, batch: true, copyXfer: true, immediate: true, watchPeer: true, negotiation: true };
+const SERVER_KEYS: Record<keyof ZeroMqServerOptions, true> = { ...SOCKET_KEYS, limits: true, curve: true, acceptBatches: true, negotiation: true };
 
 /** The provider behind `TransportFactory.getClient/getServer(..., Transport.kZeroMq, ...)`. */
 export const zeroMqProvider: TransportProvider = {

@@ -13,7 +13,9 @@ import { bindError, errnoOf, zmqCode, zmqUrl } from './endpoint.js';
 import type { IpcFile } from './ipc-file.js';
 import { ipcFileOf, removeIpcFile } from './ipc-file.js';
 import type { ZeroMqServerOptions } from './options.js';
-import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, intOption } from './options.js';
+import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LINGER_MS, intOption, portOption } from './options.js';
+import type { NegotiationStats } from './negotiate-server.js';
+import { NegotiationEndpoint, serverHello } from './negotiate-server.js';
 
 /** A plain multipart message: frame 0 is the metadata, the rest are data frames. */
 class FrameMessage implements IncomingMessage {
@@ -62,6 +64,11 @@ export class ZeroMqServer extends Server {
   private allowList: CurveAllowList | null = null;
   /** The socket file an ipc bind made (libzmq leaves it behind on close; we remove it). */
   private ipcFile: IpcFile | null = null;
+  private readonly negotiationOptions: { port?: number } | null;
+  private readonly curveOptions: Record<string, unknown> = {};
+  private negotiation: NegotiationEndpoint | null = null;
+  /** The negotiation endpoint's own allow-list (same keys), so `curveStats` counts data connections only. */
+  private negotiationAllowList: CurveAllowList | null = null;
 
   /**
    * Makes the socket; call {@link ZeroMqServer.bind} (or use {@link ZeroMqServer.create}) before receiving.
@@ -76,6 +83,8 @@ export class ZeroMqServer extends Server {
     super(addr, options);
     this.url = zmqUrl(addr, protocol, port);
     this.acceptBatches = options.acceptBatches ?? true;
+    const neg = options.negotiation ?? true;
+    this.negotiationOptions = neg === false ? null : neg === true ? {} : { port: portOption('negotiation.port', neg.port) };
     const socketOptions: Record<string, unknown> = {
       linger: intOption('linger', options.linger, DEFAULT_LINGER_MS, -1),
       receiveHighWaterMark: intOption('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 0),
@@ -87,6 +96,7 @@ export class ZeroMqServer extends Server {
       socketOptions.curveSecretKey = options.curve.secretKey;
       if (options.curve.publicKey !== undefined) socketOptions.curvePublicKey = options.curve.publicKey;
       this.allowedClients = options.curve.allowedClients;
+      for (const k of ['curveServer', 'curveSecretKey', 'curvePublicKey']) if (socketOptions[k] !== undefined) this.curveOptions[k] = socketOptions[k];
     }
     this.zmqContext = options.context;
     try {
@@ -119,8 +129,9 @@ export class ZeroMqServer extends Server {
       this.bound = this.admitOnlyAllowed().then(
         () =>
           this.socket.bind(this.url).then(
-            () => {
+            async () => {
               if (this.url.startsWith('ipc:')) this.ipcFile = ipcFileOf(this.socket.lastEndpoint);
+              await this.bindNegotiation();
               return this;
             },
             async (err: unknown) => {
@@ -140,6 +151,49 @@ export class ZeroMqServer extends Server {
   /** Counters of the CURVE allow-list (clients admitted and refused), or `null` without one. */
   get curveStats(): CurveAllowListStats | null {
     return this.allowList === null ? null : { ...this.allowList.stats };
+  }
+
+  /**
+   * What the negotiation endpoint has answered (`answered`, and `refused` for clients with no
+   * common protocol version), or `null` when this server has none.
+   */
+  get negotiationStats(): NegotiationStats | null {
+    return this.negotiation === null ? null : { ...this.negotiation.stats };
+  }
+
+  /** The bound negotiation endpoint's URL, or `null` when this server has none. */
+  get negotiationEndpoint(): string | null {
+    return this.negotiation === null || this.closed ? null : this.negotiation.url;
+  }
+
+  /** Binds the negotiation endpoint beside the data endpoint; a failure only costs negotiation. */
+  private async bindNegotiation(): Promise<void> {
+    if (this.negotiationOptions === null || this.closed) return;
+    const curve = { ...this.curveOptions };
+    if (this.allowedClients !== undefined) {
+      this.negotiationAllowList = await registerCurveAllowList(this.allowedClients, this.zmqContext);
+      if (this.closed) {
+        this.negotiationAllowList.release();
+        this.negotiationAllowList = null;
+        return;
+      }
+      curve.zapDomain = this.negotiationAllowList.domain;
+    }
+    const got = await NegotiationEndpoint.bindBeside(this.socket, this.url, {
+      hello: serverHello(this.acceptBatches, this.socket.maxMessageSize, this.limits.maxBulkSize),
+      port: this.negotiationOptions.port,
+      context: this.zmqContext,
+      socketOptions: curve,
+    });
+    if (typeof got === 'string') {
+      process.emitWarning(`${this.endpoint ?? this.url}: no negotiation endpoint (${got}); clients treat this server as a plain peer (no batching by default)`, {
+        type: 'LightbeamWarning',
+        code: 'LBM_NO_NEGOTIATION',
+      });
+      return;
+    }
+    if (this.closed) got.close();
+    else this.negotiation = got;
   }
 
   /** With `curve.allowedClients`: registers them with the context's ZAP handler before binding. */
@@ -189,6 +243,9 @@ export class ZeroMqServer extends Server {
   }
 
   protected override async shutdown(): Promise<void> {
+    this.negotiation?.close();
+    this.negotiationAllowList?.release();
+    this.negotiationAllowList = null;
     if (!this.socket.closed) this.socket.close();
     if (this.ipcFile !== null) removeIpcFile(this.ipcFile);
     this.ipcFile = null;
