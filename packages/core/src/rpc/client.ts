@@ -16,7 +16,7 @@ import { receiveLoop } from './receive-loop.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RPC_MAX_BUDGET_MS, RpcEnvelope, RpcStatus } from './envelope.js';
 import { callError, statusError } from './errors.js';
 import type { ReplyEndpointOptions } from './reply-path.js';
-import { bindReplyEndpoint } from './reply-path.js';
+import { bindReplyEndpoint, rpcClientOptions } from './reply-path.js';
 import type { Server } from '../protocol/server.js';
 import type { Transport } from '../protocol/transport-factory.js';
 import { TransportFactory } from '../protocol/transport-factory.js';
@@ -60,7 +60,10 @@ export interface RpcConnectOptions extends RpcClientOptions, ReplyEndpointOption
   protocol?: string;
   /** ZeroMQ port of the RPC server, default 8192. */
   port?: number;
-  /** Transport options of the request client. */
+  /**
+   * Transport options of the request client. Over ZeroMQ `batch` defaults to `false` (a batched
+   * request would wait for the end of the event-loop turn); give `batch` to change it.
+   */
   clientOptions?: Record<string, unknown>;
   /**
    * The address to advertise in `replyTo` instead of the reply endpoint's own (for a reply path
@@ -154,7 +157,7 @@ export class RpcClient {
     const { server, replyTo } = await bindReplyEndpoint(transport, options.protocol, options);
     let requests: Client;
     try {
-      requests = await TransportFactory.getClient(addr, transport, options.protocol, options.port, options.clientOptions);
+      requests = await TransportFactory.getClient(addr, transport, options.protocol, options.port, rpcClientOptions(transport, options.clientOptions));
     } catch (err) {
       await server.close();
       throw err;

@@ -98,6 +98,19 @@ export function parseReplyUrl(url: string): ReplyUrl | null {
 }
 
 /**
+ * The transport options of an RPC client (requests or replies): the caller's, over defaults that
+ * suit one small message at a time. Over ZeroMQ that is `batch: false`: a batching client holds a
+ * small message until the end of the event-loop turn to pack it with others, one more turn on
+ * each way of every call.
+ *
+ * @param transport - the RPC's transport
+ * @param options - the caller's options; theirs win
+ */
+export function rpcClientOptions(transport: Transport, options: Record<string, unknown> | undefined): Record<string, unknown> {
+  return transport === Transport.kZeroMq ? { batch: false, ...options } : (options ?? {});
+}
+
+/**
  * Connects a client to a reply address received in a request.
  *
  * @param transport - the transport the request came over

@@ -58,7 +58,10 @@ export interface RpcServerOptions {
    * @defaultValue 64
    */
   maxReplyClients?: number;
-  /** Transport options of the reply clients. */
+  /**
+   * Transport options of the reply clients. Over ZeroMQ `batch` defaults to `false` (a batched
+   * reply would wait for the end of the event-loop turn); give `batch` to change it.
+   */
   replyClientOptions?: Record<string, unknown>;
   /**
    * Decides whether the server may send to a request's `replyTo` (ZeroMQ: the server connects to

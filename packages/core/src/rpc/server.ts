@@ -13,6 +13,7 @@ import { EMPTY_REPLY, NO_BULKS, errorText, fillReply, nonNegative, positive } fr
 import { RPC_KIND_CANCEL, RPC_KIND_REQUEST, RpcEnvelope, RpcStatus } from './envelope.js';
 import { CallTable } from './call-table.js';
 import { ReplyClients } from './reply-clients.js';
+import { rpcClientOptions } from './reply-path.js';
 import { defaultReplyPolicy } from './reply-policy.js';
 import type { Server } from '../protocol/server.js';
 import type { RpcContext, RpcHandler, RpcHandleOptions, RpcListenOptions, RpcServerOptions, RpcServerStats } from './server-types.js';
@@ -81,7 +82,7 @@ export class RpcServer {
     this.acceptReplyTo = options.acceptReplyTo ?? defaultReplyPolicy(transport, server, options.replyHosts);
     this.spinUs = nonNegative('spinUs', options.spinUs ?? 20);
     this.blockWhenIdleMs = nonNegative('blockWhenIdleMs', options.blockWhenIdleMs ?? 0);
-    this.replies = new ReplyClients(transport, positive('maxReplyClients', options.maxReplyClients ?? 64), options.replyClientOptions ?? {});
+    this.replies = new ReplyClients(transport, positive('maxReplyClients', options.maxReplyClients ?? 64), rpcClientOptions(transport, options.replyClientOptions));
     this.loopDone = this.loop();
   }
 
