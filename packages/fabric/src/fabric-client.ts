@@ -5,6 +5,7 @@
  */
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { Client, EAGAIN, ECANCELED, ECONNRESET, EMSGSIZE, ESHUTDOWN, ETIMEDOUT, LightbeamError, remainingMs } from '@lightbeam/core';
+import type { FabricStats } from './fabric-stats.js';
 import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
 import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
 import { fabricNode } from './fabric-address.js';
@@ -16,6 +17,7 @@ import {
   DEFAULT_INLINE_BYTES,
   DEFAULT_META_BYTES,
   DEFAULT_SPIN_US,
+  DEFAULT_STAGE_KEEP_BYTES,
   resolveProvider,
 } from './fabric-options.js';
 import type { WireFrame } from './wire.js';
@@ -99,6 +101,7 @@ export class FabricClient extends Client {
         metaSlots: RELEASE_SLOTS,
         spinUs: options.spinUs ?? DEFAULT_SPIN_US,
         idleMaxUs: options.idleMaxUs ?? DEFAULT_IDLE_MAX_US,
+        stageKeepBytes: options.stageKeepBytes ?? DEFAULT_STAGE_KEEP_BYTES,
       });
     } catch (err) {
       if (err instanceof LightbeamError) throw err;
@@ -122,6 +125,11 @@ export class FabricClient extends Client {
       });
     }
     return new FabricClient(ep, clientId, node, options);
+  }
+
+  /** Memory registrations made and held, staging bytes kept, and how completions came. */
+  stats(): FabricStats {
+    return this.ep.stats();
   }
 
   /** Messages whose exposed bulks the server has not released yet. */

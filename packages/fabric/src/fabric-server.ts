@@ -3,9 +3,11 @@
  * XFER bulks and pulls the others with one-sided reads straight into the receiver's buffers,
  * then tells the sender it may release them.
  */
+import { setMaxListeners } from 'node:events';
 import type { ArchiveLimits, IncomingMessage, LbmMeta, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_OK, LightbeamError, NULL_POINTER, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
 import type { RecvDone } from './fabric-endpoint.js';
+import type { FabricStats } from './fabric-stats.js';
 import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
 import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
 import type { FabricServerOptions } from './fabric-options.js';
@@ -83,6 +85,8 @@ export class FabricServer extends Server {
     this.port = this.provider.startsWith('shm') || m === null ? 0 : Number(m[1]);
     this.bulkTimeoutMs = options.bulkTimeoutMs ?? DEFAULT_BULK_TIMEOUT_MS;
     ep.onMeta = (buf, err) => this.arrived(buf, err);
+    // Every pending recvBulks listens for close: many in flight (pipelined reads) is no leak.
+    setMaxListeners(0, this.closeController.signal);
   }
 
   /**
@@ -116,6 +120,11 @@ export class FabricServer extends Server {
       throw new LightbeamError('ERR_LBM_BIND', `cannot bind ${url}: ${e.message}`, { errno: e.errno, cause: err });
     }
     return new FabricServer(addr, ep, options);
+  }
+
+  /** Memory registrations (none on a server yet), and how completions came. */
+  stats(): FabricStats {
+    return this.ep.stats();
   }
 
   /**
