@@ -2,7 +2,8 @@
  * The speed work of issue 23 as behaviour, on both providers: memory registered once per staging
  * buffer and once per caller buffer (not per message), completions read on the JavaScript thread
  * while a call is hot and by the progress thread otherwise (without a core spent when idle), and
- * reads of several messages in flight at once, each delivered byte for byte into its own buffer.
+ * reads of several messages in flight at once, each delivered byte for byte into its own buffer,
+ * and their releases batched into one note per run of consecutive messages.
  */
 import { expect } from 'chai';
 import { BULK_XFER, LbmMeta } from '@lightbeam/core';
@@ -84,7 +85,7 @@ for (const p of PROVIDERS) {
       expect(client.stats().registrations).to.equal(1);
     });
 
-    it('reads 12 messages in flight at once: all recvBulks pending together, each delivered byte for byte in order', async () => {
+    it('reads 12 messages in flight at once: all recvBulks pending together, each delivered byte for byte in order, released by one batched note', async () => {
       pair = await makePair(p);
       const client = pair.client as FabricClient;
       const server = pair.server as FabricServer;
@@ -111,6 +112,9 @@ for (const p of PROVIDERS) {
       for (let i = 0; i < N; i++) expect(Buffer.compare(bufs[i], pattern(500 + i, 96 * KiB + i)), `bytes of #${i}`).to.equal(0);
       for (let t = 0; t < 2000 && client.unreleasedMessages > 0; t++) await new Promise((r) => setTimeout(r, 1));
       expect(client.unreleasedMessages, 'every message released').to.equal(0);
+      // Released together: one note per run of consecutive messages (it was one per message).
+      expect(server.stats().releaseNotes).to.be.at.most(3);
+      expect(client.stats().releaseNotes).to.equal(server.stats().releaseNotes);
     });
 
     it('reads completions on the JavaScript thread while a call is hot, and leaves them to the progress thread with spinUs 0', async () => {

@@ -50,6 +50,7 @@ export class FabricClient extends Client {
   private probedAt = 0;
   /** The server's pid, when its welcome says it runs where this client can ask the kernel. */
   private serverPid = 0;
+  private releaseNotes = 0;
 
   private constructor(ep: FabricEndpoint, clientId: number, serverName: string | undefined, options: FabricClientOptions) {
     super();
@@ -69,10 +70,14 @@ export class FabricClient extends Client {
       if (w !== null && w.clientId === this.clientId && mine !== null && Buffer.compare(w.origin, mine) === 0) this.serverPid = w.pid;
       const r = buf === undefined ? null : decodeRelease(buf);
       if (r === null || r.clientId !== this.clientId) return;
-      const ids = this.unreleased.get(r.seq);
-      if (ids === undefined) return;
-      this.unreleased.delete(r.seq);
-      for (const id of ids) this.ep.unexpose(id);
+      this.releaseNotes++;
+      for (let k = 0; k < r.count; k++) {
+        const seq = (r.seq + k) >>> 0;
+        const ids = this.unreleased.get(seq);
+        if (ids === undefined) continue;
+        this.unreleased.delete(seq);
+        for (const id of ids) this.ep.unexpose(id);
+      }
     };
   }
 
@@ -127,9 +132,9 @@ export class FabricClient extends Client {
     return new FabricClient(ep, clientId, node, options);
   }
 
-  /** Memory registrations made and held, staging bytes kept, and how completions came. */
+  /** Memory registrations made and held, staging bytes kept, how completions came, release notes received. */
   stats(): FabricStats {
-    return this.ep.stats();
+    return { ...this.ep.stats(), releaseNotes: this.releaseNotes };
   }
 
   /** Messages whose exposed bulks the server has not released yet. */

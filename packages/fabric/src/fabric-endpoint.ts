@@ -202,7 +202,7 @@ export class FabricEndpoint {
   }
 
   /** Registrations made and held, staging bytes kept, and completions by the way they came. */
-  stats(): FabricStats {
+  stats(): Omit<FabricStats, 'releaseNotes'> {
     const [registrations, registered, stagedBytes] = this.closed ? [0, 0, 0] : this.native.stats();
     return { registrations, registered, stagedBytes, polledEvents: this.polledEvents, threadEvents: this.threadEvents };
   }

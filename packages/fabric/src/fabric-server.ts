@@ -75,6 +75,10 @@ export class FabricServer extends Server {
   private readonly regions = new Map<number, string>();
   /** Pids of clients that run where the server can ask the kernel about them (same boot and pid namespace). */
   private readonly pids = new Map<number, number>();
+  /** Releases not yet sent, by client. */
+  private readonly releases = new Map<number, number[]>();
+  private releaseQueued = false;
+  private releaseNotes = 0;
 
   private constructor(address: string, ep: FabricEndpoint, options: FabricServerOptions) {
     super(address, { limits: options.limits });
@@ -122,9 +126,9 @@ export class FabricServer extends Server {
     return new FabricServer(addr, ep, options);
   }
 
-  /** Memory registrations (none on a server yet), and how completions came. */
+  /** Memory registrations (none on a server yet), how completions came, release notes sent. */
   stats(): FabricStats {
-    return this.ep.stats();
+    return { ...this.ep.stats(), releaseNotes: this.releaseNotes };
   }
 
   /**
@@ -141,11 +145,37 @@ export class FabricServer extends Server {
    * @internal
    */
   releaseAt(h: WireHeader): void {
-    const peer = this.peers.get(h.clientId);
-    if (peer === undefined || this.closed) return;
-    const note = encodeRelease(h.clientId, h.seq);
-    if (this.ep.send(note, false, 0, 0, peer) === EAGAIN) void this.releaseLater(note, peer);
+    if (!this.peers.has(h.clientId) || this.closed) return;
+    // Batched: the releases of one turn (several recvBulks in flight finish together) go out as
+    // one note per run of consecutive messages of a client, after the turn.
+    let seqs = this.releases.get(h.clientId);
+    if (seqs === undefined) this.releases.set(h.clientId, (seqs = []));
+    seqs.push(h.seq);
+    if (!this.releaseQueued) {
+      this.releaseQueued = true;
+      setImmediate(this.flushReleases);
+    }
   }
+
+  private readonly flushReleases = (): void => {
+    this.releaseQueued = false;
+    const all = [...this.releases];
+    this.releases.clear();
+    if (this.closed) return;
+    for (const [clientId, seqs] of all) {
+      const peer = this.peers.get(clientId);
+      if (peer === undefined) continue;
+      seqs.sort((a, b) => a - b);
+      for (let i = 0; i < seqs.length; ) {
+        let n = 1;
+        while (i + n < seqs.length && seqs[i + n] === seqs[i] + n && n < 0xffff) n++;
+        const note = encodeRelease(clientId, seqs[i], n);
+        this.releaseNotes++;
+        if (this.ep.send(note, false, 0, 0, peer) === EAGAIN) void this.releaseLater(note, peer);
+        i += n;
+      }
+    }
+  };
 
   /**
    * Receives the data of the message behind `meta` into its XFER `recv` entries, in order: inline
@@ -257,6 +287,8 @@ export class FabricServer extends Server {
   }
 
   protected async shutdown(): Promise<void> {
+    // Releases of this turn still go out (the endpoint takes them before it closes).
+    if (this.releaseQueued) this.flushReleases();
     this.ep.close();
     for (const m of this.ready.splice(0)) m.released = true;
     for (const w of this.arrivals.splice(0)) w();

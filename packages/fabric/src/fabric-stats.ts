@@ -10,4 +10,6 @@ export interface FabricStats {
   polledEvents: number;
   /** Completions handed over by the progress thread. */
   threadEvents: number;
+  /** Release notes sent (server) or received (client); one note releases a run of messages. */
+  releaseNotes: number;
 }
