@@ -1,5 +1,5 @@
 // What every part of the addon shares: operation contexts, completion events, the process-wide shm
-// lock, the buffer pool, and the libfabric resources an endpoint holds.
+// lock, staging buffers, and the libfabric resources an endpoint holds.
 #pragma once
 #include <napi.h>
 #include <rdma/fabric.h>
@@ -106,6 +106,11 @@ class ShmGuard {
 // all, for the next copy of its class (up to the endpoint's stageKeepBytes), so a stream of copied
 // bulks neither maps, faults in, nor registers memory per message.
 constexpr size_t STAGE_MIN = 16 * 1024;
+// Whole pages of their own, prefaulted and marked MADV_DONTFORK: a fork() (every child process
+// Node spawns) would otherwise write-protect them in this process, and the next copy into each
+// would fault on every page (5 ms per MiB measured here), as registered memory of RDMA stacks is.
+uint8_t* stageAlloc(size_t cap);
+void stageFree(uint8_t* p, size_t cap);
 struct Staged {
   uint8_t* buf;
   size_t cap;

@@ -23,11 +23,12 @@ void Resources::Close() {
   if (fabric) fi_close(&fabric->fid);
   if (info) fi_freeinfo(info);
   for (Op* op : ops) {
-    if (!op->borrowed) std::free(op->buf);
+    if (op->cap != 0) stageFree(op->buf, op->cap);
+    else if (!op->borrowed) std::free(op->buf);
     delete op;
   }
   ops.clear();
-  for (Staged& st : staged) std::free(st.buf);
+  for (Staged& st : staged) stageFree(st.buf, st.cap);
   staged.clear();
   mrs.clear();
 }

@@ -46,10 +46,12 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   Napi::Value RawName(const Napi::CallbackInfo& info);
   // insertPeer(bytes): adds a peer's raw address to the address vector; its fi_addr, or -errno.
   Napi::Value InsertPeer(const Napi::CallbackInfo& info);
-  // expose(id, bytes): registers a private copy of `bytes` for remote reads until unexpose(id);
-  // returns [addrHi, addrLo, keyHi, keyLo] (addr is the offset a peer passes to fi_read), or an errno.
+  // expose(id, bytes, copy): offers `bytes` for remote reads until unexpose(id): a copy in a staging
+  // buffer (registered when first made), or the bytes themselves registered in place; returns
+  // [addrHi, addrLo, keyHi, keyLo] (addr is what a peer passes to fi_read), or an errno.
   Napi::Value Expose(const Napi::CallbackInfo& info);
-  // unexpose(id): the peer has read (or dropped) it: deregister and free the copy.
+  // unexpose(id): the peer has read (or dropped) it: a staging buffer is kept for reuse (up to
+  // stageKeepBytes), anything else deregistered.
   Napi::Value Unexpose(const Napi::CallbackInfo& info);
   // A receive-side operation into the caller's Uint8Array info[1] (borrowed: JavaScript keeps it
   // alive until the completion) or, when info[1] is not one, into a buffer of its own of info[2]

@@ -2,7 +2,18 @@
 // once per buffer (copyXfer false), and their registrations.
 #include "endpoint.h"
 
+#include <sys/mman.h>
+
 namespace lbm_fabric {
+
+uint8_t* stageAlloc(size_t cap) {
+  void* p = mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  madvise(p, cap, MADV_DONTFORK);
+  return static_cast<uint8_t*>(p);
+}
+
+void stageFree(uint8_t* p, size_t cap) { munmap(p, cap); }
 
 static size_t stageClass(size_t n) {
   size_t c = STAGE_MIN;
@@ -66,7 +77,7 @@ Napi::Value Endpoint::Expose(const Napi::CallbackInfo& info) {
       op->buf = s.buf;
       op->mr = s.mr;
     } else {
-      op->buf = static_cast<uint8_t*>(std::malloc(c));
+      op->buf = stageAlloc(c);
       if (op->buf == nullptr) {
         delete op;
         return Napi::Number::New(env, FI_ENOMEM);
@@ -75,7 +86,7 @@ Napi::Value Endpoint::Expose(const Napi::CallbackInfo& info) {
       // Its own key, so a peer can never confuse it with another buffer's.
       int rc = RegisterMr(op->buf, c, id, &op->mr);
       if (rc != 0) {
-        std::free(op->buf);
+        stageFree(op->buf, c);
         delete op;
         return Napi::Number::New(env, rc < 0 ? -rc : rc);
       }
@@ -124,7 +135,8 @@ Napi::Value Endpoint::Unexpose(const Napi::CallbackInfo& info) {
       if (op->mr) fi_close(&op->mr->fid);
     }
     mrLive_--;
-    if (!op->borrowed) std::free(op->buf);
+    if (op->cap != 0) stageFree(op->buf, op->cap);
+    else if (!op->borrowed) std::free(op->buf);
   }
   delete op;
   return Napi::Boolean::New(env, true);

@@ -1,15 +1,22 @@
-// Lightbeam's libfabric binding: one reliable-datagram (FI_EP_RDM) endpoint per object, driven by
-// a native progress thread. JavaScript posts operations; the thread reads the completion queue
-// and hands completions to the JavaScript thread in batches through a thread-safe function.
+// Lightbeam's libfabric binding: one reliable-datagram (FI_EP_RDM) endpoint per object. Two
+// readers take completions from its CQ, never at once (cqMu_, held from the read until the events
+// are queued for JavaScript, so they reach it in the CQ's order):
+// - JavaScript itself (Poll), once per event-loop turn while a call of this process is hot (a
+//   post or completion within spinUs, see src/hot.ts): no thread hand-off on the hot path. Poll
+//   only ever try-locks cqMu_: it never waits on a thread that may be inside the provider.
+// - the progress thread otherwise, handing completions over in batches through a thread-safe
+//   function. It parks while JavaScript polls (hotUntil_).
 //
 // Why a thread and not uv_poll on the CQ's fd: waiting on the fd with fi_trywait crashed
 // tcp;ofi_rxm on the first large message and the shm provider has no fd at all (FI_WAIT_FD is
-// ENOSYS). The thread polls while there is traffic, then sleeps on a condition variable with a
-// growing timeout (at most `idleMaxUs`), so an idle endpoint costs a few hundred cheap wake-ups a
-// second and never wakes the event loop. Posting from JavaScript wakes it at once.
+// ENOSYS). The thread polls while there is traffic, then waits: in fi_cq_sread for zero entries
+// on tcp-based providers (outside cqMu_: fi_cq_signal does not reliably end it), or on a condition
+// variable with a growing timeout (at most `idleMaxUs`) on shm, so an idle endpoint costs a few
+// hundred cheap wake-ups a second and never wakes the event loop.
 //
 // Operation contexts (Op) live until their completion arrives or the endpoint is closed: the
-// provider owns them in between. Every buffer a send reads is a private copy, freed on completion.
+// provider owns them in between. Every buffer a send reads is a private copy (a message's bytes,
+// or a staging buffer, memory.cc) or a buffer JavaScript keeps referenced.
 #include "endpoint.h"
 
 #include <algorithm>
