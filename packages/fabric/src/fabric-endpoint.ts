@@ -59,7 +59,6 @@ export class FabricEndpoint {
   private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean }>();
   private sendsInFlight = 0;
   private exposures = 0;
-  private readonly borrowed = new Map<number, Uint8Array>();
   private strong = 0;
   private holds = 0;
   private refd = false;
@@ -123,32 +122,6 @@ export class FabricEndpoint {
       warm(this.spinMs);
     }
     return rc;
-  }
-
-  /**
-   * Posts a tagged receive into `target` (kept referenced until it completes) or, with `null`,
-   * into a buffer of `len` bytes the endpoint allocates.
-   *
-   * @param strong - whether a caller waits on it (keeps the process alive); discards are weak
-   * @returns the operation id and its completion, or an errno when it could not be posted
-   */
-  recv(target: Uint8Array | null, len: number, hi: number, lo: number, strong: boolean): { id: number; done: Promise<RecvDone> } | number {
-    if (this.closed) return ESHUTDOWN;
-    const id = this.id();
-    let done!: (r: RecvDone) => void;
-    const p = new Promise<RecvDone>((r) => {
-      done = r;
-    });
-    this.recvs.set(id, { done, keep: target, strong });
-    const rc = this.native.postRecv(id, target, len, hi, lo);
-    if (rc !== 0) {
-      this.recvs.delete(id);
-      return rc;
-    }
-    if (strong) this.strong++;
-    this.updateRef();
-    warm(this.spinMs);
-    return { id, done: p };
   }
 
   /** This endpoint's raw address, for a peer's {@link FabricEndpoint.insertPeer}. */
@@ -326,10 +299,8 @@ export class FabricEndpoint {
       // A closed shm endpoint stays open in libfabric until the process has no open shm endpoint
       // (see native/endpoint.cc): a peer may still write into what its reads target, or read its exposures.
       for (const r of this.recvs.values()) if (r.keep !== null) KEPT_AFTER_CLOSE.push(r.keep);
-      for (const b of this.borrowed.values()) KEPT_AFTER_CLOSE.push(b);
       for (const b of this.inPlace.values()) KEPT_AFTER_CLOSE.push(b);
     }
-    this.borrowed.clear();
     this.inPlace.clear();
     setWaiting(this, false);
     const recvs = [...this.recvs.values()];
