@@ -26,6 +26,11 @@
  * 1024, high-water mark 1000) are far larger, so the window is what bounds every contender. Every
  * message is checked on arrival (sequence number and last byte).
  *
+ * Two network namespaces: `bench/bridge/netns.sh` makes two namespaces joined by a veth pair with
+ * `tc netem` delay and rate, and runs this bench with `BRIDGE_BENCH_NETNS=nsA:addrA,nsB:addrB`:
+ * every A process then runs in nsA (`ip netns exec`) and every B process in nsB, talking over the
+ * veth pair instead of loopback (both "hosts" still share this machine's cores).
+ *
  * Goals (issue 21; ratio above 1 = ours better): 1 MiB ours >= 1.2x DIY and >= 0.8x raw; 64 B
  * messages/s ours >= 2x DIY; 64 B round trip ours <= 1.0x DIY's time (stretch 0.7x). Every ratio
  * is the ratio of the two medians printed beside it; the spread after it is that of the per-round
@@ -66,8 +71,18 @@ const MIB = 1 << 20;
 const RTT_SIZE = 64;
 const WINDOW = 32;
 const CREDIT_EVERY = 8;
+/** `nsA:addrA,nsB:addrB` (netns.sh sets it): the namespace and address of each side. */
+const NETNS = parseNetns(process.env.BRIDGE_BENCH_NETNS);
+const HOST = { A: NETNS?.A.addr ?? '127.0.0.1', B: NETNS?.B.addr ?? '127.0.0.1' };
+
+function parseNetns(v: string | undefined): { A: { ns: string; addr: string }; B: { ns: string; addr: string } } | null {
+  if (v === undefined || v === '') return null;
+  const m = /^([\w.-]+):([\d.]+),([\w.-]+):([\d.]+)$/.exec(v);
+  if (m === null) throw new Error(`BRIDGE_BENCH_NETNS must be nsA:addrA,nsB:addrB, got ${v}`);
+  return { A: { ns: m[1], addr: m[2] }, B: { ns: m[3], addr: m[4] } };
+}
 /** What every child gets: the protocol's parameters (bench/bridge/common.mjs reads them). */
-const PROTOCOL_ENV = { SIZE: String(MIB), COUNT: String(COUNT), WINDOW: String(WINDOW), CREDIT_EVERY: String(CREDIT_EVERY), ROUNDS: String(RTT_ROUNDS), WARMUP: '200', RTT_SIZE: String(RTT_SIZE) };
+const PROTOCOL_ENV = { HOST_A: HOST.A, HOST_B: HOST.B, SIZE: String(MIB), COUNT: String(COUNT), WINDOW: String(WINDOW), CREDIT_EVERY: String(CREDIT_EVERY), ROUNDS: String(RTT_ROUNDS), WARMUP: '200', RTT_SIZE: String(RTT_SIZE) };
 
 /** Children still running, killed if the bench fails, times out or is interrupted. */
 const live = new Set<ChildProcess>();
@@ -96,9 +111,13 @@ interface Proc {
   kill(): void;
 }
 
-/** Starts `node args` with the protocol environment; killed (and failed) after RUN_TIMEOUT_MS. */
-function run(name: string, args: string[], env: Record<string, string>): Proc {
-  const p = spawn(process.execPath, args, { env: { ...process.env, ...PROTOCOL_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node args` on `side` (in its namespace on netns runs) with the protocol environment;
+ * killed (and failed) after RUN_TIMEOUT_MS.
+ */
+function run(name: string, side: 'A' | 'B', args: string[], env: Record<string, string>): Proc {
+  const [cmd, argv] = NETNS === null ? [process.execPath, args] : ['ip', ['netns', 'exec', NETNS[side].ns, process.execPath, ...args]];
+  const p = spawn(cmd, argv, { env: { ...process.env, ...PROTOCOL_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(p);
   let out = '';
   let err = '';
@@ -156,9 +175,9 @@ async function freePort(): Promise<number> {
  */
 async function bridges(aChannel: string, aWorker: string, bChannel: string, bWorker: string, env: Record<string, string>): Promise<[Proc, Proc]> {
   const [pa, pb] = [await freePort(), await freePort()];
-  const url = (p: number): string => `tcp://127.0.0.1:${p}`;
-  const b = run(`bridge B (${bWorker})`, [BIN, 'bridge', '--listen', url(pb), '--peer', url(pa), '--channels', bChannel, '--worker', script(bWorker), '--exit-with-workers'], env);
-  const a = run(`bridge A (${aWorker})`, [BIN, 'bridge', '--listen', url(pa), '--peer', url(pb), '--channels', aChannel, '--worker', script(aWorker), '--exit-with-workers'], env);
+  const url = (side: 'A' | 'B', p: number): string => `tcp://${HOST[side]}:${p}`;
+  const b = run(`bridge B (${bWorker})`, 'B', [BIN, 'bridge', '--listen', url('B', pb), '--peer', url('A', pa), '--channels', bChannel, '--worker', script(bWorker), '--exit-with-workers'], env);
+  const a = run(`bridge A (${aWorker})`, 'A', [BIN, 'bridge', '--listen', url('A', pa), '--peer', url('B', pb), '--channels', aChannel, '--worker', script(aWorker), '--exit-with-workers'], env);
   await pair(a, b);
   return [a, b];
 }
@@ -181,8 +200,8 @@ async function oursRoundTrip(): Promise<number> {
 /** DIY, either measure: the number its result line carries (`small`: 64 B one way). */
 async function diy(mode: 'tput' | 'rtt', small = false): Promise<number> {
   const ports = { PORT_A: String(await freePort()), PORT_B: String(await freePort()), MODE: mode, ...(small ? SMALL_ENV : {}) };
-  const b = run(`DIY B ${mode}`, [script('diy-proc.mjs')], { ...ports, ROLE: 'B' });
-  const a = run(`DIY A ${mode}`, [script('diy-proc.mjs')], { ...ports, ROLE: 'A' });
+  const b = run(`DIY B ${mode}`, 'B', [script('diy-proc.mjs')], { ...ports, ROLE: 'B' });
+  const a = run(`DIY A ${mode}`, 'A', [script('diy-proc.mjs')], { ...ports, ROLE: 'A' });
   await pair(a, b);
   return mode === 'tput' ? b.result('tput').opsPerSec : a.result('rtt').p50Us;
 }
@@ -190,8 +209,8 @@ async function diy(mode: 'tput' | 'rtt', small = false): Promise<number> {
 /** Raw zeromq.js, PUSH/PULL with the same credits: messages/s received (1 MiB, or 64 B with `small`). */
 async function rawThroughput(small = false): Promise<number> {
   const ports = { PORT_A: String(await freePort()), PORT_B: String(await freePort()), ...(small ? SMALL_ENV : {}) };
-  const pull = run('raw PULL', [script('raw-pull.mjs')], ports);
-  const push = run('raw PUSH', [script('raw-push.mjs')], ports);
+  const pull = run('raw PULL', 'B', [script('raw-pull.mjs')], ports);
+  const push = run('raw PUSH', 'A', [script('raw-push.mjs')], ports);
   await pair(push, pull);
   return pull.result('tput').opsPerSec;
 }
@@ -199,8 +218,8 @@ async function rawThroughput(small = false): Promise<number> {
 /** Raw zeromq.js, 64 B REQ/REP: p50 round trip in microseconds. */
 async function rawRoundTrip(): Promise<number> {
   const env = { PORT: String(await freePort()) };
-  const rep = run('raw REP', [script('raw-rep.mjs')], env);
-  const req = run('raw REQ', [script('raw-req.mjs')], env);
+  const rep = run('raw REP', 'B', [script('raw-rep.mjs')], env);
+  const req = run('raw REQ', 'A', [script('raw-req.mjs')], env);
   await pair(req, rep);
   return req.result('rtt').p50Us;
 }
@@ -222,7 +241,7 @@ type Case = keyof typeof CASES;
 const hog = await hogFromEnv('bridge');
 const started = performance.now();
 console.log(
-  `bridge: tcp loopback, Node ${process.version}, ${cpus().length} cpus, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ` +
+  `bridge: ${NETNS === null ? 'tcp loopback' : `two network namespaces (${NETNS.A.ns} ${HOST.A}, ${NETNS.B.ns} ${HOST.B}) over a veth pair`}, Node ${process.version}, ${cpus().length} cpus, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ` +
     `${ROUNDS} interleaved rounds, median (min-max); 1 MiB x ${COUNT} and 64 B x ${SMALL_COUNT} per one-way run (first ${WINDOW} untimed), ` +
     `${RTT_ROUNDS} timed 64 B round trips per run; window ${WINDOW} messages end to end, credits every ${CREDIT_EVERY}` +
     (hog === null ? '' : '; beside one busy-looping process'),
@@ -344,7 +363,7 @@ const rows = [
   rateRow('small diy', 'postMessage+zeromq.js size=64B window=32 A->B', 'peer', 'postMessage + zeromq.js', RTT_SIZE, ratio(got['small ours'], got['small diy']), { vs: SMALL_OURS, goal: 2 }),
   rateRow('small raw', 'raw zeromq.js push/pull size=64B window=32', 'peer', 'zeromq.js raw', RTT_SIZE, ratio(got['small ours'], got['small raw']), { vs: SMALL_OURS }),
 ];
-// A run beside the hog is a stress figure, not the suite's result: it does not replace bridge.json.
-if (hog === null) console.log(`\nwrote ${await writeBenchResult('bridge', rows)}`);
-else console.log('\nbeside the hog: no result file written (bench/results/bridge.json keeps the idle run)');
+// A run beside the hog or across namespaces is another measure, not the suite's loopback result.
+if (hog === null && NETNS === null) console.log(`\nwrote ${await writeBenchResult('bridge', rows)}`);
+else console.log('\nbeside the hog or across namespaces: no result file written (bench/results/bridge.json keeps the loopback run)');
 await hog?.stop();
