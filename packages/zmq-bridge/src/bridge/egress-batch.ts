@@ -17,7 +17,7 @@ import { BATCH_INLINE_MAX, MAX_BATCH_MESSAGES, xferSizesOf } from './route-batch
 /** Frame 0 bytes after which a batch takes no more messages (one message always fits). */
 export const BATCH_FRAME0_SOFT_MAX = 64 * 1024;
 /** Copied large-frame bytes after which a batch takes no more messages. */
-export const BATCH_LARGE_SOFT_MAX = 8 * 1024 * 1024;
+export const BATCH_LARGE_SOFT_MAX = 1024 * 1024;
 /** zeromq.js copies frames up to this size when `send` is called (zero_copy_threshold). */
 const ZMQ_COPIES_UP_TO = 128;
 

@@ -100,7 +100,17 @@ export interface BatchRecord {
 }
 
 /** A decoded batch, or why it was refused. */
-export type DecodedBatch = { channel: string; records: BatchRecord[] } | { error: string };
+export type DecodedBatch =
+  | {
+      /** The channel every record is for. */
+      channel: string;
+      /** The messages, in order. */
+      records: BatchRecord[];
+    }
+  | {
+      /** One line saying why the batch is malformed. */
+      error: string;
+    };
 
 /**
  * Decodes a version-2 routed batch. Never throws: a malformed batch yields `{ error }`.
