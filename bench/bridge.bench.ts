@@ -16,10 +16,11 @@
  * - raw: zeromq.js PUSH/PULL (throughput) and REQ/REP (round trip) between the main threads of two
  *   processes: the floor.
  *
- * Measures: 1 MiB one-way throughput (messages/s timed by the receiving thread), 64 B one-way
- * messages/s with the same window of 32 in flight (ours in its copy mode: `expose` of a private
- * buffer, `recvBulks` into another, the plain two-phase way), and a 64 B round
- * trip worker A -> worker B -> worker A (p50 of one run, in microseconds). Same sizes and the same
+ * Measures: 1 MiB one-way throughput (messages/s timed by the receiving thread;
+ * `BRIDGE_BENCH_COUNT` messages per run, default 800), 64 B one-way messages/s with the same
+ * window of 32 in flight (`BRIDGE_BENCH_SMALL_COUNT` per run, default 20000; ours in its copy
+ * mode: `expose` of a private buffer, `recvBulks` into another, the plain two-phase way), and a
+ * 64 B round trip worker A -> worker B -> worker A (p50 of one run, in microseconds). Same sizes and the same
  * flow control everywhere: the sending thread keeps at most `WINDOW` (32) messages not yet
  * consumed by the receiving thread, which grants credits back every 8 messages along the reverse
  * path of the same contender (for ours: through both bridges). Ours' own bounds (ring capacity
