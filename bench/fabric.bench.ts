@@ -3,7 +3,8 @@
  * in one run, two processes each (the other side is `bench/fabric/peer.mjs`):
  *
  * - `tcp;ofi_rxm` 64 B round trip (send, echo back, each side receiving the bulk with
- *   `recvBulks`) against a Node `net` echo round trip of 64 B. Goal: at most 0.5x.
+ *   `recvBulks`) against a Node `net` echo round trip of 64 B (goal: at most 1.0x) and against
+ *   `fi_pingpong -p "tcp;ofi_rxm"`, the provider's own (goal: at most 1.1x).
  * - `tcp;ofi_rxm` 1 MiB throughput (a stream of messages with one 1 MiB XFER bulk each, read by
  *   the receiver with one-sided reads) against Node `net` writing the same bytes. Goal: at least 2x.
  * - `shm` provider 1 MiB throughput against `fi_pingpong -p shm -e rdm -S 1m` (libfabric-bin),
@@ -13,7 +14,8 @@
  *
  * Every case runs once per round, round-robin, for `LBM_BENCH_ROUNDS` rounds (default 5); the
  * figures are medians with their min-max. Run: `npx tsx bench/fabric.bench.ts` after
- * `pnpm run build`, with the addon built.
+ * `pnpm run build`, with the addon built. `LBM_FABRIC_CASES=rtt,shm` runs only the cases whose names
+ * contain one of the parts (and prints the ratios whose two sides ran; no result file).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -68,15 +70,19 @@ async function roundTrips(once1: () => Promise<number>, close: () => Promise<voi
   };
 }
 
-/** Our round trip over kFabric: this process's client sends to the echo child, which sends back to our server. */
-async function fabricRtt(protocol: string): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
+/**
+ * Our round trip over kFabric: this process's client sends to the echo child, which sends back to
+ * our server. `spinUs` (both processes, both ends) when given; the defaults otherwise.
+ */
+async function fabricRtt(protocol: string, spinUs?: number): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
   const addr = protocol === 'shm' ? `bench-parent-${process.pid}` : '127.0.0.1';
-  const server = await FabricServer.create(addr, protocol, 0);
-  const child = start(['echo', protocol]);
+  const tuning = spinUs === undefined ? {} : { spinUs };
+  const server = await FabricServer.create(addr, protocol, 0, tuning);
+  const child = start(spinUs === undefined ? ['echo', protocol] : ['echo', protocol, String(spinUs)]);
   const peer = await child.next<{ addr: string; port: number }>();
   child.proc.send({ connect: { addr, port: server.port } });
   await child.next();
-  const client = await FabricClient.create(peer.addr, protocol, peer.port);
+  const client = await FabricClient.create(peer.addr, protocol, peer.port, tuning);
   const data = new Uint8Array(64).fill(1);
   const buf = new Uint8Array(64);
   const out = new LbmMeta();
@@ -208,34 +214,64 @@ async function idleCpu(protocol: string): Promise<number> {
   return (cpuMs / IDLE_MS) * 100;
 }
 
-const rttTcp = await fabricRtt('tcp');
-const rttNet = await netRtt();
-const tputTcp = await fabricTput('tcp');
-const tputTcpZc = await fabricTput('tcp', false);
-const tputNet = await netTput();
-const tputShm = await fabricTput('shm');
-const tputShmZc = await fabricTput('shm', false);
-const results = await interleave(ROUNDS, {
-  'rtt fabric tcp;ofi_rxm 64B': rttTcp.run,
-  'rtt net 64B': rttNet.run,
-  'rtt fi_pingpong tcp;ofi_rxm 64B': fiPingpongRtt,
-  'tput fabric tcp;ofi_rxm 1MiB': tputTcp.run,
-  'tput fabric tcp;ofi_rxm 1MiB copyXfer=false': tputTcpZc.run,
-  'tput net 1MiB': tputNet.run,
-  'tput fabric shm 1MiB': tputShm.run,
-  'tput fabric shm 1MiB copyXfer=false': tputShmZc.run,
-  'tput fi_pingpong shm 1MiB': fiPingpong,
-  'idle fabric tcp;ofi_rxm': () => idleCpu('tcp'),
-  'idle fabric shm': () => idleCpu('shm'),
-});
-await Promise.all([rttTcp.close(), rttNet.close(), tputTcp.close(), tputTcpZc.close(), tputNet.close(), tputShm.close(), tputShmZc.close()]);
+type Case = { run: () => Promise<number>; close: () => Promise<void> };
+const bare = (run: () => Promise<number>): Promise<Case> => Promise.resolve({ run, close: async () => {} });
+// Every case by name, built only when selected (LBM_FABRIC_CASES: comma-separated parts of names,
+// e.g. `rtt,shm`; all by default). Only a full run writes the result file and the goal table.
+const CASES = {
+  'rtt fabric tcp;ofi_rxm 64B': () => fabricRtt('tcp'),
+  // The same with a hot spell that outlasts a round trip under load (see the README's progress notes).
+  'rtt fabric tcp;ofi_rxm 64B spinUs=1000': () => fabricRtt('tcp', 1000),
+  'rtt net 64B': () => netRtt(),
+  'rtt fi_pingpong tcp;ofi_rxm 64B': () => bare(fiPingpongRtt),
+  'tput fabric tcp;ofi_rxm 1MiB': () => fabricTput('tcp'),
+  'tput fabric tcp;ofi_rxm 1MiB copyXfer=false': () => fabricTput('tcp', false),
+  'tput net 1MiB': () => netTput(),
+  'tput fabric shm 1MiB': () => fabricTput('shm'),
+  'tput fabric shm 1MiB copyXfer=false': () => fabricTput('shm', false),
+  'tput fi_pingpong shm 1MiB': () => bare(fiPingpong),
+  'idle fabric tcp;ofi_rxm': () => bare(() => idleCpu('tcp')),
+  'idle fabric shm': () => bare(() => idleCpu('shm')),
+} satisfies Record<string, () => Promise<Case>>;
+type CaseName = keyof typeof CASES;
+const filter = (process.env.LBM_FABRIC_CASES ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+const chosen = (Object.keys(CASES) as CaseName[]).filter((k) => filter.length === 0 || filter.some((f) => k.includes(f)));
+const built = {} as Record<CaseName, Case>;
+for (const k of chosen) built[k] = await CASES[k]();
+const results = await interleave(ROUNDS, Object.fromEntries(chosen.map((k) => [k, built[k].run])) as Record<CaseName, () => Promise<number>>);
+await Promise.all(chosen.map((k) => built[k].close()));
 
+if (chosen.length < Object.keys(CASES).length) {
+  // A partial run: each chosen case's figure, and the ratios whose two sides both ran.
+  const part = Object.fromEntries(chosen.map((k) => [k, summary(results[k])])) as Partial<Record<CaseName, Summary>>;
+  console.log(`\nfabric bench (LBM_FABRIC_CASES=${filter.join(',')}): ${ROUNDS} rounds, medians (min-max)\n`);
+  console.table(chosen.map((k) => ({ case: k, figure: fmtRange(part[k] as Summary, k.startsWith('rtt') ? 'us' : k.startsWith('idle') ? '%' : 'B/s', k.startsWith('tput') ? 0 : 2) })));
+  const pairs: Array<[CaseName, CaseName]> = [
+    ['rtt fabric tcp;ofi_rxm 64B', 'rtt fi_pingpong tcp;ofi_rxm 64B'],
+    ['rtt fabric tcp;ofi_rxm 64B', 'rtt net 64B'],
+    ['rtt fabric tcp;ofi_rxm 64B spinUs=1000', 'rtt fi_pingpong tcp;ofi_rxm 64B'],
+    ['rtt fabric tcp;ofi_rxm 64B spinUs=1000', 'rtt net 64B'],
+    ['tput fabric shm 1MiB', 'tput fi_pingpong shm 1MiB'],
+    ['tput fabric shm 1MiB copyXfer=false', 'tput fi_pingpong shm 1MiB'],
+    ['tput fabric tcp;ofi_rxm 1MiB', 'tput net 1MiB'],
+  ];
+  for (const [a, b] of pairs) {
+    const x = part[a];
+    const y = part[b];
+    if (x !== undefined && y !== undefined) console.log(`${a} / ${b}: ${(x.median / y.median).toFixed(2)}x (${x.median.toFixed(2)} / ${y.median.toFixed(2)})`);
+  }
+  process.exit(0);
+}
 const s = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v as number[])])) as Record<keyof typeof results, Summary>;
 const gbs = (x: Summary): string => fmtRange({ median: x.median / 1e9, min: x.min / 1e9, max: x.max / 1e9 }, 'GB/s');
 const rttRatio = s['rtt fabric tcp;ofi_rxm 64B'].median / s['rtt net 64B'].median;
 const tcpRatio = s['tput fabric tcp;ofi_rxm 1MiB'].median / s['tput net 1MiB'].median;
 const zcRatio = s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median / s['tput net 1MiB'].median;
 const floorRatio = s['rtt fi_pingpong tcp;ofi_rxm 64B'].median / s['rtt net 64B'].median;
+const provRatio = s['rtt fabric tcp;ofi_rxm 64B'].median / s['rtt fi_pingpong tcp;ofi_rxm 64B'].median;
+const tuned = s['rtt fabric tcp;ofi_rxm 64B spinUs=1000'];
+const tunedRatio = tuned.median / s['rtt net 64B'].median;
+const tunedProvRatio = tuned.median / s['rtt fi_pingpong tcp;ofi_rxm 64B'].median;
 const shmRatio = s['tput fabric shm 1MiB'].median / s['tput fi_pingpong shm 1MiB'].median;
 const shmZcRatio = s['tput fabric shm 1MiB copyXfer=false'].median / s['tput fi_pingpong shm 1MiB'].median;
 const idleTcp = s['idle fabric tcp;ofi_rxm'];
@@ -243,7 +279,10 @@ const idleShm = s['idle fabric shm'];
 
 console.log(`\nfabric bench: ${ROUNDS} rounds, medians (min-max)\n`);
 console.table([
-  { case: 'tcp;ofi_rxm 64 B round trip', ours: fmtRange(s['rtt fabric tcp;ofi_rxm 64B'], 'us'), peer: `net echo ${fmtRange(s['rtt net 64B'], 'us')}`, ratio: `${rttRatio.toFixed(2)}x`, goal: '<= 0.5x', met: rttRatio <= 0.5 },
+  { case: 'tcp;ofi_rxm 64 B round trip', ours: fmtRange(s['rtt fabric tcp;ofi_rxm 64B'], 'us'), peer: `net echo ${fmtRange(s['rtt net 64B'], 'us')}`, ratio: `${rttRatio.toFixed(2)}x`, goal: '<= 1.0x', met: rttRatio <= 1 },
+  { case: 'tcp;ofi_rxm 64 B round trip vs the provider', ours: fmtRange(s['rtt fabric tcp;ofi_rxm 64B'], 'us'), peer: `fi_pingpong ${fmtRange(s['rtt fi_pingpong tcp;ofi_rxm 64B'], 'us')}`, ratio: `${provRatio.toFixed(2)}x`, goal: '<= 1.1x', met: provRatio <= 1.1 },
+  { case: 'tcp;ofi_rxm 64 B round trip, spinUs=1000', ours: fmtRange(tuned, 'us'), peer: `net echo ${fmtRange(s['rtt net 64B'], 'us')}`, ratio: `${tunedRatio.toFixed(2)}x`, goal: '<= 1.0x', met: tunedRatio <= 1 },
+  { case: 'tcp;ofi_rxm 64 B round trip, spinUs=1000, vs the provider', ours: fmtRange(tuned, 'us'), peer: `fi_pingpong ${fmtRange(s['rtt fi_pingpong tcp;ofi_rxm 64B'], 'us')}`, ratio: `${tunedProvRatio.toFixed(2)}x`, goal: '<= 1.1x', met: tunedProvRatio <= 1.1 },
   { case: "tcp;ofi_rxm 64 B round trip: the provider's own (fi_pingpong)", ours: fmtRange(s['rtt fi_pingpong tcp;ofi_rxm 64B'], 'us'), peer: `net echo ${fmtRange(s['rtt net 64B'], 'us')}`, ratio: `${floorRatio.toFixed(2)}x`, goal: '(reference)', met: '-' },
   { case: 'tcp;ofi_rxm 1 MiB throughput', ours: gbs(s['tput fabric tcp;ofi_rxm 1MiB']), peer: `net ${gbs(s['tput net 1MiB'])}`, ratio: `${tcpRatio.toFixed(2)}x`, goal: '>= 2x', met: tcpRatio >= 2 },
   { case: 'tcp;ofi_rxm 1 MiB throughput, copyXfer=false', ours: gbs(s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false']), peer: `net ${gbs(s['tput net 1MiB'])}`, ratio: `${zcRatio.toFixed(2)}x`, goal: '>= 2x', met: zcRatio >= 2 },
@@ -260,11 +299,11 @@ const SHM = 'stream transport=fabric provider=shm size=1MiB';
 const rttFamily = { measure: '64 B round trip between two processes', unit: 'round trips' };
 const tcpFamily = { measure: '1 MiB stream over tcp loopback', unit: 'messages' };
 const shmFamily = { measure: '1 MiB stream between two processes on one host', unit: 'messages' };
-// Peer rows: ours/peer in operations per second (above 1: ours better); a round trip at most 0.5x
-// the peer's time is at least 2x its round trips per second.
+// Peer rows: ours/peer in operations per second (above 1: ours better); a round trip at most 1.0x
+// the peer's time is at least 1x its round trips per second.
 const rows: BenchRowInput[] = [
   { task: RTT, side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm', messageBytes: 64, opsPerSec: rtt(s['rtt fabric tcp;ofi_rxm 64B'].median), bytesPerSec: 64 * rtt(s['rtt fabric tcp;ofi_rxm 64B'].median), ...rttFamily },
-  { task: 'round trip node net echo size=64B', side: 'peer', impl: 'node net', messageBytes: 64, opsPerSec: rtt(s['rtt net 64B'].median), bytesPerSec: 64 * rtt(s['rtt net 64B'].median), ratio: 1 / rttRatio, vs: RTT, goal: 2, ...rttFamily },
+  { task: 'round trip node net echo size=64B', side: 'peer', impl: 'node net', messageBytes: 64, opsPerSec: rtt(s['rtt net 64B'].median), bytesPerSec: 64 * rtt(s['rtt net 64B'].median), ratio: 1 / rttRatio, vs: RTT, goal: 1, ...rttFamily },
   { task: TCP, side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm', messageBytes: MiB, opsPerSec: s['tput fabric tcp;ofi_rxm 1MiB'].median / MiB, bytesPerSec: s['tput fabric tcp;ofi_rxm 1MiB'].median, ...tcpFamily },
   { task: 'stream node net size=1MiB', side: 'peer', impl: 'node net', messageBytes: MiB, opsPerSec: s['tput net 1MiB'].median / MiB, bytesPerSec: s['tput net 1MiB'].median, ratio: tcpRatio, vs: TCP, goal: 2, ...tcpFamily },
   { task: 'stream transport=fabric provider=tcp;ofi_rxm size=1MiB copyXfer=false', side: 'ours', impl: 'lightbeam fabric tcp;ofi_rxm (no copy)', messageBytes: MiB, opsPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median / MiB, bytesPerSec: s['tput fabric tcp;ofi_rxm 1MiB copyXfer=false'].median, ...tcpFamily },

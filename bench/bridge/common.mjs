@@ -21,6 +21,10 @@ export const num = (name, dflt) => {
   if (!Number.isFinite(v)) throw new Error(`${name} must be a number, got ${process.env[name]}`);
   return v;
 };
+/** Address of process A (the sending or asking side): 127.0.0.1, or its namespace's address (netns runs). */
+export const HOST_A = process.env.HOST_A ?? '127.0.0.1';
+/** Address of process B (the receiving or echoing side). */
+export const HOST_B = process.env.HOST_B ?? '127.0.0.1';
 /** Prints one result line for the harness (it reads the JSON lines of stdout). */
 export const out = (o) => console.log(JSON.stringify(o));
 

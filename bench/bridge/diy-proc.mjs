@@ -21,7 +21,7 @@
 // ordinary, detachable buffer, which is transferred as is.
 import { Worker } from 'node:worker_threads';
 import { Pull, Push } from 'zeromq';
-import { COUNT, CREDIT_EVERY, ROUNDS, WAIT_MS, WARMUP, creditFrame, creditOf, num, out } from './common.mjs';
+import { COUNT, CREDIT_EVERY, HOST_A, HOST_B, ROUNDS, WAIT_MS, WARMUP, creditFrame, creditOf, num, out } from './common.mjs';
 
 /** zeromq.js hands frames larger than this over as (undetachable) external buffers. */
 const ZMQ_ZERO_COPY_THRESHOLD = 128;
@@ -32,9 +32,9 @@ if ((role !== 'A' && role !== 'B') || (mode !== 'tput' && mode !== 'rtt')) throw
 const [bindPort, peerPort] = role === 'A' ? [num('PORT_A', 0), num('PORT_B', 0)] : [num('PORT_B', 0), num('PORT_A', 0)];
 
 const pull = new Pull({ receiveTimeout: WAIT_MS });
-await pull.bind(`tcp://127.0.0.1:${bindPort}`);
+await pull.bind(`tcp://${role === 'A' ? HOST_A : HOST_B}:${bindPort}`);
 const push = new Push({ linger: 2000 });
-push.connect(`tcp://127.0.0.1:${peerPort}`);
+push.connect(`tcp://${role === 'A' ? HOST_B : HOST_A}:${peerPort}`);
 
 const worker = new Worker(new URL('./diy-worker.mjs', import.meta.url), { workerData: { role, mode }, execArgv: [] });
 let failed = null;

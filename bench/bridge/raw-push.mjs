@@ -7,12 +7,12 @@
 // and buffer `seq % WINDOW` can be rewritten. (Neither Lightbeam's sender nor the DIY one can know
 // that without such a protocol; this is the floor, not a user's pipeline.)
 import { Pull, Push } from 'zeromq';
-import { COUNT, SIZE, WAIT_MS, WINDOW, creditOf, num, stamp } from './common.mjs';
+import { COUNT, HOST_A, HOST_B, SIZE, WAIT_MS, WINDOW, creditOf, num, stamp } from './common.mjs';
 
 const credits = new Pull({ receiveTimeout: WAIT_MS });
-await credits.bind(`tcp://127.0.0.1:${num('PORT_A', 0)}`);
+await credits.bind(`tcp://${HOST_A}:${num('PORT_A', 0)}`);
 const push = new Push({ linger: 2000 });
-push.connect(`tcp://127.0.0.1:${num('PORT_B', 0)}`);
+push.connect(`tcp://${HOST_B}:${num('PORT_B', 0)}`);
 const pool = Array.from({ length: WINDOW }, () => Buffer.alloc(SIZE));
 let granted = 0;
 for (let seq = 0; seq < COUNT; seq++) {

@@ -1,6 +1,6 @@
 // The other process of bench/fabric.bench.ts. Modes (argv[2]), driven over IPC:
-//   echo <protocol>  kFabric server; on {connect} opens a client to the parent's server and echoes
-//                    every message back (metadata + its one XFER bulk)
+//   echo <protocol> [spinUs]  kFabric server; on {connect} opens a client to the parent's server and
+//                    echoes every message back (metadata + its one XFER bulk); spinUs for both ends
 //   sink <protocol>  kFabric server; on {count} receives that many messages, then replies {done}
 //   net-echo         net server echoing every byte
 //   net-sink         net server; on {bytes} replies {done} once that many bytes arrived
@@ -10,20 +10,21 @@ import net from 'node:net';
 import { BULK_XFER, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
 import '@lightbeam/fabric';
 
-const [mode, protocol] = process.argv.slice(2);
+const [mode, protocol, spinArg] = process.argv.slice(2);
+const tuning = spinArg === undefined ? {} : { spinUs: Number(spinArg) };
 const send = (m) => process.send(m);
 const addr = () => (protocol === 'shm' ? `bench-${process.pid}` : '127.0.0.1');
 
 async function fabricServer() {
   const a = addr();
-  const server = await TransportFactory.getServer(a, Transport.kFabric, protocol, 0);
+  const server = await TransportFactory.getServer(a, Transport.kFabric, protocol, 0, tuning);
   return { server, a };
 }
 
 if (mode === 'echo') {
   const { server, a } = await fabricServer();
   process.once('message', async ({ connect }) => {
-    const client = await TransportFactory.getClient(connect.addr, Transport.kFabric, protocol, connect.port);
+    const client = await TransportFactory.getClient(connect.addr, Transport.kFabric, protocol, connect.port, tuning);
     send({ connected: true });
     const buf = new Uint8Array(1 << 20);
     const m = new LbmMeta();

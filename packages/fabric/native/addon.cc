@@ -20,7 +20,11 @@ Napi::Function Endpoint::Init(Napi::Env env) {
                          InstanceMethod("setBusy", &Endpoint::SetBusy),
                          InstanceMethod("unref", &Endpoint::Unref),
                          InstanceMethod("close", &Endpoint::Close),
-                        InstanceMethod("watch", &Endpoint::Watch),
+                         InstanceMethod("watch", &Endpoint::Watch),
+                         InstanceMethod("poll", &Endpoint::Poll),
+                         InstanceMethod("registerRegion", &Endpoint::RegisterRegion),
+                         InstanceMethod("unregisterRegion", &Endpoint::UnregisterRegion),
+                         InstanceMethod("stats", &Endpoint::Stats),
                      });
 }
 

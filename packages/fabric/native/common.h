@@ -1,5 +1,5 @@
 // What every part of the addon shares: operation contexts, completion events, the process-wide shm
-// lock, the buffer pool, and the libfabric resources an endpoint holds.
+// lock, staging buffers, and the libfabric resources an endpoint holds.
 #pragma once
 #include <napi.h>
 #include <rdma/fabric.h>
@@ -41,7 +41,7 @@ struct Op {
   bool borrowed;
   struct fid_mr* mr;  // exposures: the registration peers read through
   bool read;          // an fi_read: the CQ entry's len is not set for RMA, the op's is the length
-  bool pooled;        // buf came from poolAlloc
+  size_t cap;         // a staging buffer of this size class (its mr kept with it), or 0
 };
 
 struct Event {
@@ -101,12 +101,21 @@ class ShmGuard {
   bool on_;
 };
 
-// Copies of exposed bulks are large and short-lived: malloc would map and unmap them each time
-// (page faults on every byte). Freed ones of 64 KiB and up are kept for reuse, by power-of-two
-// size, at most 16 per size.
-constexpr size_t POOL_MIN = 64 * 1024;
-uint8_t* poolAlloc(size_t n);
-void poolFree(uint8_t* p, size_t n);
+// A staging buffer behind copied exposures: a power-of-two size class of at least STAGE_MIN bytes,
+// registered once for remote reads when first allocated. A released one is kept, registration and
+// all, for the next copy of its class (up to the endpoint's stageKeepBytes), so a stream of copied
+// bulks neither maps, faults in, nor registers memory per message.
+constexpr size_t STAGE_MIN = 16 * 1024;
+// Whole pages of their own, prefaulted and marked MADV_DONTFORK: a fork() (every child process
+// Node spawns) would otherwise write-protect them in this process, and the next copy into each
+// would fault on every page (5 ms per MiB measured here), as registered memory of RDMA stacks is.
+uint8_t* stageAlloc(size_t cap);
+void stageFree(uint8_t* p, size_t cap);
+struct Staged {
+  uint8_t* buf;
+  size_t cap;
+  struct fid_mr* mr;
+};
 
 // What an endpoint holds of libfabric, closed in the order libfabric wants.
 struct Resources {
@@ -117,6 +126,8 @@ struct Resources {
   struct fid_cq* cq = nullptr;
   struct fid_ep* ep = nullptr;
   std::vector<Op*> ops;  // posted operations, exposures and metadata slots
+  std::vector<Staged> staged;        // kept staging buffers (their registrations closed first)
+  std::vector<struct fid_mr*> mrs;   // region registrations
 
   void Close();
 };
@@ -128,6 +139,9 @@ extern int g_shmOpen;
 // The bytes of a Uint8Array (also over a SharedArrayBuffer); false for anything else.
 bool viewOf(napi_env env, napi_value v, uint8_t** data, size_t* len);
 void freeEvents(std::vector<Event>& evs);
+// Completions as JavaScript takes them: [kind, id, err, len, buffer | undefined] repeated; each
+// event's buffer passes to the returned array.
+Napi::Array eventsToJs(Napi::Env env, std::vector<Event>& evs);
 
 // The reaper (reaper.cc): shm regions an endpoint watches (its own and its peers'), so that a lock
 // a killed process left held in one of them is released instead of spun on forever.

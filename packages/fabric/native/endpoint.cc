@@ -15,17 +15,22 @@ void Resources::Close() {
   if (ep) fi_close(&ep->fid);
   for (Op* op : ops)
     if (op->mr) fi_close(&op->mr->fid);
+  for (Staged& st : staged) fi_close(&st.mr->fid);
+  for (struct fid_mr* mr : mrs) fi_close(&mr->fid);
   if (av) fi_close(&av->fid);
   if (cq) fi_close(&cq->fid);
   if (domain) fi_close(&domain->fid);
   if (fabric) fi_close(&fabric->fid);
   if (info) fi_freeinfo(info);
   for (Op* op : ops) {
-    if (op->pooled) poolFree(op->buf, op->len);
+    if (op->cap != 0) stageFree(op->buf, op->cap);
     else if (!op->borrowed) std::free(op->buf);
     delete op;
   }
   ops.clear();
+  for (Staged& st : staged) stageFree(st.buf, st.cap);
+  staged.clear();
+  mrs.clear();
 }
 
 Endpoint::Endpoint(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Endpoint>(info), shared_(std::make_shared<Shared>()) {
@@ -43,6 +48,7 @@ Endpoint::Endpoint(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Endpoint>(
   uint32_t metaSlots = o.Get("metaSlots").ToNumber().Uint32Value();
   idleMaxUs_ = o.Has("idleMaxUs") ? o.Get("idleMaxUs").ToNumber().Uint32Value() : 2000;
   spinUs_ = o.Has("spinUs") ? o.Get("spinUs").ToNumber().Uint32Value() : 200;
+  if (o.Has("stageKeepBytes") && o.Get("stageKeepBytes").IsNumber()) stageKeepBytes_ = static_cast<size_t>(o.Get("stageKeepBytes").ToNumber().Int64Value());
   if (!o.Get("onEvents").IsFunction()) {
     Napi::TypeError::New(env, "Endpoint options.onEvents must be a function").ThrowAsJavaScriptException();
     return;
@@ -133,6 +139,7 @@ void Endpoint::Fail(Napi::Env env, const char* what, int rc) {
 void Endpoint::Teardown(bool lock) {
   if (thread_.joinable()) {
     stop_.store(true, std::memory_order_release);
+    hotUntil_.store(0, std::memory_order_seq_cst);
     Kick();
     thread_.join();
   }
@@ -148,6 +155,12 @@ void Endpoint::Teardown(bool lock) {
     exposed_.clear();
     ops_.clear();
   }
+  for (auto& kv : staged_)
+    for (Staged& st : kv.second) r.staged.push_back(st);
+  staged_.clear();
+  stagedBytes_ = 0;
+  for (auto& kv : regions_) r.mrs.push_back(kv.second);
+  regions_.clear();
   for (Op* op : slots_) r.ops.push_back(op);
   slots_.clear();
   starved_.clear();

@@ -5,6 +5,7 @@
  */
 import type { OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { Client, EAGAIN, ECANCELED, ECONNRESET, EMSGSIZE, ESHUTDOWN, ETIMEDOUT, LightbeamError, remainingMs } from '@lightbeam/core';
+import type { FabricStats } from './fabric-stats.js';
 import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
 import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
 import { fabricNode } from './fabric-address.js';
@@ -16,6 +17,7 @@ import {
   DEFAULT_INLINE_BYTES,
   DEFAULT_META_BYTES,
   DEFAULT_SPIN_US,
+  DEFAULT_STAGE_KEEP_BYTES,
   resolveProvider,
 } from './fabric-options.js';
 import type { WireFrame } from './wire.js';
@@ -48,6 +50,7 @@ export class FabricClient extends Client {
   private probedAt = 0;
   /** The server's pid, when its welcome says it runs where this client can ask the kernel. */
   private serverPid = 0;
+  private releaseNotes = 0;
 
   private constructor(ep: FabricEndpoint, clientId: number, serverName: string | undefined, options: FabricClientOptions) {
     super();
@@ -67,10 +70,14 @@ export class FabricClient extends Client {
       if (w !== null && w.clientId === this.clientId && mine !== null && Buffer.compare(w.origin, mine) === 0) this.serverPid = w.pid;
       const r = buf === undefined ? null : decodeRelease(buf);
       if (r === null || r.clientId !== this.clientId) return;
-      const ids = this.unreleased.get(r.seq);
-      if (ids === undefined) return;
-      this.unreleased.delete(r.seq);
-      for (const id of ids) this.ep.unexpose(id);
+      this.releaseNotes++;
+      for (let k = 0; k < r.count; k++) {
+        const seq = (r.seq + k) >>> 0;
+        const ids = this.unreleased.get(seq);
+        if (ids === undefined) continue;
+        this.unreleased.delete(seq);
+        for (const id of ids) this.ep.unexpose(id);
+      }
     };
   }
 
@@ -99,6 +106,7 @@ export class FabricClient extends Client {
         metaSlots: RELEASE_SLOTS,
         spinUs: options.spinUs ?? DEFAULT_SPIN_US,
         idleMaxUs: options.idleMaxUs ?? DEFAULT_IDLE_MAX_US,
+        stageKeepBytes: options.stageKeepBytes ?? DEFAULT_STAGE_KEEP_BYTES,
       });
     } catch (err) {
       if (err instanceof LightbeamError) throw err;
@@ -122,6 +130,11 @@ export class FabricClient extends Client {
       });
     }
     return new FabricClient(ep, clientId, node, options);
+  }
+
+  /** Memory registrations made and held, staging bytes kept, how completions came, release notes received. */
+  stats(): FabricStats {
+    return { ...this.ep.stats(), releaseNotes: this.releaseNotes };
   }
 
   /** Messages whose exposed bulks the server has not released yet. */

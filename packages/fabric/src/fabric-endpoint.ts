@@ -5,6 +5,9 @@
 import { ESHUTDOWN, LightbeamError } from '@lightbeam/core';
 import type { NativeEndpoint } from './native.js';
 import { fabricUnavailableReason, nativeAddon } from './native.js';
+import { hot, hotLeftMs, setWaiting, warm } from './hot.js';
+import { RegionCache } from './region-cache.js';
+import type { FabricStats } from './fabric-stats.js';
 
 const K_SEND = 1;
 const K_RECV = 2;
@@ -19,6 +22,10 @@ export interface RecvDone {
 
 /** Buffers of closed shm endpoints that libfabric may still touch; held for the life of the process. */
 const KEPT_AFTER_CLOSE: Uint8Array[] = [];
+
+
+
+
 
 /** An shm endpoint's name as its region is called under /dev/shm (`fi_shm://123:0:1` is `123:0:1`). */
 export function shmRegion(name: string): string {
@@ -37,6 +44,8 @@ export interface EndpointInit {
   metaSlots: number;
   spinUs: number;
   idleMaxUs: number;
+  /** Bytes of released staging buffers kept for reuse. */
+  stageKeepBytes?: number;
 }
 
 /** One native endpoint and its bookkeeping. */
@@ -50,7 +59,6 @@ export class FabricEndpoint {
   private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean }>();
   private sendsInFlight = 0;
   private exposures = 0;
-  private readonly borrowed = new Map<number, Uint8Array>();
   private strong = 0;
   private holds = 0;
   private refd = false;
@@ -59,6 +67,14 @@ export class FabricEndpoint {
   private closed = false;
   private readonly shm: boolean;
   private abandoned: Uint8Array[] = [];
+  /** Exposures of the caller's own bytes inside a registered buffer (copyXfer false), by id. */
+  private readonly inPlace = new Map<number, Uint8Array>();
+  /** Each buffer registered whole for copyXfer false, once while it lives. */
+  private readonly regions: RegionCache;
+  private readonly spinMs: number;
+  private hotQueued = false;
+  private polledEvents = 0;
+  private threadEvents = 0;
 
   /**
    * Opens the endpoint.
@@ -68,7 +84,15 @@ export class FabricEndpoint {
   constructor(init: EndpointInit) {
     const addon = nativeAddon();
     if (addon === null) throw new LightbeamError('ERR_LBM_TRANSPORT_UNAVAILABLE', `Transport.kFabric is unavailable: ${fabricUnavailableReason}`);
-    this.native = new addon.Endpoint({ ...init, onEvents: (ev) => this.dispatch(ev) });
+    this.native = new addon.Endpoint({
+      ...init,
+      onEvents: (ev) => {
+        this.threadEvents += ev.length / 5;
+        this.dispatch(ev);
+      },
+    });
+    this.spinMs = init.spinUs / 1000;
+    this.regions = new RegionCache(this.native, () => this.id());
     this.native.unref();
     this.shm = this.native.provider().startsWith('shm');
     if (this.shm) this.native.watch(shmRegion(this.native.name() ?? ''));
@@ -95,33 +119,9 @@ export class FabricEndpoint {
     if (rc === 0) {
       this.sendsInFlight++;
       this.updateRef();
+      warm(this.spinMs);
     }
     return rc;
-  }
-
-  /**
-   * Posts a tagged receive into `target` (kept referenced until it completes) or, with `null`,
-   * into a buffer of `len` bytes the endpoint allocates.
-   *
-   * @param strong - whether a caller waits on it (keeps the process alive); discards are weak
-   * @returns the operation id and its completion, or an errno when it could not be posted
-   */
-  recv(target: Uint8Array | null, len: number, hi: number, lo: number, strong: boolean): { id: number; done: Promise<RecvDone> } | number {
-    if (this.closed) return ESHUTDOWN;
-    const id = this.id();
-    let done!: (r: RecvDone) => void;
-    const p = new Promise<RecvDone>((r) => {
-      done = r;
-    });
-    this.recvs.set(id, { done, keep: target, strong });
-    const rc = this.native.postRecv(id, target, len, hi, lo);
-    if (rc !== 0) {
-      this.recvs.delete(id);
-      return rc;
-    }
-    if (strong) this.strong++;
-    this.updateRef();
-    return { id, done: p };
   }
 
   /** This endpoint's raw address, for a peer's {@link FabricEndpoint.insertPeer}. */
@@ -139,17 +139,27 @@ export class FabricEndpoint {
   }
 
   /**
-   * Registers a private copy of `bytes` for peers to read until {@link FabricEndpoint.unexpose}.
+   * Offers `bytes` for peers to read until {@link FabricEndpoint.unexpose}: a copy in a staging
+   * buffer (registered once, when the buffer was first made), or with `copy` false the bytes
+   * themselves, through a registration of the whole buffer they lie in made once for that buffer.
    *
    * @returns its id and `[addrHi, addrLo, keyHi, keyLo]`, or an errno
    */
   expose(bytes: Uint8Array, copy = true): { id: number; parts: [number, number, number, number] } | number {
     if (this.closed) return ESHUTDOWN;
     const id = this.id();
-    const r = this.native.expose(id, bytes, copy);
+    if (!copy) {
+      const reg = this.closed ? ESHUTDOWN : this.regions.get(bytes);
+      if (typeof reg === 'number') return reg;
+      // Kept referenced (never moved or collected) until unexposed.
+      this.inPlace.set(id, bytes);
+      this.exposures++;
+      this.updateRef();
+      const lo = reg.lo + bytes.byteOffset;
+      return { id, parts: [(reg.hi + Math.floor(lo / 0x100000000)) >>> 0, lo >>> 0, reg.key[0], reg.key[1]] };
+    }
+    const r = this.native.expose(id, bytes, true);
     if (typeof r === 'number') return r;
-    // A registration of the caller's own bytes keeps them referenced (never moved or collected) until unexposed.
-    if (!copy) this.borrowed.set(id, bytes);
     this.exposures++;
     this.updateRef();
     return { id, parts: r };
@@ -158,11 +168,16 @@ export class FabricEndpoint {
   /** Frees an exposure (the peer read it, or dropped it). */
   unexpose(id: number): void {
     if (this.closed) return;
-    this.borrowed.delete(id);
-    if (this.native.unexpose(id)) {
+    if (this.inPlace.delete(id) || this.native.unexpose(id)) {
       this.exposures--;
       this.updateRef();
     }
+  }
+
+  /** Registrations made and held, staging bytes kept, and completions by the way they came. */
+  stats(): Omit<FabricStats, 'releaseNotes'> {
+    const [registrations, registered, stagedBytes] = this.closed ? [0, 0, 0] : this.native.stats();
+    return { registrations, registered, stagedBytes, polledEvents: this.polledEvents, threadEvents: this.threadEvents };
   }
 
   /** Exposures not yet released. */
@@ -191,6 +206,7 @@ export class FabricEndpoint {
     }
     this.strong++;
     this.updateRef();
+    warm(this.spinMs);
     return { id, done: p };
   }
 
@@ -242,6 +258,7 @@ export class FabricEndpoint {
   hold(): void {
     this.holds++;
     this.updateRef();
+    this.heat();
   }
 
   /** The wait that {@link FabricEndpoint.hold} announced is over. */
@@ -282,9 +299,10 @@ export class FabricEndpoint {
       // A closed shm endpoint stays open in libfabric until the process has no open shm endpoint
       // (see native/endpoint.cc): a peer may still write into what its reads target, or read its exposures.
       for (const r of this.recvs.values()) if (r.keep !== null) KEPT_AFTER_CLOSE.push(r.keep);
-      for (const b of this.borrowed.values()) KEPT_AFTER_CLOSE.push(b);
+      for (const b of this.inPlace.values()) KEPT_AFTER_CLOSE.push(b);
     }
-    this.borrowed.clear();
+    this.inPlace.clear();
+    setWaiting(this, false);
     const recvs = [...this.recvs.values()];
     this.recvs.clear();
     this.strong = 0;
@@ -295,6 +313,38 @@ export class FabricEndpoint {
     for (const w of this.progressWaiters.splice(0)) w();
   }
 
+  /**
+   * Reads the completion queue from this thread, once per event-loop turn, while someone waits
+   * here and the process is hot (see `hotUntil`); then the progress thread takes over again. Each
+   * poll tells the addon how long to keep its thread off the queue.
+   * @internal
+   */
+  heat(): void {
+    if (this.hotQueued || this.closed || this.spinMs <= 0 || !this.waiting()) return;
+    if (!hot()) return;
+    this.hotQueued = true;
+    setImmediate(this.hotTick);
+  }
+
+  private readonly hotTick = (): void => {
+    this.hotQueued = false;
+    if (this.closed || !this.waiting()) return;
+    const left = hotLeftMs();
+    if (left <= 0) return;
+    const ev = this.native.poll(Math.ceil(left * 1000));
+    if (ev !== undefined) {
+      // A completion keeps the spinner warm.
+      warm(this.spinMs, false);
+      this.polledEvents += ev.length / 5;
+      this.dispatch(ev);
+    }
+    this.heat();
+  };
+
+  private waiting(): boolean {
+    return this.holds > 0 || this.strong > 0 || this.sendsInFlight > 0;
+  }
+
   private id(): number {
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0 || 1;
@@ -303,6 +353,7 @@ export class FabricEndpoint {
 
   private dispatch(ev: unknown[]): void {
     if (this.closed) return;
+    if (ev.length > 0) warm(this.spinMs);
     for (let i = 0; i + 4 < ev.length; i += 5) {
       const kind = ev[i] as number;
       const err = ev[i + 2] as number;
@@ -326,6 +377,7 @@ export class FabricEndpoint {
 
   private updateRef(): void {
     if (this.closed) return;
+    setWaiting(this, this.waiting());
     const busy = this.strong > 0 || this.exposures > 0;
     if (busy !== this.busy) {
       this.busy = busy;

@@ -11,8 +11,10 @@ export const DEFAULT_META_BYTES = 64 * 1024;
 export const DEFAULT_INLINE_BYTES = 8 * 1024;
 /** Default number of metadata receives a server keeps posted. */
 export const DEFAULT_META_SLOTS = 64;
-/** Default time the progress thread keeps polling after the last activity, in microseconds. */
-export const DEFAULT_SPIN_US = 50;
+/** Default time a post or completion keeps the process hot (JavaScript polls, then the progress thread), in microseconds. */
+export const DEFAULT_SPIN_US = 250;
+/** Default bytes of released staging buffers a client keeps, registered, for its next copies. */
+export const DEFAULT_STAGE_KEEP_BYTES = 128 * 1024 * 1024;
 /** Default longest sleep of an idle progress thread between polls, in microseconds. */
 export const DEFAULT_IDLE_MAX_US = 2000;
 /** Default longest wait of `recvBulks` for the data frames of a message, in milliseconds. */
@@ -37,10 +39,14 @@ export interface FabricEndpointOptions {
    */
   metaBytes?: number;
   /**
-   * Microseconds the progress thread keeps polling (yielding the core between polls) after the
-   * last completion or post, before it blocks in `fi_cq_sread` (tcp-based providers) or sleeps
-   * (`shm`, which has no wait object).
-   * @defaultValue 50
+   * Microseconds a post or completion keeps the process hot. While it is hot, an endpoint that a
+   * call waits on (a `waitMetadata`, a read of `recvBulks`, a send) reads its completion queue
+   * from the JavaScript thread once per event-loop turn, and its progress thread stays off it;
+   * then the progress thread keeps polling (yielding the core) for as long again before it blocks
+   * in `fi_cq_sread` (tcp-based providers) or sleeps (`shm`, which has no wait object). Set it
+   * above the round trip the application waits for (a ping-pong's answer), or 0 to leave every
+   * completion to the progress thread.
+   * @defaultValue 250
    */
   spinUs?: number;
   /**
@@ -81,6 +87,8 @@ export interface FabricClientOptions extends FabricEndpointOptions {
    * False registers each remote XFER bulk's own bytes for the server's read instead of a private
    * copy: no copy on send, but the application must not modify or reuse a buffer until the server
    * has released its message (see `FabricClient.unreleasedMessages`) or the client is closed.
+   * The whole ArrayBuffer (or SharedArrayBuffer) a bulk lies in is registered, once, for as long
+   * as it lives: the server can read any of its bytes, not only the bulk's.
    * @defaultValue true
    */
   copyXfer?: boolean;
@@ -90,6 +98,14 @@ export interface FabricClientOptions extends FabricEndpointOptions {
    * @defaultValue 8192
    */
   inlineBytes?: number;
+  /**
+   * Bytes of staging buffers (the private copies behind exposed bulks, with their registrations)
+   * kept for reuse once the server released them, so a stream of copied bulks neither maps nor
+   * registers memory per message: as much as was in flight at once, up to this. Buffers beyond it
+   * are freed on release.
+   * @defaultValue 134217728
+   */
+  stageKeepBytes?: number;
   /**
    * How long creating a client waits for the provider to accept its first message (a connection).
    * @defaultValue 5000

@@ -3,9 +3,11 @@
  * XFER bulks and pulls the others with one-sided reads straight into the receiver's buffers,
  * then tells the sender it may release them.
  */
+import { setMaxListeners } from 'node:events';
 import type { ArchiveLimits, IncomingMessage, LbmMeta, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_OK, LightbeamError, NULL_POINTER, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
 import type { RecvDone } from './fabric-endpoint.js';
+import type { FabricStats } from './fabric-stats.js';
 import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
 import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
 import type { FabricServerOptions } from './fabric-options.js';
@@ -73,6 +75,10 @@ export class FabricServer extends Server {
   private readonly regions = new Map<number, string>();
   /** Pids of clients that run where the server can ask the kernel about them (same boot and pid namespace). */
   private readonly pids = new Map<number, number>();
+  /** Releases not yet sent, by client. */
+  private readonly releases = new Map<number, number[]>();
+  private releaseQueued = false;
+  private releaseNotes = 0;
 
   private constructor(address: string, ep: FabricEndpoint, options: FabricServerOptions) {
     super(address, { limits: options.limits });
@@ -83,6 +89,8 @@ export class FabricServer extends Server {
     this.port = this.provider.startsWith('shm') || m === null ? 0 : Number(m[1]);
     this.bulkTimeoutMs = options.bulkTimeoutMs ?? DEFAULT_BULK_TIMEOUT_MS;
     ep.onMeta = (buf, err) => this.arrived(buf, err);
+    // Every pending recvBulks listens for close: many in flight (pipelined reads) is no leak.
+    setMaxListeners(0, this.closeController.signal);
   }
 
   /**
@@ -118,6 +126,11 @@ export class FabricServer extends Server {
     return new FabricServer(addr, ep, options);
   }
 
+  /** Memory registrations (none on a server yet), how completions came, release notes sent. */
+  stats(): FabricStats {
+    return { ...this.ep.stats(), releaseNotes: this.releaseNotes };
+  }
+
   /**
    * Remembers which message `meta` was filled from, for `recvBulks`.
    * @internal
@@ -132,11 +145,37 @@ export class FabricServer extends Server {
    * @internal
    */
   releaseAt(h: WireHeader): void {
-    const peer = this.peers.get(h.clientId);
-    if (peer === undefined || this.closed) return;
-    const note = encodeRelease(h.clientId, h.seq);
-    if (this.ep.send(note, false, 0, 0, peer) === EAGAIN) void this.releaseLater(note, peer);
+    if (!this.peers.has(h.clientId) || this.closed) return;
+    // Batched: the releases of one turn (several recvBulks in flight finish together) go out as
+    // one note per run of consecutive messages of a client, after the turn.
+    let seqs = this.releases.get(h.clientId);
+    if (seqs === undefined) this.releases.set(h.clientId, (seqs = []));
+    seqs.push(h.seq);
+    if (!this.releaseQueued) {
+      this.releaseQueued = true;
+      setImmediate(this.flushReleases);
+    }
   }
+
+  private readonly flushReleases = (): void => {
+    this.releaseQueued = false;
+    const all = [...this.releases];
+    this.releases.clear();
+    if (this.closed) return;
+    for (const [clientId, seqs] of all) {
+      const peer = this.peers.get(clientId);
+      if (peer === undefined) continue;
+      seqs.sort((a, b) => a - b);
+      for (let i = 0; i < seqs.length; ) {
+        let n = 1;
+        while (i + n < seqs.length && seqs[i + n] === seqs[i] + n && n < 0xffff) n++;
+        const note = encodeRelease(clientId, seqs[i], n);
+        this.releaseNotes++;
+        if (this.ep.send(note, false, 0, 0, peer) === EAGAIN) void this.releaseLater(note, peer);
+        i += n;
+      }
+    }
+  };
 
   /**
    * Receives the data of the message behind `meta` into its XFER `recv` entries, in order: inline
@@ -248,6 +287,8 @@ export class FabricServer extends Server {
   }
 
   protected async shutdown(): Promise<void> {
+    // Releases of this turn still go out (the endpoint takes them before it closes).
+    if (this.releaseQueued) this.flushReleases();
     this.ep.close();
     for (const m of this.ready.splice(0)) m.released = true;
     for (const w of this.arrivals.splice(0)) w();

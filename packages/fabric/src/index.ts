@@ -11,9 +11,11 @@ export {
   DEFAULT_META_BYTES,
   DEFAULT_META_SLOTS,
   DEFAULT_SPIN_US,
+  DEFAULT_STAGE_KEEP_BYTES,
   resolveProvider,
 } from './fabric-options.js';
 export type { FabricNode } from './fabric-address.js';
+export type { FabricStats } from './fabric-stats.js';
 export { fabricNode } from './fabric-address.js';
 export type { WireFrame, WireHeader, WireHello, WireRelease } from './wire.js';
 export {

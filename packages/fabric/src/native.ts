@@ -15,6 +15,8 @@ export interface NativeEndpointOptions {
   metaSlots: number;
   spinUs: number;
   idleMaxUs: number;
+  /** Bytes of released staging buffers kept, registered, for the next copies. */
+  stageKeepBytes?: number;
   /** Batches of completions: `[kind, id, err, len, buffer | undefined]` repeated. */
   onEvents: (events: unknown[]) => void;
 }
@@ -36,6 +38,12 @@ export interface NativeEndpoint {
   unref(): void;
   close(): void;
   watch(name: string): void;
+  /** Reads the CQ now on this thread and keeps the progress thread off it for `hotUs`; the events, or undefined. */
+  poll(hotUs: number): unknown[] | undefined;
+  registerRegion(id: number, view: Uint8Array, byteOffset: number, bufferBytes: number): [number, number, number, number] | number;
+  unregisterRegion(id: number): boolean;
+  /** [registrations made, registrations live, staging bytes kept]. */
+  stats(): [number, number, number];
 }
 
 interface Addon {

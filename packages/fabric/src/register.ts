@@ -18,7 +18,7 @@ declare module '@lightbeam/core' {
 // A Record over every key makes the compiler refuse a list that misses an option or names one
 // that does not exist, so the run-time check cannot drift from the types.
 const ENDPOINT_KEYS = { provider: true, metaBytes: true, spinUs: true, idleMaxUs: true } as const;
-const CLIENT_KEYS: Record<keyof FabricClientOptions, true> = { ...ENDPOINT_KEYS, lingerMs: true, copyXfer: true, inlineBytes: true, connectTimeoutMs: true };
+const CLIENT_KEYS: Record<keyof FabricClientOptions, true> = { ...ENDPOINT_KEYS, lingerMs: true, copyXfer: true, inlineBytes: true, connectTimeoutMs: true, stageKeepBytes: true };
 const SERVER_KEYS: Record<keyof FabricServerOptions, true> = { ...ENDPOINT_KEYS, metaSlots: true, bulkTimeoutMs: true, limits: true };
 
 /** The provider behind `TransportFactory.getClient/getServer(..., Transport.kFabric, ...)`. */

@@ -24,7 +24,9 @@
  * client's pid (0 when not told), the length of the client's raw libfabric address, then that
  * address (the server reads from it), then optionally the client's origin (24 bytes: kernel boot
  * id, pid namespace inode): a server of the same origin can ask the kernel whether the client died.
- * A release (server to client): magic `LBFR`, client id, sequence number, 0 (16 bytes).
+ * A release (server to client): magic `LBFR`, client id, sequence number, and how many messages
+ * after it are released too (0: that one only), so one note releases a run of consecutive messages
+ * (16 bytes).
  * A welcome (server to client, in answer to a hello): magic `LBFW`, client id, the server's pid,
  * 0, the server's origin (24 bytes), so a client of the same origin can tell a dead server.
  */
@@ -161,8 +163,10 @@ export interface WireHello {
 export interface WireRelease {
   /** The client's id. */
   clientId: number;
-  /** The released message's sequence number. */
+  /** The released message's sequence number (the first of the run). */
   seq: number;
+  /** Messages released, `seq` and those after it (at least 1). */
+  count: number;
 }
 
 /**
@@ -206,17 +210,20 @@ export function decodeHello(buf: Uint8Array): WireHello | null {
 }
 
 /**
- * A release: the server is done with message `seq` of client `clientId`.
+ * A release: the server is done with messages `seq` to `seq + count - 1` of client `clientId`.
  *
  * @param clientId - the client's id
- * @param seq - the message's sequence number
+ * @param seq - the (first) message's sequence number
+ * @param count - messages in the run (sequence numbers wrap at 2^32)
+ * @defaultValue count 1
  */
-export function encodeRelease(clientId: number, seq: number): Uint8Array {
+export function encodeRelease(clientId: number, seq: number, count = 1): Uint8Array {
   const out = new Uint8Array(16);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, WIRE_RELEASE_MAGIC, true);
   dv.setUint32(4, clientId >>> 0, true);
   dv.setUint32(8, seq >>> 0, true);
+  dv.setUint32(12, (count - 1) >>> 0, true);
   return out;
 }
 
@@ -229,7 +236,8 @@ export function decodeRelease(buf: Uint8Array): WireRelease | null {
   if (buf.byteLength !== 16) return null;
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (dv.getUint32(0, true) !== WIRE_RELEASE_MAGIC) return null;
-  return { clientId: dv.getUint32(4, true), seq: dv.getUint32(8, true) };
+  // A huge run from a hostile server only releases what this client has (a lookup per message).
+  return { clientId: dv.getUint32(4, true), seq: dv.getUint32(8, true), count: Math.min(dv.getUint32(12, true), 0xffff) + 1 };
 }
 
 /**

@@ -58,6 +58,8 @@ export type { BridgeCurve, BridgeEndpoint, BridgeIngressQueueOptions, ChannelRou
 export { parseEndpoint } from './bridge/options.js';
 export type { BridgeStats, EgressStats, IngressStats } from './bridge/stats.js';
 export { MAX_ROUTE_NAME_BYTES, ROUTE_HEADER_BYTES, ROUTE_MAGIC, ROUTE_VERSION, decodeRoute, encodeRoute, looksLikeRoute } from './bridge/route.js';
-export { readSendBulks } from './bridge/ingress.js';
+export { readSendBulks } from './bridge/read-bulks.js';
+export { BATCH_INLINE_MAX, MAX_BATCH_MESSAGES, ROUTE_BATCH_VERSION, decodeRouteBatch, isRouteBatch } from './bridge/route-batch.js';
+export type { BatchRecord, DecodedBatch } from './bridge/route-batch.js';
 export { BridgeHost } from './bridge/host.js';
 export type { BridgeHostOptions, BridgeWorkerInfo, WorkerExit } from './bridge/host.js';

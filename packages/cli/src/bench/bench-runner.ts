@@ -33,7 +33,7 @@ export const QUICK_ENV: Readonly<Record<string, Readonly<Record<string, string>>
   archive: { LBM_BENCH_ROUNDS: '3' },
   zmq: { LBM_BENCH_ROUNDS: '3' },
   shm: { LBM_BENCH_ROUNDS: '1' },
-  bridge: { BRIDGE_BENCH_ROUNDS: '1', BRIDGE_BENCH_COUNT: '200', BRIDGE_BENCH_RTT: '300' },
+  bridge: { BRIDGE_BENCH_ROUNDS: '1', BRIDGE_BENCH_COUNT: '200', BRIDGE_BENCH_SMALL_COUNT: '4000', BRIDGE_BENCH_RTT: '300' },
   rpc: { LBM_BENCH_ROUNDS: '2', LBM_BENCH_RPC_RTT: '500', LBM_BENCH_RPC_TPUT: '5000' },
   fabric: { LBM_BENCH_ROUNDS: '2' },
 };

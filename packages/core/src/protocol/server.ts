@@ -237,6 +237,21 @@ export abstract class Server {
   }
 
   /**
+   * {@link Server.waitRaw} without waiting and without a promise, for forwarders that drain a
+   * transport receiving synchronously (shared memory): every message ready in one wake-up, each
+   * taken by a plain call. The caller must call `release()` on the message.
+   *
+   * @returns the message ready now; `EAGAIN` when none is, when another caller is receiving, or
+   *   when this transport cannot answer synchronously (ZeroMQ: use `waitRaw`); `ESHUTDOWN` after
+   *   close; `-1` for an envelope that could not be read (dropped), or another errno
+   */
+  recvRawNow(): IncomingMessage | number {
+    if (this.closing !== null) return ESHUTDOWN;
+    if (this.receiving || this.waiters !== 0 || !this.receivesSynchronously) return EAGAIN;
+    return this.receive(NO_WAIT) as IncomingMessage | number;
+  }
+
+  /**
    * Waits for the next message and returns it undecoded, for bridges and proxies that forward
    * frames verbatim (custom fields included). The caller must call `release()` on it.
    * Concurrent waiters (of this and `waitMetadata`) are served in call order.

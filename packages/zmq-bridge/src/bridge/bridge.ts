@@ -1,8 +1,8 @@
 /**
  * The bridge: joins the shared-memory domain of this host to the one of a peer host over ZeroMQ
  * (README.md of this package, "The bridge"). Local workers `send` to a served channel; the egress forwards each
- * message over one ZeroMQ connection (every channel multiplexed on it, each message behind a
- * routing frame, see route.ts); the peer's ingress delivers it into the channel of the same
+ * message over one ZeroMQ connection (every channel multiplexed on it; what a channel holds at
+ * each wake-up goes as one routed batch, see route-batch.ts); the peer's ingress delivers it into the channel of the same
  * name in its shared memory, where its workers receive it with the ordinary `Server` API.
  *
  * What crosses and what does not:

@@ -1,23 +1,28 @@
 /**
- * The egress half of a bridge: serves local shared-memory channels and forwards every message to
- * the peer's ingress over one ZeroMQ connection, each behind the routing frame of its channel.
+ * The egress half of a bridge: serves local shared-memory channels and forwards their messages to
+ * the peer's ingress over one ZeroMQ connection.
  *
- * Only BULK_XFER data crosses: the frames forwarded are the metadata frame (every bulk's size and
- * flags, custom fields untouched) and the staged XFER bytes. A BULK_EXPOSE bulk stays in this
- * host's shared memory; the peer's receivers see its descriptor with `data === null`.
+ * Each wake-up drains everything ready: the pump of a channel parks on its ring, and once woken
+ * takes every message the ring holds then (up to a batch's bounds, egress-batch.ts) without
+ * waiting again, encodes them as one routed batch (route-batch.ts: the route, every metadata frame
+ * and the small XFER data in frame 0, each large XFER bulk in a frame of its own) and hands that
+ * to zeromq.js as one multipart message. The socket is written in the thread that drains the
+ * ring, so a message crosses the same threads as in a hand-written `postMessage` + zeromq.js
+ * pipeline: the sending worker, this thread, ZeroMQ's I/O threads, the peer bridge's thread, the
+ * receiving worker.
  *
- * Slab safety: the metadata and XFER bytes a worker sent sit in a slab block (or a pooled inline
- * copy) that is freed or reused once the message is released. zeromq.js keeps frames over 128
- * bytes by reference until its I/O thread has written them, an event JavaScript cannot observe,
- * so the egress copies every frame out of shared memory (the `ZeroMqClient` default, `copyXfer`)
- * and releases the message as soon as `send` resolved. Holding the block instead would need a
- * garbage-collector callback (`FinalizationRegistry`) to learn when zeromq.js dropped the view;
- * its timing is unbounded, so slab memory would be held for as long as the GC pleases.
+ * Only BULK_XFER data crosses: the metadata frames carry every bulk's size and flags (custom
+ * fields untouched) and the XFER bytes follow. A BULK_EXPOSE bulk stays in this host's shared
+ * memory; the peer's receivers see its descriptor with `data === null`.
+ *
+ * Slab safety: every byte is copied out of shared memory before zeromq.js sees it (why, in
+ * egress-batch.ts), so each message is released as soon as its batch is encoded.
  */
 import type { IncomingMessage, OutgoingMessage } from '@lightbeam/core';
-import { ECANCELED, ESHUTDOWN, LBM_OK, strerror } from '@lightbeam/core';
+import { ECANCELED, ESHUTDOWN, LBM_MALFORMED, LBM_OK, strerror } from '@lightbeam/core';
 import { RING_CLOSED, ShmServer } from '@lightbeam/shm';
-import { encodeRoute } from './route.js';
+import { EgressBatch } from './egress-batch.js';
+import { encodeBatchHead } from './route-batch.js';
 import type { BridgeEndpoint, ChannelRoute, UndeliveredReport } from './options.js';
 import type { EgressStats } from './stats.js';
 import { newEgressStats } from './stats.js';
@@ -36,13 +41,21 @@ export interface EgressConfig {
 }
 
 const NO_BULKS: OutgoingMessage['bulks'] = [];
+const NO_FRAMES: OutgoingMessage['xfer'] = [];
 /** After the rings are closed, how long a sender that saw them open may still be publishing. */
 const PUBLISH_GRACE_MS = 5;
+
+/**
+ * How long a served channel's receive spins before it parks, in microseconds: none. This thread
+ * has other work (the ingress, the other channels), and on a machine with more runnable threads
+ * than cores a spin takes the core the sending worker needs.
+ */
+const EGRESS_SPIN_US = 0;
 
 interface Served {
   channel: string;
   server: ShmServer;
-  route: Uint8Array;
+  batch: EgressBatch;
 }
 
 /** Serves local channels and forwards their messages to one peer. */
@@ -68,12 +81,13 @@ export class BridgeEgress {
    *   `ERR_LBM_INVALID_ARGUMENT` / `ERR_LBM_CONNECT` for a bad peer address
    */
   static async create(config: EgressConfig): Promise<BridgeEgress> {
-    const client = new ZeroMqClient(config.peer.addr, config.peer.protocol, config.peer.port, { ...config.client, copyXfer: true, batch: false });
+    // copyXfer off: every frame handed over is already a copy of our own (egress-batch.ts).
+    const client = new ZeroMqClient(config.peer.addr, config.peer.protocol, config.peer.port, { ...config.client, copyXfer: false, batch: false });
     const served: Served[] = [];
     try {
       for (const { local, remote } of config.channels) {
-        const route = encodeRoute(remote);
-        served.push({ channel: local, route, server: await ShmServer.create(local, config.ring) });
+        const batch = new EgressBatch(encodeBatchHead(remote));
+        served.push({ channel: local, batch, server: await ShmServer.create(local, { spinUs: EGRESS_SPIN_US, ...config.ring }) });
       }
     } catch (err) {
       await Promise.all(served.map((s) => s.server.close()));
@@ -107,47 +121,62 @@ export class BridgeEgress {
     const signal = this.stop.signal;
     for (;;) {
       const got = await s.server.waitRaw({ signal });
-      if (typeof got !== 'number') {
-        await this.forward(s, got, this.config.sendTimeoutMs);
+      if (typeof got === 'number') {
+        if (got === ECANCELED || got === ESHUTDOWN) return;
+        this.malformedSlot(s);
         continue;
       }
-      if (got === ECANCELED || got === ESHUTDOWN) return;
-      // A malformed envelope (-1): the shm server already dropped it; count it, keep serving.
-      this.stats.malformed++;
-      this.config.report({ direction: 'egress', channel: s.channel, code: got, reason: 'the local channel held an envelope that could not be read' });
+      this.take(s, got);
+      this.drainReady(s);
+      await this.flush(s, this.config.sendTimeoutMs);
     }
   }
 
-  /** Forwards one message and releases it; never throws. */
-  private async forward(s: Served, msg: IncomingMessage, timeoutMs: number): Promise<void> {
-    const stats = this.stats;
-    stats.received++;
+  /** Takes into the batch every message the ring holds now, without waiting, while it has room. */
+  private drainReady(s: Served): void {
+    while (s.batch.room) {
+      const more = s.server.recvRawNow();
+      if (typeof more !== 'number') this.take(s, more);
+      else if (more === LBM_MALFORMED) this.malformedSlot(s);
+      else return;
+    }
+  }
+
+  /** Adds one message to its channel's batch, or drops it when its frames do not add up. */
+  private take(s: Served, msg: IncomingMessage): void {
+    this.stats.received++;
+    if (s.batch.add(msg)) return;
+    msg.release();
+    this.report(s.channel, LBM_MALFORMED, 'the message\'s data frames do not match the XFER bulks of its metadata');
+  }
+
+  /** A slot of the local channel held no readable envelope: the shm server dropped it. */
+  private malformedSlot(s: Served): void {
+    this.stats.malformed++;
+    this.config.report({ direction: 'egress', channel: s.channel, code: LBM_MALFORMED, reason: 'the local channel held an envelope that could not be read' });
+  }
+
+  /** Sends the channel's batch as one ZeroMQ message (its messages are released first); never throws. */
+  private async flush(s: Served, timeoutMs: number): Promise<void> {
+    const n = s.batch.count;
+    if (n === 0) return;
+    const bytes = s.batch.bytes;
     let rc: number;
-    let bytes = msg.meta.byteLength;
+    let why = '';
     try {
-      const frames: Uint8Array[] = new Array(msg.dataCount + 1);
-      frames[0] = msg.meta;
-      for (let i = 0; i < msg.dataCount; i++) {
-        const d = msg.data(i);
-        frames[i + 1] = d;
-        bytes += d.byteLength;
-      }
-      // The client copies every frame before zeromq.js sees it (copyXfer), so the slab block
-      // can be released as soon as this resolves; the routing frame is copied by zeromq.js.
-      rc = await this.client.sendRaw({ meta: s.route, xfer: frames, bulks: NO_BULKS }, { timeoutMs });
+      const frames = s.batch.encode();
+      rc = await this.client.sendRaw({ meta: frames[0], xfer: frames.length === 1 ? NO_FRAMES : frames.slice(1), bulks: NO_BULKS }, { timeoutMs });
     } catch (err) {
       rc = ESHUTDOWN;
-      this.report(s.channel, rc, `send failed: ${(err as Error).message}`);
-      return;
-    } finally {
-      msg.release();
+      why = `send failed: ${(err as Error).message}`;
     }
     if (rc === LBM_OK) {
-      stats.forwarded++;
-      stats.bytes += bytes;
-    } else {
-      this.report(s.channel, rc, `not queued towards ${this.client.url}: ${strerror(rc)}`);
+      this.stats.forwarded += n;
+      this.stats.bytes += bytes;
+      return;
     }
+    if (why === '') why = `not queued towards ${this.client.url}: ${strerror(rc)}`;
+    for (let i = 0; i < n; i++) this.report(s.channel, rc, why);
   }
 
   private report(channel: string, code: number, reason: string): void {
@@ -163,17 +192,17 @@ export class BridgeEgress {
     for (const s of this.served) s.server.ring.setState(RING_CLOSED);
     await new Promise((r) => setTimeout(r, PUBLISH_GRACE_MS));
     for (const s of this.served) {
-      // Take only what is visibly there: a wait on a ring that is no longer open would not park.
-      while (s.server.ring.peek() >= 0) {
-        const got = await s.server.waitRaw({ timeoutMs: 1000 });
-        if (typeof got === 'number') break;
+      // Take only what is visibly there: nobody publishes into a closed ring after the grace.
+      for (;;) {
+        this.drainReady(s);
+        if (s.batch.count === 0) break;
         const left = deadline - performance.now();
-        if (left > 0) await this.forward(s, got, left);
-        else {
-          this.stats.received++;
-          got.release();
-          this.report(s.channel, ESHUTDOWN, 'bridge closed before the message could be forwarded');
+        if (left > 0) {
+          await this.flush(s, left);
+          continue;
         }
+        const n = s.batch.discard();
+        for (let i = 0; i < n; i++) this.report(s.channel, ESHUTDOWN, 'bridge closed before the message could be forwarded');
       }
       await s.server.close();
     }

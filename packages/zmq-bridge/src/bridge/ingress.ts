@@ -1,7 +1,9 @@
 /**
- * The ingress half of a bridge: a ZeroMQ PULL that takes routed bridge messages, plain C++-wire
- * messages and batches of a batching `ZeroMqClient`, and delivers each into a local
- * shared-memory channel with `ShmClient.sendRaw`.
+ * The ingress half of a bridge: a ZeroMQ PULL that takes routed batches of a peer bridge
+ * (route-batch.ts, what an egress sends), routed messages of an older one (route.ts), plain
+ * C++-wire messages and batches of a batching `ZeroMqClient`, and delivers each message into a
+ * local shared-memory channel with `ShmClient.sendRaw`: the bytes are copied once, from the
+ * frames zeromq.js received into this host's slab.
  *
  * Frame 0 is delivered verbatim (custom fields never decoded); only its two bulk vectors are read,
  * to build the send bulks (flags as on the wire) and to check that the message carries exactly one
@@ -17,9 +19,11 @@
  * its bounded queue is dropped, counted and reported at once.
  */
 import { setMaxListeners } from 'node:events';
-import type { ArchiveLimits, Bulk, IncomingMessage } from '@lightbeam/core';
-import { Archive, ECANCELED, ESHUTDOWN, LBM_MALFORMED, isXfer } from '@lightbeam/core';
+import type { IncomingMessage } from '@lightbeam/core';
+import { ECANCELED, ESHUTDOWN, LBM_MALFORMED, isXfer } from '@lightbeam/core';
 import { decodeRoute, looksLikeRoute } from './route.js';
+import { decodeRouteBatch, isRouteBatch } from './route-batch.js';
+import { readSendBulks } from './read-bulks.js';
 import type { BridgeEndpoint, UndeliveredReport } from './options.js';
 import type { IngressStats } from './stats.js';
 import { newIngressStats } from './stats.js';
@@ -41,24 +45,8 @@ export interface IngressConfig {
   report: (r: UndeliveredReport) => void;
 }
 
-/**
- * Reads the send vector of a metadata frame and checks the recv vector is whole; custom fields
- * are not read. Never throws.
- *
- * @param frame - a metadata frame from the wire
- * @param limits - decoding limits
- * @returns the send bulks (`data: null`, flags as on the wire), or `null` when malformed
- */
-export function readSendBulks(frame: Uint8Array, limits: ArchiveLimits): Bulk[] | null {
-  try {
-    const ar = new Archive(true, frame, limits);
-    const send = ar.readBulks();
-    ar.readBulks();
-    return send;
-  } catch {
-    return null;
-  }
-}
+/** What a record of a batch has to release: nothing (its frames are the ZeroMQ message's). */
+const HELD: IncomingMessage = { meta: new Uint8Array(0), dataCount: 0, data: () => new Uint8Array(0), release: () => {} };
 
 /** Receives from the peer and delivers into local channels. */
 export class BridgeIngress {
@@ -128,6 +116,10 @@ export class BridgeIngress {
         if (got === ECANCELED || got === ESHUTDOWN) return;
         continue;
       }
+      if (isRouteBatch(got.meta)) {
+        await this.deliverBatch(got);
+        continue;
+      }
       this.stats.received++;
       const routed = this.check(got);
       if (routed === null) {
@@ -137,6 +129,31 @@ export class BridgeIngress {
       // Returns at once unless the channel has a live server and a full queue (flow control).
       await this.queues.offer(routed.channel, routed.item);
     }
+  }
+
+  /** Validates a routed batch and offers each of its messages to its channel's queue, in order. */
+  private async deliverBatch(msg: IncomingMessage): Promise<void> {
+    const stats = this.stats;
+    const batch = decodeRouteBatch(msg.meta, msg.dataCount, (i) => msg.data(i), this.server.limits);
+    if ('error' in batch) {
+      stats.received++;
+      stats.malformed++;
+      msg.release();
+      this.config.report({ direction: 'ingress', channel: null, code: LBM_MALFORMED, reason: batch.error });
+      return;
+    }
+    const { channel, records } = batch;
+    stats.received += records.length;
+    if (this.config.acceptChannels !== null && !this.config.acceptChannels.has(channel)) {
+      stats.unroutable += records.length;
+      for (let i = 0; i < records.length; i++) this.config.report({ direction: 'ingress', channel, code: LBM_MALFORMED, reason: `channel ${JSON.stringify(channel)} is not accepted` });
+      msg.release();
+      return;
+    }
+    // The frames belong to the ZeroMQ message, whose release frees nothing: each record keeps
+    // its views alive by reference until it is delivered.
+    for (let i = 0; i < records.length; i++) await this.queues.offer(channel, { msg: HELD, ...records[i] });
+    msg.release();
   }
 
   /**

@@ -64,8 +64,10 @@ export interface BridgeOptions {
   /** CURVE encryption and authentication on both directions. */
   curve?: BridgeCurve;
   /**
-   * `ZMQ_SNDHWM` of the egress and `ZMQ_RCVHWM` of the ingress: messages queued per peer before
-   * the egress waits (memory towards a peer that is down stays bounded by it).
+   * `ZMQ_SNDHWM` of the egress and `ZMQ_RCVHWM` of the ingress: ZeroMQ messages queued per peer
+   * before the egress waits (memory towards a peer that is down stays bounded by it). The egress
+   * sends what one wake-up drained from a channel as one ZeroMQ message (a batch of at most 1024
+   * messages and about 1 MiB of large bulks).
    * @defaultValue 1000
    */
   highWaterMark?: number;
