@@ -108,12 +108,8 @@ export class EgressBatch {
         }
       }
     } finally {
-      for (let m = 0; m < n; m++) this.msgs[m].release();
-      this.msgs.length = 0;
-      this.metas.length = 0;
-      this.frame0Bytes = this.head.byteLength + 8;
-      this.largeBytes = 0;
-      this.bytes = 0;
+      // Sent or not, the batch gives its messages back: the frames hold copies.
+      this.discard();
     }
     return frames;
   }
