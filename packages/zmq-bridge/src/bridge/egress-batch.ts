@@ -12,6 +12,7 @@
  * copied, and every message is released (its slab memory freed) before the batch is sent.
  */
 import type { IncomingMessage } from '@lightbeam/core';
+import { sendCopy } from '../zmq/send-copy.js';
 import { BATCH_INLINE_MAX, MAX_BATCH_MESSAGES, xferSizesOf } from './route-batch.js';
 
 /** Frame 0 bytes after which a batch takes no more messages (one message always fits). */
@@ -100,10 +101,9 @@ export class EgressBatch {
             frame0.set(d, p);
             p += d.byteLength;
           } else {
-            // Not zero-filled first: a fresh zeroed megabyte costs more than the copy (page faults).
-            const copy = Buffer.allocUnsafeSlow(d.byteLength);
-            copy.set(d);
-            frames.push(copy);
+            // Reused memory where the send-copy helper is loaded: a fresh megabyte's page faults
+            // cost more than the copy; zeromq.js holds the frame until its I/O thread wrote it.
+            frames.push(sendCopy(d));
           }
         }
       }
