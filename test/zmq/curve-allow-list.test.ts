@@ -61,7 +61,13 @@ describe('CURVE client allow-list through ZAP (issue #13 item 8)', function () {
       curve: { ...serverKeys, allowedClients: [friend.publicKey] },
     })) as ZeroMqServer;
     closers.push(server);
-    const intruder = await TransportFactory.getClient('127.0.0.1', Transport.kZeroMq, 'tcp', server.port!, { curve: { serverKey: serverKeys.publicKey }, linger: 0 });
+    // The intruder does not negotiate, as a C++ client: its negotiation would be refused too, and
+    // by the time it gave up the data connection's refusal could leave no pipe to queue its send.
+    const intruder = await TransportFactory.getClient('127.0.0.1', Transport.kZeroMq, 'tcp', server.port!, {
+      curve: { serverKey: serverKeys.publicKey },
+      linger: 0,
+      negotiation: false,
+    });
     closers.push(intruder);
     await sendText(intruder, 'intruder');
     await until(() => server.curveStats!.refused, 1);
@@ -75,16 +81,46 @@ describe('CURVE client allow-list through ZAP (issue #13 item 8)', function () {
   });
 
   it('leaves a CURVE server without a list admitting any client that knows its key, in the same process', async () => {
-    const listed = curveKeyPair();
-    const guarded = await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { curve: { ...listed, allowedClients: [curveKeyPair().publicKey] } });
-    closers.push(guarded);
-    const open = curveKeyPair();
-    const server = await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { curve: open });
-    closers.push(server);
-    const anyone = await TransportFactory.getClient('127.0.0.1', Transport.kZeroMq, 'tcp', server.port!, { curve: { serverKey: open.publicKey } });
-    closers.push(anyone);
-    await sendText(anyone, 'hello');
-    expect(await receiveText(server)).to.equal('hello');
+    // In a child process: closing these sockets trips an assertion inside the libzmq that
+    // zeromq.js bundles (pipe.cpp:355, in pipe termination) about once in ten runs, which aborts
+    // the whole process; measured the same before this project's negotiation existed. A child
+    // that died of exactly that is run again (at most three times), anything else fails.
+    const script = `
+      import { BULK_XFER, LbmMeta, Transport, TransportFactory } from '@lightbeam/core';
+      import { ZeroMqServer } from '@lightbeam/zmq-bridge';
+      import { curveKeyPair } from 'zeromq';
+      const listed = curveKeyPair();
+      const guarded = await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { curve: { ...listed, allowedClients: [curveKeyPair().publicKey] } });
+      const open = curveKeyPair();
+      const server = await ZeroMqServer.create('127.0.0.1', 'tcp', 0, { curve: open });
+      const anyone = await TransportFactory.getClient('127.0.0.1', Transport.kZeroMq, 'tcp', server.port, { curve: { serverKey: open.publicKey } });
+      const m = new LbmMeta();
+      const body = new TextEncoder().encode('hello');
+      m.send.push(anyone.expose(body, body.byteLength, BULK_XFER));
+      const sent = await anyone.send(m, { timeoutMs: 5000 });
+      const got = new LbmMeta();
+      const rc = await server.waitMetadata(got, { timeoutMs: 10000 });
+      const buf = new Uint8Array(rc === 0 ? got.send[0].size : 0);
+      if (rc === 0) {
+        got.recv = [server.expose(buf, buf.byteLength, BULK_XFER)];
+        await server.recvBulks(got);
+      }
+      console.log(JSON.stringify({ sent, rc, text: new TextDecoder().decode(buf) }));
+      await anyone.close();
+      await server.close();
+      await guarded.close();`;
+    let out = '';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        out = (await run(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, timeout: 20000 })).stdout;
+        break;
+      } catch (err) {
+        const e = err as { signal?: string; stderr?: string };
+        if (attempt < 3 && e.signal === 'SIGABRT' && /pipe\.cpp/.test(e.stderr ?? '')) continue;
+        throw err;
+      }
+    }
+    expect(JSON.parse(out.trim().split('\n')[0])).to.deep.equal({ sent: 0, rc: 0, text: 'hello' });
   });
 
   it('admits only the listed peer bridge on a bridge ingress', async () => {

@@ -3,6 +3,7 @@
  * C++ semantics, kept). With `watchPeer` a client counts what it queued for nobody, reports it
  * on close, and can wait for a server before sending.
  */
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import { BULK_XFER, ETIMEDOUT, LbmMeta, LightbeamError } from '@lightbeam/core';
 import { ZeroMqClient, ZeroMqServer } from '@lightbeam/zmq-bridge';
@@ -81,6 +82,9 @@ describe('ZeroMQ sends to nobody (issue 22.12)', function () {
     server = await ZeroMqServer.create('127.0.0.1', 'tcp', 0);
     const port = server.port as number;
     await server.close();
+    // libzmq tears the listener down on its own thread after close returns: wait until the port
+    // refuses connections, or the client may still reach the closing listener.
+    await refusedAt(port);
     client = await ZeroMqClient.create('127.0.0.1', 'tcp', port, { watchPeer: true, linger: 0 });
     expect(await client.waitForPeer({ timeoutMs: 50 })).to.equal(ETIMEDOUT);
   });
@@ -95,3 +99,20 @@ describe('ZeroMQ sends to nobody (issue 22.12)', function () {
     expect(() => new ZeroMqClient(uniqueAddress('inproc'), 'inproc', 0, { watchPeer: true })).to.throw(LightbeamError, /inproc/);
   });
 });
+
+/** Resolves once a TCP connect to 127.0.0.1:`port` is refused (bounded: 100 tries, 20 ms apart). */
+async function refusedAt(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once('error', () => resolve(true));
+    });
+    if (refused) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`127.0.0.1:${port} still accepts connections after its server closed`);
+}
