@@ -92,12 +92,21 @@ for (const p of PROVIDERS) {
       const out = new LbmMeta();
       out.send.push(client.expose(data, data.byteLength, BULK_XFER));
       expect(await client.send(out, { timeoutMs: 5000 })).to.equal(0);
-      const m = new LbmMeta();
-      expect(await server.waitMetadata(m, { timeoutMs: 10_000 })).to.equal(0);
+      // A message of the killed client may still surface after the drain's quiet spell: it settles
+      // with a code like the others (ECONNRESET, its sender being gone), and the new client's
+      // message must come intact after it.
       const got = new Uint8Array(1 << 20);
-      m.recv.push(server.expose(got, got.byteLength, BULK_XFER));
-      expect(await server.recvBulks(m)).to.equal(0);
-      expect(Buffer.compare(got, data)).to.equal(0);
+      let intact = false;
+      for (let i = 0; i < 64 && !intact; i++) {
+        const m = new LbmMeta();
+        expect(await server.waitMetadata(m, { timeoutMs: 10_000 })).to.equal(0);
+        got.fill(0);
+        m.recv.push(server.expose(got, got.byteLength, BULK_XFER));
+        const rc = await server.recvBulks(m);
+        intact = rc === 0 && Buffer.compare(got, data) === 0;
+        if (!intact) expect([0, ETIMEDOUT, ECONNRESET], `a late message of the killed client settled with ${rc}`).to.include(rc);
+      }
+      expect(intact, 'the new client\'s message arrived intact').to.equal(true);
     });
 
     it('a client outlives a killed server: sends settle with a code, none hangs, close resolves', async () => {
