@@ -44,6 +44,12 @@ bool viewOf(napi_env env, napi_value v, uint8_t** data, size_t* len) {
   return true;
 }
 
+bool viewArg(const Napi::CallbackInfo& info, size_t i, const char* what, uint8_t** data, size_t* len) {
+  if (viewOf(info.Env(), info[i], data, len)) return true;
+  Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array").ThrowAsJavaScriptException();
+  return false;
+}
+
 void freeEvents(std::vector<Event>& evs) {
   for (auto& e : evs) std::free(e.buf);
   evs.clear();
@@ -164,10 +170,7 @@ Napi::Value Endpoint::PostSend(const Napi::CallbackInfo& info) {
   uint32_t id = info[0].ToNumber().Uint32Value();
   uint8_t* data;
   size_t len;
-  if (!viewOf(env, info[1], &data, &len)) {
-    Napi::TypeError::New(env, "postSend bytes must be a Uint8Array").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!viewArg(info, 1, "postSend bytes", &data, &len)) return env.Undefined();
   bool tagged = info[2].ToBoolean().Value();
   uint64_t tag = (static_cast<uint64_t>(info[3].ToNumber().Uint32Value()) << 32) | info[4].ToNumber().Uint32Value();
   Op* op = new Op{};

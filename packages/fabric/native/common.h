@@ -138,6 +138,8 @@ extern int g_shmOpen;
 
 // The bytes of a Uint8Array (also over a SharedArrayBuffer); false for anything else.
 bool viewOf(napi_env env, napi_value v, uint8_t** data, size_t* len);
+// Argument `i` as for viewOf; false after throwing a TypeError "`what` must be a Uint8Array".
+bool viewArg(const Napi::CallbackInfo& info, size_t i, const char* what, uint8_t** data, size_t* len);
 void freeEvents(std::vector<Event>& evs);
 // Completions as JavaScript takes them: [kind, id, err, len, buffer | undefined] repeated; each
 // event's buffer passes to the returned array.

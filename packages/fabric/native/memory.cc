@@ -58,10 +58,7 @@ Napi::Value Endpoint::Expose(const Napi::CallbackInfo& info) {
   uint32_t id = info[0].ToNumber().Uint32Value();
   uint8_t* data;
   size_t len;
-  if (!viewOf(env, info[1], &data, &len)) {
-    Napi::TypeError::New(env, "expose bytes must be a Uint8Array").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!viewArg(info, 1, "expose bytes", &data, &len)) return env.Undefined();
   bool copy = info.Length() < 3 || info[2].ToBoolean().Value();
   Op* op = new Op{};
   op->kind = K_SEND;
@@ -151,10 +148,7 @@ Napi::Value Endpoint::RegisterRegion(const Napi::CallbackInfo& info) {
   uint32_t id = info[0].ToNumber().Uint32Value();
   uint8_t* data;
   size_t len;
-  if (!viewOf(env, info[1], &data, &len)) {
-    Napi::TypeError::New(env, "registerRegion view must be a Uint8Array").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!viewArg(info, 1, "registerRegion view", &data, &len)) return env.Undefined();
   int64_t off = info[2].ToNumber().Int64Value();
   int64_t total = info[3].ToNumber().Int64Value();
   if (off < 0 || total < 0 || static_cast<uint64_t>(off) + len > static_cast<uint64_t>(total)) return Napi::Number::New(env, FI_EINVAL);
