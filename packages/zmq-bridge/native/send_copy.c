@@ -10,11 +10,11 @@
  * comes from a free list of chunks already faulted in; the Buffer's finalizer, run once V8
  * collected it (zeromq.js has let go by then), puts the chunk back.
  *
- * A chunk that must be made new costs more than the copy: on this kind of machine faulting in
- * 1 MiB of 4 KiB pages took 3.3-3.6 ms against 30-40 us for the copy into a chunk already in
- * use. So chunks of 256 KiB and up are carved from 2 MiB-aligned mappings marked MADV_HUGEPAGE:
- * the first touch faults in one huge page (about 150 us for 2 MiB, zeroing included) and the
- * rest of the mapping goes onto the free list at once, already backed. Smaller chunks come from
+ * A chunk that must be made new costs more than the copy: on a busy VM, faulting in new memory
+ * in 4 KiB pages took 2.9-3.0 ms per MiB against 30-110 us for a 1 MiB copy into a chunk already
+ * in use. So chunks of 256 KiB and up are carved from 2 MiB-aligned mappings marked
+ * MADV_HUGEPAGE: the first touch faults in one huge page (0.1-0.7 ms per MiB there, zeroing
+ * included) and the rest of the mapping goes onto the free list at once, already backed. Smaller chunks come from
  * malloc, whose heap reuses its pages without faults.
  *
  * Chunks are grouped in power-of-two size classes; at most `idle_cap` bytes wait on the free
