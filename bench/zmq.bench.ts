@@ -13,7 +13,9 @@
  * may reuse its buffer once `send` resolved), a new meta per message, awaited one by one; beside
  * it the same sender with `LBM_ZMQ_SEND_COPY=fresh` (copies into fresh Buffers, as before the
  * native copy helper). `node bench/zmq/send-breakdown.mjs` splits a default send's time into
- * allocation, copy with first touch, send and collector.
+ * allocation, copy with first touch, send and collector; `node bench/zmq/default-send-steady.mjs`
+ * runs the real client in steady state and counts page faults, reuse, memory lent and
+ * collections per message.
  *
  * Run: `npx tsx bench/zmq.bench.ts` (after `pnpm run build`); `LBM_BENCH_SIZES=64KiB,1MiB` runs
  * some sizes, `LBM_BENCH_ONLY=raw,default send` some cases (raw is always run: every ratio is

@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -107,6 +108,77 @@ describe('zeromq default send: copies in reused memory', function () {
     server.release(got);
     await collect();
     expect(zmqSendCopyStats().lentBytes, 'given back once collected').to.equal(0);
+  });
+});
+
+/** The native helper itself (the module the library loads: same file, same instance). */
+interface Helper {
+  copy(v: Uint8Array): Buffer | undefined;
+  stats(): { reused: number; fresh: number; idleBytes: number; lentBytes: number; idleCap: number };
+  setIdleCap(bytes: number): void;
+}
+
+describe('zeromq send-copy helper: where its chunks come from', function () {
+  this.timeout(30000);
+  let helper: Helper;
+  let cap: number;
+
+  beforeEach(async function () {
+    if (!existsSync(ADDON)) this.skip();
+    helper = createRequire(import.meta.url)(ADDON) as Helper;
+    await collect();
+    cap = helper.stats().idleCap;
+    // Start from empty free lists, so that what follows is counted from nothing.
+    helper.setIdleCap(0);
+    helper.setIdleCap(cap);
+  });
+  afterEach(async () => {
+    if (helper === undefined) return;
+    await collect();
+    helper.setIdleCap(0);
+    helper.setIdleCap(cap);
+  });
+
+  it('maps a 1 MiB chunk as half of a 2 MiB region and keeps the other half on the free list, so the next copy maps nothing', () => {
+    const src = new Uint8Array(1 << 20);
+    fillMessage(src, 1);
+    const before = helper.stats();
+    const a = helper.copy(src) as Buffer;
+    const mid = helper.stats();
+    expect(mid.fresh - before.fresh, 'one new mapping').to.equal(1);
+    expect(mid.idleBytes, 'the spare half waits on the free list').to.equal(1 << 20);
+    fillMessage(src, 2);
+    const b = helper.copy(src) as Buffer;
+    const after = helper.stats();
+    expect(after.reused - mid.reused, 'the second copy went into the spare half').to.equal(1);
+    expect(after.fresh - mid.fresh).to.equal(0);
+    expect(after.idleBytes).to.equal(0);
+    const want = new Uint8Array(1 << 20);
+    fillMessage(want, 1);
+    expect(Buffer.compare(a, want), 'first copy intact').to.equal(0);
+    fillMessage(want, 2);
+    expect(Buffer.compare(b, want), 'second copy intact').to.equal(0);
+  });
+
+  it('makes room on a full free list by freeing chunks of a size copies moved on from', async () => {
+    helper.setIdleCap(2 << 20);
+    const big = new Uint8Array(1 << 20).fill(3);
+    let a: Buffer | undefined = helper.copy(big);
+    let b: Buffer | undefined = helper.copy(big);
+    expect(a?.[0]).to.equal(3);
+    expect(b?.[0]).to.equal(3);
+    a = b = undefined;
+    await collect();
+    expect(helper.stats().idleBytes, 'both 1 MiB chunks back: the list is full').to.equal(2 << 20);
+    let small: Buffer | undefined = helper.copy(new Uint8Array(64 * 1024).fill(4));
+    expect(small?.[0]).to.equal(4);
+    small = undefined;
+    await collect();
+    // Without eviction the 64 KiB chunk would have been freed and the list kept both 1 MiB ones.
+    expect(helper.stats().idleBytes, 'one 1 MiB chunk made room for the 64 KiB one').to.equal((1 << 20) + 64 * 1024);
+    const before = helper.stats();
+    helper.copy(new Uint8Array(64 * 1024));
+    expect(helper.stats().reused - before.reused, 'the next 64 KiB copy reuses it').to.equal(1);
   });
 });
 
