@@ -11,8 +11,9 @@
  */
 import { createHook } from 'node:async_hooks';
 import { expect } from 'chai';
-import { BULK_XFER, LBM_OK, LbmMeta } from '@lightbeam/core';
+import { BULK_XFER, EMSGSIZE, LBM_OK, LbmMeta } from '@lightbeam/core';
 import { MemoryManager, ShmClient, ShmServer } from '@lightbeam/shm';
+import type { UndeliveredReport } from '@lightbeam/zmq-bridge';
 import { Bridge } from '@lightbeam/zmq-bridge';
 
 /** Whether the promise being made is made by a frame of the library (its compiled packages). */
@@ -89,6 +90,36 @@ describe('bridge hot path: promises per forwarded message (issue 21)', function 
     expect(egress.stats().egress.forwarded).to.equal(WARMUP + COUNT);
     expect(local, 'the same loop without the bridge').to.be.at.most(2);
     expect(bridged, `bridged ${bridged} per message, local ${local}`).to.be.at.most(MAX_PROMISES_PER_MESSAGE);
+  });
+
+  it('still refuses a frame over the peer\'s size limit with EMSGSIZE once batches go straight to the socket', async () => {
+    const reports: UndeliveredReport[] = [];
+    ingress = await Bridge.create({ listen: 'tcp://127.0.0.1:0', maxMessageBytes: 64 * 1024 });
+    egress = await Bridge.create({ peer: `tcp://127.0.0.1:${ingress.port}`, channels: [{ local: 'big-out', remote: 'big-in' }], onUndelivered: (r) => reports.push(r) });
+    const [tx, rx] = await pair('big-out', 'big-in');
+    const sizes = [64, 64, 100 * 1024, 64];
+    for (let i = 0; i < sizes.length; i++) {
+      const data = new Uint8Array(sizes[i]).fill(i + 1);
+      const meta = new LbmMeta();
+      meta.send.push(tx.expose(data, data.length, BULK_XFER));
+      expect(await tx.send(meta, { timeoutMs: 5000 })).to.equal(LBM_OK);
+      if (sizes[i] > 64 * 1024) {
+        // Past the first send the egress writes to the socket itself: a frame the peer would drop
+        // (and with it the connection) must still be refused here and reported.
+        const deadline = Date.now() + 5000;
+        while (reports.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        expect(reports.map((r) => r.code)).to.deep.equal([EMSGSIZE]);
+        continue;
+      }
+      const got = new LbmMeta();
+      expect(await rx.waitMetadata(got, { timeoutMs: 5000 }), `message ${i}`).to.equal(LBM_OK);
+      const view = { data: null, size: sizes[i], flags: BULK_XFER };
+      got.recv.push(view);
+      expect(rx.recvBulksNow(got)).to.equal(LBM_OK);
+      expect((view.data as unknown as { ptr: Uint8Array }).ptr[0], `message ${i}`).to.equal(i + 1);
+      rx.release(got);
+    }
+    expect(egress.stats().egress.forwarded).to.equal(3);
   });
 
   async function pair(out: string, into: string): Promise<[ShmClient, ShmServer]> {
