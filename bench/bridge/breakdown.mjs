@@ -14,7 +14,8 @@
 // top self times are printed.
 //
 // Run: node bench/bridge/breakdown.mjs (after pnpm run build). Env: ROUNDS_LO (500), ROUNDS_HI
-// (2500), CONTENDERS (ours,diy), STRACE, HOOKS, PROF, PROF_DIR.
+// (2500), CONTENDERS (ours,diy), STRACE, HOOKS, HOOKS_STACKS, PROF, PROF_DIR, THREADS, LBM_BIN,
+// NODE_EXTRA (more node flags), KEEP_OUT (a folder to keep each process's stdout in).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync as require_write } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,7 +24,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
-const BIN = fileURLToPath(new URL('../../packages/cli/bin/lightbeam.js', import.meta.url));
+// LBM_BIN: another checkout's CLI (its bridge code), e.g. main's, for a before/after comparison.
+const BIN = process.env.LBM_BIN ?? fileURLToPath(new URL('../../packages/cli/bin/lightbeam.js', import.meta.url));
 const LO = Number(process.env.ROUNDS_LO ?? 500);
 const HI = Number(process.env.ROUNDS_HI ?? 2500);
 const SAMPLE_MS = 20;
@@ -111,8 +113,10 @@ async function runOnce(contender, rounds, tmp) {
   }
   const [pa, pb] = [await freePort(), await freePort()];
   const url = (p) => `tcp://127.0.0.1:${p}`;
-  const b = proc(`ours-B-${rounds}`, [BIN, 'bridge', '--listen', url(pb), '--peer', url(pa), '--channels', 'pong', '--worker', here('./echo.mjs'), '--exit-with-workers'], env, tmp);
-  const a = proc(`ours-A-${rounds}`, [BIN, 'bridge', '--listen', url(pa), '--peer', url(pb), '--channels', 'ping', '--worker', here('./ping.mjs'), '--exit-with-workers'], env, tmp);
+  const bin = contender === 'before' ? process.env.LBM_BIN_BEFORE : BIN;
+  if (bin === undefined) throw new Error('the contender "before" needs LBM_BIN_BEFORE (another checkout\'s packages/cli/bin/lightbeam.js)');
+  const b = proc(`${contender}-B-${rounds}`, [bin, 'bridge', '--listen', url(pb), '--peer', url(pa), '--channels', 'pong', '--worker', here('./echo.mjs'), '--exit-with-workers'], env, tmp);
+  const a = proc(`${contender}-A-${rounds}`, [bin, 'bridge', '--listen', url(pa), '--peer', url(pb), '--channels', 'ping', '--worker', here('./ping.mjs'), '--exit-with-workers'], env, tmp);
   return Promise.all([a, b]);
 }
 
@@ -171,9 +175,49 @@ function straceCounts(file) {
   return counts;
 }
 
+/** Per-round-trip figures of one contender's pair of runs: `A main` -> { cpu, vol, invol }, and the p50. */
+async function perRoundTrip(c, tmp) {
+  const lo = await runOnce(c, LO, tmp);
+  const hi = await runOnce(c, HI, tmp);
+  const n = HI - LO;
+  const cells = {};
+  for (let side = 0; side < 2; side++) {
+    const rl = roles(lo[side].threads);
+    const rh = roles(hi[side].threads);
+    for (const role of Object.keys(rh)) {
+      const a = rl[role] ?? { cpuNs: 0, vol: 0, invol: 0 };
+      const b = rh[role];
+      cells[`${side === 0 ? 'A' : 'B'} ${role}`] = { cpu: (b.cpuNs - a.cpuNs) / 1000 / n, vol: (b.vol - a.vol) / n, invol: (b.invol - a.invol) / n };
+    }
+  }
+  return { cells, p50: Number(/"p50Us":([\d.]+)/.exec(hi[0].out)?.[1]) };
+}
+
+const REPEAT = Number(process.env.REPEAT ?? 1);
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const fmt = (xs, d) => `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}-${Math.max(...xs).toFixed(d)})`;
+
 const tmp = mkdtempSync(join(tmpdir(), 'lbm-breakdown-'));
 try {
-  for (const c of CONTENDERS) {
+  if (REPEAT > 1) {
+    // Interleaved rounds, every contender once per round; medians (min-max) over the rounds.
+    const got = Object.fromEntries(CONTENDERS.map((c) => [c, []]));
+    for (let r = 0; r < REPEAT; r++) for (const c of CONTENDERS) got[c].push(await perRoundTrip(c, tmp));
+    console.log(`per round trip, difference of ${HI} and ${LO} timed round trips, median (min-max) of ${REPEAT} interleaved rounds`);
+    const keys = [...new Set(CONTENDERS.flatMap((c) => Object.keys(got[c][0].cells)))].filter((k) => !k.endsWith('other')).sort();
+    const table = keys.map((k) => {
+      const row = { 'process thread': k };
+      for (const c of CONTENDERS) {
+        const xs = got[c].map((g) => g.cells[k] ?? { cpu: 0, vol: 0, invol: 0 });
+        row[`${c} cpu us`] = fmt(xs.map((x) => x.cpu), 1);
+        row[`${c} vol/invol sw`] = `${median(xs.map((x) => x.vol)).toFixed(2)}/${median(xs.map((x) => x.invol)).toFixed(2)}`;
+      }
+      return row;
+    });
+    console.table(table);
+    for (const c of CONTENDERS) console.log(`${c}: p50 round trip of the longer runs ${fmt(got[c].map((g) => g.p50), 0)} us`);
+  }
+  for (const c of REPEAT > 1 ? [] : CONTENDERS) {
     const lo = await runOnce(c, LO, tmp);
     const hi = await runOnce(c, HI, tmp);
     const n = HI - LO;
