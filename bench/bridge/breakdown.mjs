@@ -17,7 +17,7 @@
 // (2500), CONTENDERS (ours,diy), STRACE, HOOKS, HOOKS_STACKS, PROF, PROF_DIR, THREADS, LBM_BIN,
 // NODE_EXTRA (more node flags), KEEP_OUT (a folder to keep each process's stdout in).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync as require_write } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +96,7 @@ function proc(name, args, env, tmp) {
     p.on('exit', (code) => {
       clearInterval(timer);
       if (code !== 0) return reject(new Error(`${name} exited with ${code}\n${err}${out}`));
-      if (process.env.KEEP_OUT) require_write(join(process.env.KEEP_OUT, name + '.out'), out);
+      if (process.env.KEEP_OUT) writeFileSync(join(process.env.KEEP_OUT, name + '.out'), out);
       resolve({ name, threads: last, out, err, strace: STRACE ? straceOut : null });
     });
   });
