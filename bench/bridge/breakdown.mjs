@@ -33,6 +33,16 @@ const STRACE = process.env.STRACE === '1';
 const HOOKS = process.env.HOOKS === '1';
 const PROF = process.env.PROF === '1';
 const CONTENDERS = (process.env.CONTENDERS ?? 'ours,diy').split(',');
+if (!(Number.isInteger(LO) && Number.isInteger(HI) && LO > 0 && HI > LO)) {
+  console.error(`ROUNDS_LO and ROUNDS_HI must be integers with 0 < ROUNDS_LO < ROUNDS_HI, got ${process.env.ROUNDS_LO} and ${process.env.ROUNDS_HI}`);
+  process.exit(2);
+}
+for (const c of CONTENDERS) {
+  if (!['ours', 'before', 'diy'].includes(c)) {
+    console.error(`CONTENDERS lists ours, before and diy, got ${JSON.stringify(c)}`);
+    process.exit(2);
+  }
+}
 
 async function freePort() {
   const srv = createServer();
