@@ -64,8 +64,15 @@ const ROUNDS = envNum('BRIDGE_BENCH_ROUNDS', 5);
 const COUNT = envNum('BRIDGE_BENCH_COUNT', 800);
 /** 64 B messages per one-way run; the first WINDOW are not timed. */
 const SMALL_COUNT = envNum('BRIDGE_BENCH_SMALL_COUNT', 20000);
-/** Timed round trips per run (after 200 untimed). */
+/** Timed round trips per run. */
 const RTT_ROUNDS = envNum('BRIDGE_BENCH_RTT', 2000);
+/**
+ * Untimed round trips before them, in each fresh pair of processes. Short by default: the timed
+ * ones then include V8's warm-up (background optimising compiles, unoptimised code), which costs
+ * a path through more JavaScript (ours) more than a short one; a larger value measures the steady
+ * state of every contender alike.
+ */
+const RTT_WARMUP = envNum('BRIDGE_BENCH_WARMUP', 200);
 const RUN_TIMEOUT_MS = envNum('BRIDGE_BENCH_RUN_TIMEOUT_S', 60) * 1000;
 const BUDGET_MS = envNum('BRIDGE_BENCH_BUDGET_S', 400) * 1000;
 const MIB = 1 << 20;
@@ -83,7 +90,7 @@ function parseNetns(v: string | undefined): { A: { ns: string; addr: string }; B
   return { A: { ns: m[1], addr: m[2] }, B: { ns: m[3], addr: m[4] } };
 }
 /** What every child gets: the protocol's parameters (bench/bridge/common.mjs reads them). */
-const PROTOCOL_ENV = { HOST_A: HOST.A, HOST_B: HOST.B, SIZE: String(MIB), COUNT: String(COUNT), WINDOW: String(WINDOW), CREDIT_EVERY: String(CREDIT_EVERY), ROUNDS: String(RTT_ROUNDS), WARMUP: '200', RTT_SIZE: String(RTT_SIZE) };
+const PROTOCOL_ENV = { HOST_A: HOST.A, HOST_B: HOST.B, SIZE: String(MIB), COUNT: String(COUNT), WINDOW: String(WINDOW), CREDIT_EVERY: String(CREDIT_EVERY), ROUNDS: String(RTT_ROUNDS), WARMUP: String(RTT_WARMUP), RTT_SIZE: String(RTT_SIZE) };
 
 /** Children still running, killed if the bench fails, times out or is interrupted. */
 const live = new Set<ChildProcess>();
@@ -244,7 +251,7 @@ const started = performance.now();
 console.log(
   `bridge: ${NETNS === null ? 'tcp loopback' : `two network namespaces (${NETNS.A.ns} ${HOST.A}, ${NETNS.B.ns} ${HOST.B}) over a veth pair`}, Node ${process.version}, ${cpus().length} cpus, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ` +
     `${ROUNDS} interleaved rounds, median (min-max); 1 MiB x ${COUNT} and 64 B x ${SMALL_COUNT} per one-way run (first ${WINDOW} untimed), ` +
-    `${RTT_ROUNDS} timed 64 B round trips per run; window ${WINDOW} messages end to end, credits every ${CREDIT_EVERY}` +
+    `${RTT_ROUNDS} timed 64 B round trips per run after ${RTT_WARMUP} untimed; window ${WINDOW} messages end to end, credits every ${CREDIT_EVERY}` +
     (hog === null ? '' : '; beside one busy-looping process'),
 );
 // One untimed pass, so the first round does not pay for cold caches and a first build of sockets.

@@ -46,6 +46,8 @@ export { EtaClock } from './demo/eta.js';
 export { describeFactor, describeRange, geometricMean, parseVerdict, speedups, spreadOf, verdictSentence } from './demo/verdict.js';
 export type { ParsedVerdict, RunSpread } from './demo/verdict.js';
 export { DemoSteps } from './demo/steps.js';
+export { act2Windows } from './demo/windows.js';
+export type { Act2Windows } from './demo/windows.js';
 export { RESULTS_CHANNEL, runDemoRemote } from './demo/remote.js';
 export type { DemoRemoteOptions } from './demo/remote.js';
 export { Verifier, PRECOMPUTE_BYTES } from './demo/verifier.js';

@@ -16,6 +16,8 @@ import { CliError } from '../common/cli-error.js';
 import type { RemoteChild } from './child.js';
 import { startRemoteChild } from './child.js';
 import { runBaselinePath } from './baseline-run.js';
+import type { Act2Windows } from './windows.js';
+import { act2Windows } from './windows.js';
 import type { RunName } from './control.js';
 import { ControlClient } from './control.js';
 import { RESULTS_CHANNEL } from './remote.js';
@@ -105,11 +107,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   const acts = o.acts ?? 'both';
   const localScale = o.localScale ?? 1;
   const key = (Math.random() * 2 ** 32) >>> 0;
-  // Messages in flight per worker, the same window on both paths of act 2: the kShm input ring of
-  // each worker, and the piscina tasks outstanding per worker on the baseline. A power of two
-  // (ring size), at most 16 MiB of payload.
-  const perWorker = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(32, Math.floor((16 << 20) / o.size)))));
-  const resultsCapacity = perWorker * 2;
+  // The same window of messages in flight on both paths of act 2 (windows.ts).
+  const windows = act2Windows(o.size, o.workers);
+  const { perWorker, results: resultsCapacity } = windows;
   const inFlight = o.size * (o.workers * (perWorker + 1) + resultsCapacity);
   // Act 1 holds at most 8 MiB-payloads in flight per worker plus its results: 64 MiB covers it.
   const regionBytes = Math.min(2 ** 30, Math.max(128 << 20, 2 ** Math.ceil(Math.log2(inFlight * 1.5 + (8 << 20)))));
@@ -123,7 +123,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
     const localOutcome = local ? await runLocalAct({ manager, workers: o.workers, runs, scale: localScale, timeoutMs: o.timeoutMs, key }, steps) : null;
     if (!remote) return { local: localOutcome, ours: [], baseline: [], table: '', sentence: '' };
     if (local) steps.log('');
-    const r = await runRemoteAct(o, runs, manager, perWorker, resultsCapacity, steps);
+    const r = await runRemoteAct(o, runs, manager, windows, steps);
     return { local: localOutcome, ...r };
   } finally {
     steps.stop();
@@ -137,7 +137,7 @@ function remoteStepKeys(runs: number): string[] {
 }
 
 /** Act 2: the far side, the bridge, the pool; `runs` runs of each path, alternating which goes first. */
-async function runRemoteAct(o: DemoOptions, runs: number, manager: MemoryManager, perWorker: number, resultsCapacity: number, steps: DemoSteps): Promise<Omit<DemoOutcome, 'local'>> {
+async function runRemoteAct(o: DemoOptions, runs: number, manager: MemoryManager, windows: Act2Windows, steps: DemoSteps): Promise<Omit<DemoOutcome, 'local'>> {
   let child: RemoteChild | null = null;
   let control: ControlClient | null = null;
   let bridge: Bridge | null = null;
@@ -161,7 +161,7 @@ async function runRemoteAct(o: DemoOptions, runs: number, manager: MemoryManager
     bridge = await Bridge.create({
       peer,
       channels: [RESULTS_CHANNEL],
-      ring: { capacity: resultsCapacity },
+      ring: { capacity: windows.results },
       // Longer than the workers' send timeout: while the far side is gone, the egress holds its
       // full channel instead of dropping a message every timeoutMs, so the worker stuck behind it
       // times out first and says why (the remote side is not taking results).
@@ -186,6 +186,7 @@ async function runRemoteAct(o: DemoOptions, runs: number, manager: MemoryManager
             steps.log(`${name}: ${n}/${o.count} sent`);
           }
         };
+        const perWorker = run === 'shm' ? windows.shmInput : windows.perWorker;
         await body({ manager, pool, workers: o.workers, perWorker, count: o.count, size: o.size, key, corruptEvery: o.corruptEvery, timeoutMs: o.timeoutMs, onProgress });
         const verdict = (await ctl.call({ op: 'result', run, idleMs: o.timeoutMs }, o.timeoutMs * 2)).verdict;
         const ms = performance.now() - t0;

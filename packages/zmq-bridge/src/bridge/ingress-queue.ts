@@ -222,34 +222,32 @@ export class IngressQueues {
    * and its queue is full; drops it (counted in `dropped`, reported with `EAGAIN`, released) when
    * the channel has none and it does not fit.
    *
-   * @returns once the message is queued or dropped
+   * @returns `undefined` when the message was queued, delivered or dropped at once (the common
+   *   case makes no promise); a promise that settles once it was, when it had to wait for room
    */
-  async offer(channel: string, item: QueuedMessage): Promise<void> {
-    for (;;) {
-      let q: ChannelQueue | null;
-      try {
-        q = this.queueFor(channel);
-      } catch (err) {
-        // No shared memory in this thread, or a name the directory refuses: nothing can be delivered.
-        item.msg.release();
-        this.ctx.stats.unroutable++;
-        this.ctx.report({ direction: 'ingress', channel, code: LBM_MALFORMED, reason: `channel ${JSON.stringify(channel)} cannot be opened here: ${(err as Error).message}` });
-        return;
-      }
-      if (q === null) return this.drop(channel, item, `more than ${MAX_QUEUED_CHANNELS} channels have messages waiting`);
-      if (q.bound()) {
-        if (q.fits(item.bytes)) return q.push(item, false);
-        if (this.ctx.abandon.aborted) return this.drop(channel, item, 'the bridge is closing');
-        // A live server takes a message at least every deliverTimeoutMs (or it times out): wait.
-        await q.room();
-        continue;
-      }
-      if (q.fits(item.bytes) && (q.length === 0 || this.unboundQueued + item.bytes <= this.ctx.limits.unboundBytes)) {
-        this.unboundQueued += item.bytes;
-        return q.push(item, true);
-      }
-      return this.drop(channel, item, `no server is bound to it and its queue is full (${q.length} messages, ${q.bytes} bytes)`);
+  offer(channel: string, item: QueuedMessage): Promise<void> | undefined {
+    let q: ChannelQueue | null;
+    try {
+      q = this.queueFor(channel);
+    } catch (err) {
+      // No shared memory in this thread, or a name the directory refuses: nothing can be delivered.
+      item.msg.release();
+      this.ctx.stats.unroutable++;
+      this.ctx.report({ direction: 'ingress', channel, code: LBM_MALFORMED, reason: `channel ${JSON.stringify(channel)} cannot be opened here: ${(err as Error).message}` });
+      return undefined;
     }
+    if (q === null) return void this.drop(channel, item, `more than ${MAX_QUEUED_CHANNELS} channels have messages waiting`);
+    if (q.bound()) {
+      if (q.fits(item.bytes)) return void q.push(item, false);
+      if (this.ctx.abandon.aborted) return void this.drop(channel, item, 'the bridge is closing');
+      // A live server takes a message at least every deliverTimeoutMs (or it times out): wait.
+      return q.room().then(() => this.offer(channel, item));
+    }
+    if (q.fits(item.bytes) && (q.length === 0 || this.unboundQueued + item.bytes <= this.ctx.limits.unboundBytes)) {
+      this.unboundQueued += item.bytes;
+      return void q.push(item, true);
+    }
+    return void this.drop(channel, item, `no server is bound to it and its queue is full (${q.length} messages, ${q.bytes} bytes)`);
   }
 
   /** Resolves once every queue's delivery loop has nothing left. */

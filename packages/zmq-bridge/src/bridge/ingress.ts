@@ -22,6 +22,7 @@ import { setMaxListeners } from 'node:events';
 import type { IncomingMessage } from '@lightbeam/core';
 import { ECANCELED, ESHUTDOWN, LBM_MALFORMED, isXfer } from '@lightbeam/core';
 import { decodeRoute, looksLikeRoute } from './route.js';
+import type { BatchRecord } from './route-batch.js';
 import { decodeRouteBatch, isRouteBatch } from './route-batch.js';
 import { readSendBulks } from './read-bulks.js';
 import type { BridgeEndpoint, UndeliveredReport } from './options.js';
@@ -94,6 +95,9 @@ export class BridgeIngress {
     if (this.closing === null) {
       this.closing = (async () => {
         this.stop.abort();
+        // The reader waits on the socket with no signal (see run): closing the socket is what ends
+        // that wait. What libzmq holds but the reader has not taken is not delivered, as before.
+        await this.server.close();
         let timer: NodeJS.Timeout | undefined;
         const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.config.drainMs)));
         await Promise.race([Promise.all([this.loop, this.queues.drained()]), limit]);
@@ -102,7 +106,6 @@ export class BridgeIngress {
         this.abandon.abort();
         await this.loop;
         await this.queues.close();
-        await this.server.close();
       })();
     }
     return this.closing;
@@ -111,13 +114,21 @@ export class BridgeIngress {
   private async run(): Promise<void> {
     const signal = this.stop.signal;
     for (;;) {
-      const got = await this.server.waitRaw({ signal });
+      // No signal and no timeout: the server's plain wait, one zeromq.js receive and nothing else
+      // per message (a signal would cost a race, its promise and two abort listeners each time).
+      // close() ends it by closing the socket.
+      const got = await this.server.waitRaw();
+      if (signal.aborted) {
+        if (typeof got !== 'number') got.release();
+        return;
+      }
       if (typeof got === 'number') {
         if (got === ECANCELED || got === ESHUTDOWN) return;
         continue;
       }
       if (isRouteBatch(got.meta)) {
-        await this.deliverBatch(got);
+        const waiting = this.deliverBatch(got);
+        if (waiting !== undefined) await waiting;
         continue;
       }
       this.stats.received++;
@@ -127,12 +138,18 @@ export class BridgeIngress {
         continue;
       }
       // Returns at once unless the channel has a live server and a full queue (flow control).
-      await this.queues.offer(routed.channel, routed.item);
+      const waiting = this.queues.offer(routed.channel, routed.item);
+      if (waiting !== undefined) await waiting;
     }
   }
 
-  /** Validates a routed batch and offers each of its messages to its channel's queue, in order. */
-  private async deliverBatch(msg: IncomingMessage): Promise<void> {
+  /**
+   * Validates a routed batch and offers each of its messages to its channel's queue, in order.
+   *
+   * @returns `undefined` when every message was queued, delivered or dropped at once (no promise
+   *   made); otherwise a promise that settles once the rest were
+   */
+  private deliverBatch(msg: IncomingMessage): Promise<void> | undefined {
     const stats = this.stats;
     const batch = decodeRouteBatch(msg.meta, msg.dataCount, (i) => msg.data(i), this.server.limits);
     if ('error' in batch) {
@@ -140,7 +157,7 @@ export class BridgeIngress {
       stats.malformed++;
       msg.release();
       this.config.report({ direction: 'ingress', channel: null, code: LBM_MALFORMED, reason: batch.error });
-      return;
+      return undefined;
     }
     const { channel, records } = batch;
     stats.received += records.length;
@@ -148,11 +165,22 @@ export class BridgeIngress {
       stats.unroutable += records.length;
       for (let i = 0; i < records.length; i++) this.config.report({ direction: 'ingress', channel, code: LBM_MALFORMED, reason: `channel ${JSON.stringify(channel)} is not accepted` });
       msg.release();
-      return;
+      return undefined;
     }
     // The frames belong to the ZeroMQ message, whose release frees nothing: each record keeps
     // its views alive by reference until it is delivered.
-    for (let i = 0; i < records.length; i++) await this.queues.offer(channel, { msg: HELD, ...records[i] });
+    for (let i = 0; i < records.length; i++) {
+      const waiting = this.queues.offer(channel, { msg: HELD, ...records[i] });
+      if (waiting !== undefined) return this.deliverRest(waiting, channel, records, i + 1, msg);
+    }
+    msg.release();
+    return undefined;
+  }
+
+  /** The rest of a batch once a channel's queue had room again, each offer awaited in order. */
+  private async deliverRest(waiting: Promise<void>, channel: string, records: readonly BatchRecord[], from: number, msg: IncomingMessage): Promise<void> {
+    await waiting;
+    for (let i = from; i < records.length; i++) await this.queues.offer(channel, { msg: HELD, ...records[i] });
     msg.release();
   }
 

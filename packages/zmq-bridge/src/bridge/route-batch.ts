@@ -51,6 +51,28 @@ const BATCH_FIELDS_BYTES = 8;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** The name bytes last decoded, and their string: a peer sends batch after batch for one channel. */
+let lastNameBytes = new Uint8Array(0);
+let lastName = '';
+
+/** The channel name of a batch header, decoded only when it differs from the last one; `null` if not UTF-8. */
+function channelName(frame0: Uint8Array, nameLen: number): string | null {
+  const at = ROUTE_HEADER_BYTES;
+  if (nameLen === lastNameBytes.byteLength) {
+    let i = 0;
+    while (i < nameLen && frame0[at + i] === lastNameBytes[i]) i++;
+    if (i === nameLen) return lastName;
+  }
+  const bytes = frame0.slice(at, at + nameLen);
+  try {
+    lastName = decoder.decode(bytes);
+  } catch {
+    return null;
+  }
+  lastNameBytes = bytes;
+  return lastName;
+}
+
 /** The version-2 header of `channel`'s batches, without count and inlineMax; reused per channel. */
 export function encodeBatchHead(channel: string): Uint8Array {
   const name = encoder.encode(channel);
@@ -125,12 +147,8 @@ export function decodeRouteBatch(frame0: Uint8Array, dataCount: number, data: (i
   if (!isRouteBatch(frame0) || len < ROUTE_HEADER_BYTES + 1 + BATCH_FIELDS_BYTES || frame0[5] !== 0) return { error: 'malformed routed batch header' };
   const nameLen = frame0[6] | (frame0[7] << 8);
   if (nameLen === 0 || nameLen > MAX_ROUTE_NAME_BYTES || len < ROUTE_HEADER_BYTES + nameLen + BATCH_FIELDS_BYTES) return { error: 'malformed routed batch header' };
-  let channel: string;
-  try {
-    channel = decoder.decode(frame0.subarray(ROUTE_HEADER_BYTES, ROUTE_HEADER_BYTES + nameLen));
-  } catch {
-    return { error: 'routed batch channel name is not UTF-8' };
-  }
+  const channel = channelName(frame0, nameLen);
+  if (channel === null) return { error: 'routed batch channel name is not UTF-8' };
   const dv = new DataView(frame0.buffer, frame0.byteOffset, len);
   let p = ROUTE_HEADER_BYTES + nameLen;
   const count = dv.getUint32(p, true);
