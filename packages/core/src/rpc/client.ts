@@ -15,6 +15,7 @@ import { Deadlines } from './deadlines.js';
 import { receiveLoop } from './receive-loop.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RPC_MAX_BUDGET_MS, RpcEnvelope, RpcStatus } from './envelope.js';
 import { callError, statusError } from './errors.js';
+import type { RpcReplyBell } from './reply-bell.js';
 import type { ReplyEndpointOptions } from './reply-path.js';
 import { bindReplyEndpoint, rpcClientOptions } from './reply-path.js';
 import type { Server } from '../protocol/server.js';
@@ -52,6 +53,12 @@ export interface RpcClientOptions {
    * @defaultValue 20
    */
   spinUs?: number;
+  /**
+   * Over shared memory, with a server in another thread that rings this bell
+   * (`RpcServerOptions.replyBell` over the same buffer): wait for replies on it instead of on the
+   * reply endpoint, so a burst of replies wakes this thread once (a worker pool does this).
+   */
+  replyBell?: RpcReplyBell;
 }
 
 /** Where {@link RpcClient.connect} sends and listens. */
@@ -121,6 +128,7 @@ export class RpcClient {
   private readonly loopDone: Promise<void>;
   /** The request client sends synchronously (`sendNow` does the whole send): shared memory. */
   private readonly sendsNow: boolean;
+  private readonly bell: RpcReplyBell | null;
 
   /**
    * Starts listening for replies.
@@ -143,6 +151,7 @@ export class RpcClient {
     if (!(this.spinUs >= 0)) throw new RangeError(`RpcClient spinUs must be a non-negative number, got ${this.spinUs}`);
     // A protected getter of Client, read without widening Client's public surface.
     this.sendsNow = Reflect.get(requests, 'writesMetaDirectly') === true;
+    this.bell = options.replyBell ?? null;
     this.loopDone = this.loop();
   }
 
@@ -254,6 +263,8 @@ export class RpcClient {
     this.failPending(new LightbeamError('ERR_LBM_CLOSED', 'rpc: the client closed before the reply arrived', { errno: ESHUTDOWN }));
     this.deadlines.clear();
     await Promise.all([this.requests.close(), this.replies.close()]);
+    // A loop waiting on the bell learns of the close only from the bell.
+    this.bell?.interrupt();
     await this.loopDone;
   }
 
@@ -297,6 +308,7 @@ export class RpcClient {
       spinUs: this.spinUs,
       blockMs: 0,
       idle: () => false,
+      bell: this.bell,
     });
   }
 

@@ -12,6 +12,7 @@ import { receiveLoop } from './receive-loop.js';
 import { EMPTY_REPLY, NO_BULKS, errorText, fillReply, nonNegative, positive } from './reply-build.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REQUEST, RpcEnvelope, RpcStatus } from './envelope.js';
 import { CallTable } from './call-table.js';
+import type { RpcReplyBell } from './reply-bell.js';
 import { ReplyClients } from './reply-clients.js';
 import { rpcClientOptions } from './reply-path.js';
 import { defaultReplyPolicy } from './reply-policy.js';
@@ -63,6 +64,12 @@ export class RpcServer {
   private readonly resolveBody = (env: RpcEnvelope): LbmMeta => this.handlers.get(env.method)?.create() ?? new LbmMeta();
   /** The reply envelope of the synchronous path, reused: `sendNow` reads it during the call only. */
   private readonly replyOut = new RpcEnvelope();
+  /** The caller's reply doorbell (see `RpcServerOptions.replyBell`), or null. */
+  private readonly bell: RpcReplyBell | null;
+  /** True while the receive loop hands over a message: replies sent then ring once, after the drain. */
+  private delivering = false;
+  /** A reply went out since the bell last rang. */
+  private unrung = false;
 
   /**
    * Starts serving: the receive loop runs until {@link RpcServer.close}.
@@ -82,6 +89,7 @@ export class RpcServer {
     this.acceptReplyTo = options.acceptReplyTo ?? defaultReplyPolicy(transport, server, options.replyHosts);
     this.spinUs = nonNegative('spinUs', options.spinUs ?? 20);
     this.blockWhenIdleMs = nonNegative('blockWhenIdleMs', options.blockWhenIdleMs ?? 0);
+    this.bell = options.replyBell ?? null;
     this.replies = new ReplyClients(transport, positive('maxReplyClients', options.maxReplyClients ?? 64), rpcClientOptions(transport, options.replyClientOptions));
     this.loopDone = this.loop();
   }
@@ -150,11 +158,20 @@ export class RpcServer {
       // A fresh envelope per request: it stays with its call until the reply is sent.
       make: () => new RpcEnvelope(this.resolveBody),
       onMessage: (env) => {
+        this.delivering = true;
         try {
           this.dispatch(env);
         } catch {
           this.stats.malformed++;
           this.server.release(env);
+        } finally {
+          this.delivering = false;
+        }
+      },
+      drained: () => {
+        if (this.unrung) {
+          this.unrung = false;
+          (this.bell as RpcReplyBell).ring();
         }
       },
       onMalformed: () => void this.stats.malformed++,
@@ -344,6 +361,7 @@ export class RpcServer {
       }
       if (rc === EAGAIN) return this.finishAsync(call, reply, status, text);
       if (rc !== LBM_OK) this.stats.repliesDropped++;
+      else this.replied();
     }
     call.answered = true;
     this.calls.delete(env.replyTo, env.callId);
@@ -360,11 +378,22 @@ export class RpcServer {
       if (status >= 0 && !call.expired && call.deadline > performance.now()) {
         const rc = await this.sendReply(env, reply, status, text);
         if (rc !== LBM_OK) this.stats.repliesDropped++;
+        else this.replied();
       }
     } finally {
       this.calls.delete(env.replyTo, env.callId);
       this.server.release(env);
     }
+  }
+
+  /**
+   * A reply went out: the bell rings after the receive loop's drain when the reply was sent from
+   * it, at once otherwise (a handler that settled later: no drain follows it soon).
+   */
+  private replied(): void {
+    if (this.bell === null) return;
+    if (this.delivering) this.unrung = true;
+    else this.bell.ring();
   }
 
   private async sendReply(req: RpcEnvelope, reply: LbmMeta | null, status: number, text: string): Promise<number> {

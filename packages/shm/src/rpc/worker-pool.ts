@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Worker, WorkerOptions } from 'node:worker_threads';
 import type { LbmMeta, RpcCallOptions } from '@lightbeam/core';
-import { ECANCELED, ECONNRESET, ETIMEDOUT, LightbeamError, RpcClient, Transport, callError } from '@lightbeam/core';
+import { ECANCELED, ECONNRESET, ETIMEDOUT, LightbeamError, RpcClient, RpcReplyBell, Transport, callError } from '@lightbeam/core';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import { defaultMemory, startWorker } from '../workers/default-memory.js';
 import { RPC_POOL_KEY, RPC_POOL_READY } from './worker.js';
@@ -81,6 +81,8 @@ interface Slot {
   /** The worker's thread id, kept: `worker.threadId` reads -1 once it exited. */
   threadId: number;
   channel: string;
+  /** The bell the worker rings once per burst of replies; the slot's client waits on it. */
+  bell: RpcReplyBell;
   client: RpcClient | null;
   ready: boolean;
   dead: boolean;
@@ -239,12 +241,14 @@ export class RpcWorkerPool {
   private spawn(): Slot {
     const channel = `lbm-pool-${randomUUID()}`;
     const base = this.options.workerOptions ?? {};
-    const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel, spinUs: this.spinUs, blockWhenIdleMs: this.options.blockWhenIdleMs ?? 10 } };
+    const bell = new RpcReplyBell();
+    const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel, spinUs: this.spinUs, blockWhenIdleMs: this.options.blockWhenIdleMs ?? 10, replyBell: bell.buffer } };
     const worker = startWorker(this.filename, { ...base, workerData }, this.options.manager ?? defaultMemory());
     const slot: Slot = {
       worker,
       threadId: worker.threadId,
       channel,
+      bell,
       client: null,
       ready: false,
       dead: false,
@@ -271,7 +275,7 @@ export class RpcWorkerPool {
 
   private async onReady(slot: Slot): Promise<void> {
     try {
-      const client = await RpcClient.connect(Transport.kShm, slot.channel, { defaultTimeoutMs: this.defaultTimeoutMs, spinUs: this.spinUs, replyServerOptions: { spinUs: 0 } });
+      const client = await RpcClient.connect(Transport.kShm, slot.channel, { defaultTimeoutMs: this.defaultTimeoutMs, spinUs: this.spinUs, replyServerOptions: { spinUs: 0 }, replyBell: slot.bell });
       if (slot.dead || this.closing !== null) {
         await client.close();
         return;
