@@ -87,10 +87,8 @@ interface Slot {
   ready: boolean;
   dead: boolean;
   inFlight: number;
-  /** Counts a reply and frees the call's place; made once per worker, not per call. */
-  replied: (reply: LbmMeta) => LbmMeta;
-  /** Counts a failure and frees the call's place; made once per worker, not per call. */
-  failed: (err: unknown) => never;
+  /** Counts a settled call and frees its place (the client calls it); made once per worker. */
+  settled: (ok: boolean) => void;
 }
 
 interface Job {
@@ -253,15 +251,10 @@ export class RpcWorkerPool {
       ready: false,
       dead: false,
       inFlight: 0,
-      replied: (reply) => {
-        this.stats.completed++;
+      settled: (ok) => {
+        if (ok) this.stats.completed++;
+        else this.stats.failed++;
         this.done(slot);
-        return reply;
-      },
-      failed: (err) => {
-        this.stats.failed++;
-        this.done(slot);
-        throw err;
       },
     };
     worker.on('message', (msg: unknown) => {
@@ -275,7 +268,7 @@ export class RpcWorkerPool {
 
   private async onReady(slot: Slot): Promise<void> {
     try {
-      const client = await RpcClient.connect(Transport.kShm, slot.channel, { defaultTimeoutMs: this.defaultTimeoutMs, spinUs: this.spinUs, replyServerOptions: { spinUs: 0 }, replyBell: slot.bell });
+      const client = await RpcClient.connect(Transport.kShm, slot.channel, { defaultTimeoutMs: this.defaultTimeoutMs, spinUs: this.spinUs, replyServerOptions: { spinUs: 0 }, replyBell: slot.bell, onSettled: slot.settled });
       if (slot.dead || this.closing !== null) {
         await client.close();
         return;
@@ -324,7 +317,8 @@ export class RpcWorkerPool {
   private dispatch(slot: Slot, name: string, meta: LbmMeta, opts: RpcCallOptions<LbmMeta>): Promise<LbmMeta> {
     slot.inFlight++;
     const client = slot.client as RpcClient;
-    return client.call(name, meta, opts).then(slot.replied, slot.failed);
+    // The client counts the call out (slot.settled) as it settles: its promise goes to the caller as it is.
+    return client.call(name, meta, opts);
   }
 
   private done(slot: Slot): void {
