@@ -47,6 +47,29 @@ describe('RpcEnvelope wire format (docs/rpc.md)', () => {
     expect([env.callId, env.method, env.budgetMs, env.replyTo, (env.body as Num).n, env.bodyMalformed]).to.deep.equal([1, 'add', 1000, 'r1', 5, false]);
   });
 
+  it('decodes each method and replyTo anew when it differs from the last one decoded, at the same length too', () => {
+    // The decoder hands back the last string of a field when the bytes repeat it: a string of the
+    // same length with other bytes, or non-ASCII bytes, must not be taken for it.
+    const names: Array<[string, string]> = [
+      ['add', 'r1'],
+      ['add', 'r1'],
+      ['adc', 'r2'],
+      ['adc', 'r2'],
+      // Three bytes as 'adc' is, one of them not ASCII.
+      ['äd', 'r2'],
+      ['ädd', 'rä'],
+      ['ädd', 'rä'],
+      ['a\u0000d', 'r\u007f'],
+      ['add', 'r1'],
+    ];
+    for (const [method, replyTo] of names) {
+      const bytes = encodeMeta(Object.assign(new RpcEnvelope(), { callId: 7, method, budgetMs: 1, replyTo, body: new Num() }));
+      const env = new RpcEnvelope(() => new Num());
+      decodeMeta(bytes, env);
+      expect([env.method, env.replyTo]).to.deep.equal([method, replyTo]);
+    }
+  });
+
   it('rejects a bad version, an unknown kind, call id 0 and oversized strings as malformed', () => {
     const good = unhex(REQUEST);
     const bad = (at: number, bytes: number[]): number => {

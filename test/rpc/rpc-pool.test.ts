@@ -133,6 +133,20 @@ describe('RpcWorkerPool (kShm, worker threads)', function () {
     expect(await code(pool.run('empty', new LbmMeta()))).to.equal('ERR_LBM_CLOSED');
   });
 
+  it('frees the place of a call its client refuses before sending (an aborted signal)', async () => {
+    // The client counts each call out as it settles (no second promise per call): a call refused
+    // before it was sent must free its place too, or with concurrency 1 the next call would
+    // wait in the queue until it timed out.
+    pool = createRpcPool(WORKER, { workers: 1, concurrency: 1 });
+    await pool.started();
+    const aborted = AbortSignal.abort();
+    expect(await code(pool.run('empty', new LbmMeta(), { signal: aborted }))).to.equal('ERR_LBM_RPC_CANCELED');
+    expect(pool.inFlight).to.equal(0);
+    expect(pool.stats.failed).to.equal(1);
+    expect((await pool.run('thread', new LbmMeta(), { ...numReply, timeoutMs: 5_000 })).n).to.be.greaterThan(0);
+    expect(pool.stats.completed).to.equal(1);
+  });
+
   it('times out a call that waits in the queue past its deadline', async () => {
     pool = createRpcPool(WORKER, { workers: 1, concurrency: 1 });
     await pool.started();

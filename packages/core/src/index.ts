@@ -81,3 +81,5 @@ export type { RpcContext, RpcHandleOptions, RpcHandler, RpcListenOptions, RpcSer
 export { RpcServer } from './rpc/server.js';
 export type { RpcCallOptions, RpcClientOptions, RpcClientStats, RpcConnectOptions } from './rpc/client.js';
 export { RpcClient } from './rpc/client.js';
+export type { RpcReplyBellStats } from './rpc/reply-bell.js';
+export { REPLY_BELL_BYTES, RpcReplyBell } from './rpc/reply-bell.js';

@@ -15,6 +15,7 @@ import { Deadlines } from './deadlines.js';
 import { receiveLoop } from './receive-loop.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REPLY, RPC_KIND_REQUEST, RPC_MAX_BUDGET_MS, RpcEnvelope, RpcStatus } from './envelope.js';
 import { callError, statusError } from './errors.js';
+import type { RpcReplyBell } from './reply-bell.js';
 import type { ReplyEndpointOptions } from './reply-path.js';
 import { bindReplyEndpoint, rpcClientOptions } from './reply-path.js';
 import type { Server } from '../protocol/server.js';
@@ -52,6 +53,17 @@ export interface RpcClientOptions {
    * @defaultValue 20
    */
   spinUs?: number;
+  /**
+   * Over shared memory, with a server in another thread that rings this bell
+   * (`RpcServerOptions.replyBell` over the same buffer): wait for replies on it instead of on the
+   * reply endpoint, so a burst of replies wakes this thread once (a worker pool does this).
+   */
+  replyBell?: RpcReplyBell;
+  /**
+   * Called as each call settles (`true`: with its reply), before the reactions of its promise
+   * run: a pool frees the call's place with it, with no second promise per call.
+   */
+  onSettled?: (ok: boolean) => void;
 }
 
 /** Where {@link RpcClient.connect} sends and listens. */
@@ -121,6 +133,8 @@ export class RpcClient {
   private readonly loopDone: Promise<void>;
   /** The request client sends synchronously (`sendNow` does the whole send): shared memory. */
   private readonly sendsNow: boolean;
+  private readonly bell: RpcReplyBell | null;
+  private readonly onSettled: ((ok: boolean) => void) | undefined;
 
   /**
    * Starts listening for replies.
@@ -143,6 +157,8 @@ export class RpcClient {
     if (!(this.spinUs >= 0)) throw new RangeError(`RpcClient spinUs must be a non-negative number, got ${this.spinUs}`);
     // A protected getter of Client, read without widening Client's public surface.
     this.sendsNow = Reflect.get(requests, 'writesMetaDirectly') === true;
+    this.bell = options.replyBell ?? null;
+    this.onSettled = options.onSettled;
     this.loopDone = this.loop();
   }
 
@@ -183,11 +199,11 @@ export class RpcClient {
    *   `ERR_LBM_CLOSED` after close, or a send-rule code (`ERR_LBM_UNKNOWN_FLAGS`, ...)
    */
   call<R extends LbmMeta = LbmMeta>(method: string, meta: LbmMeta, opts: RpcCallOptions<R> = {}): Promise<R> {
-    if (this.closing !== null) return Promise.reject(new LightbeamError('ERR_LBM_CLOSED', `rpc ${method}: the client is closed`));
+    if (this.closing !== null) return this.refuse(new LightbeamError('ERR_LBM_CLOSED', `rpc ${method}: the client is closed`));
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
-    if (!(timeoutMs >= 0)) return Promise.reject(new RangeError(`call timeoutMs must be a non-negative number, got ${timeoutMs}`));
+    if (!(timeoutMs >= 0)) return this.refuse(new RangeError(`call timeoutMs must be a non-negative number, got ${timeoutMs}`));
     const signal = opts.signal;
-    if (signal?.aborted === true) return Promise.reject(callError(method, ECANCELED, 'before sending'));
+    if (signal?.aborted === true) return this.refuse(callError(method, ECANCELED, 'before sending'));
     const id = this.nextId++;
     const env = this.out;
     env.kind = RPC_KIND_REQUEST;
@@ -254,6 +270,8 @@ export class RpcClient {
     this.failPending(new LightbeamError('ERR_LBM_CLOSED', 'rpc: the client closed before the reply arrived', { errno: ESHUTDOWN }));
     this.deadlines.clear();
     await Promise.all([this.requests.close(), this.replies.close()]);
+    // A loop waiting on the bell learns of the close only from the bell.
+    this.bell?.interrupt();
     await this.loopDone;
   }
 
@@ -262,8 +280,24 @@ export class RpcClient {
     const p = this.pending.get(id);
     if (p === undefined) return false;
     this.forget(id, p);
-    p.reject(error);
+    this.rejectCall(p, error);
     return true;
+  }
+
+  /** A call refused before it was sent: it settles now (`onSettled` counts it too). */
+  private refuse<R>(error: Error): Promise<R> {
+    this.onSettled?.(false);
+    return Promise.reject(error);
+  }
+
+  private rejectCall(p: Pending, error: Error): void {
+    p.reject(error);
+    this.onSettled?.(false);
+  }
+
+  private resolveCall(p: Pending, body: LbmMeta): void {
+    p.resolve(body);
+    this.onSettled?.(true);
   }
 
   private forget(id: number, p: Pending): void {
@@ -297,6 +331,7 @@ export class RpcClient {
       spinUs: this.spinUs,
       blockMs: 0,
       idle: () => false,
+      bell: this.bell,
     });
   }
 
@@ -309,12 +344,12 @@ export class RpcClient {
     this.forget(env.callId, p);
     this.stats.replies++;
     if (env.status !== RpcStatus.OK) {
-      p.reject(statusError(p.method, env.status, env.error));
+      this.rejectCall(p, statusError(p.method, env.status, env.error));
       return;
     }
     const body = env.body as LbmMeta;
     if (env.bodyMalformed) {
-      p.reject(new LightbeamError('ERR_LBM_RPC_BAD_REPLY', `rpc ${p.method}: reply fields could not be decoded`, { cause: env.bodyError }));
+      this.rejectCall(p, new LightbeamError('ERR_LBM_RPC_BAD_REPLY', `rpc ${p.method}: reply fields could not be decoded`, { cause: env.bodyError }));
       return;
     }
     // Receive XFER data in place, then copy it: the caller owns the reply, however long it keeps it.
@@ -324,7 +359,7 @@ export class RpcClient {
       if (isXfer(b.flags)) env.recv.push({ data: null, size: b.size, flags: b.flags });
     }
     if (this.replies.recvBulksNow(env) !== LBM_OK) {
-      p.reject(new LightbeamError('ERR_LBM_RPC_BAD_REPLY', `rpc ${p.method}: reply bulks do not match its data`));
+      this.rejectCall(p, new LightbeamError('ERR_LBM_RPC_BAD_REPLY', `rpc ${p.method}: reply bulks do not match its data`));
       return;
     }
     let k = 0;
@@ -340,6 +375,6 @@ export class RpcClient {
     // reply gets its own (an empty reply copies nothing).
     body.send = env.send.length === 0 ? [] : env.send.map(ownBulk);
     body.recv = env.recv.length === 0 ? [] : env.recv.map(ownBulk);
-    p.resolve(body);
+    this.resolveCall(p, body);
   }
 }

@@ -107,11 +107,11 @@ export class RpcEnvelope extends LbmMeta {
     if (ar.reading && this.version !== RPC_VERSION) throw new MalformedError(`rpc envelope version ${this.version} is not ${RPC_VERSION}`);
     this.kind = ar.u8(this.kind);
     this.callId = ar.usize(this.callId);
-    this.method = boundedString(ar, this.method, RPC_MAX_METHOD_BYTES, 'method');
+    this.method = boundedString(ar, this.method, RPC_MAX_METHOD_BYTES, 'method', LAST_METHOD);
     this.budgetMs = ar.u32(this.budgetMs);
     this.status = ar.i32(this.status);
-    this.replyTo = boundedString(ar, this.replyTo, RPC_MAX_REPLY_TO_BYTES, 'replyTo');
-    this.error = boundedString(ar, this.error, RPC_MAX_ERROR_BYTES, 'error');
+    this.replyTo = boundedString(ar, this.replyTo, RPC_MAX_REPLY_TO_BYTES, 'replyTo', LAST_REPLY_TO);
+    this.error = boundedString(ar, this.error, RPC_MAX_ERROR_BYTES, 'error', -1);
     if (!ar.reading) {
       this.body?.serialize(ar);
       return;
@@ -135,16 +135,45 @@ export class RpcEnvelope extends LbmMeta {
 }
 
 /**
- * A string field whose decoded length is checked against `max` before its bytes are read;
- * on encode, longer strings are a programming error except `error`, which is cut.
+ * The last ASCII string decoded into each field of this thread's envelopes: a stream of calls
+ * repeats its method and reply address, and handing back the same string spares its decoding
+ * and the hashing of a new string by the map lookups that key on it (a 44-byte reply address per
+ * request and per lookup).
  */
-function boundedString(ar: Archive, v: string, max: number, name: string): string {
+const lastDecoded = ['', ''];
+const LAST_METHOD = 0;
+const LAST_REPLY_TO = 1;
+
+/** True when the bytes at `at` are `s`'s characters, all ASCII. */
+function sameAscii(buf: Uint8Array, at: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || buf[at + i] !== c) return false;
+  }
+  return true;
+}
+
+/**
+ * A string field whose decoded length is checked against `max` before its bytes are read;
+ * on encode, longer strings are a programming error except `error`, which is cut. `slot` names
+ * the field's entry in {@link lastDecoded} (-1: none).
+ */
+function boundedString(ar: Archive, v: string, max: number, name: string, slot: number): string {
   if (ar.reading) {
     const at = ar.pos;
     const n = ar.usize(0);
     if (n > max) throw new MalformedError(`rpc envelope ${name} is ${n} bytes, more than ${max}`);
+    if (slot >= 0 && n > 0 && n <= ar.remaining()) {
+      const prev = lastDecoded[slot] as string;
+      if (prev.length === n && sameAscii(ar.buffer, ar.pos, prev)) {
+        ar.pos += n;
+        return prev;
+      }
+    }
     ar.pos = at;
-    return ar.string('');
+    const s = ar.string('');
+    if (slot >= 0) lastDecoded[slot] = s;
+    return s;
   }
   if (v.length > max / 3 && Buffer.byteLength(v) > max) {
     if (name !== 'error') throw new RangeError(`rpc ${name} must be at most ${max} UTF-8 bytes, got ${Buffer.byteLength(v)}`);

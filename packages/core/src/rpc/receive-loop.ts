@@ -21,9 +21,15 @@
  *
  * Every poll, and every lengthening, is skipped while the machine has more runnable threads than
  * cores (`cpuOversubscribed`): there a spin takes the core its peer needs, and parking at once
- * measured faster.
+ * measured faster. With no poll to come, the event-loop turn before the wait is skipped too (at
+ * most for {@link TURN_EVERY_MS}): the wait parks asynchronously, so the caller's queued work runs
+ * anyway, and the turn cost an immediate and an epoll call on each side of every call.
+ *
+ * A caller given a reply bell (reply-bell.ts) waits on the bell instead of parking on its
+ * endpoint, and a server given one rings it after each drain: one wake-up per burst of replies.
  */
 import type { RpcEnvelope } from './envelope.js';
+import type { RpcReplyBell } from './reply-bell.js';
 import { EAGAIN, ECANCELED, ECONNRESET, ENOBUFS, ESHUTDOWN, LBM_MALFORMED, LBM_OK } from '../protocol/return-codes.js';
 import type { Server } from '../protocol/server.js';
 import { cpuOversubscribed } from '../protocol/cpu-pressure.js';
@@ -47,6 +53,10 @@ export interface ReceiveLoopHandlers {
   blockMs: number;
   /** True when no work of the owner is in progress (no handler running or finishing). */
   idle(): boolean;
+  /** Called after each drain of every message ready (the server rings its reply bell). */
+  drained?(): void;
+  /** Wait on this bell instead of parking on the endpoint (a caller whose server rings it). */
+  bell?: RpcReplyBell | null;
 }
 
 /** Longest adaptive poll, in microseconds: beyond it a park is cheaper than the spin. */
@@ -54,6 +64,12 @@ export const MAX_SPIN_US = 400;
 
 /** Poll before an idle endpoint blocks, in microseconds (see {@link receiveLoop}). */
 export const BLOCK_SPIN_US = 8;
+
+/**
+ * Longest stretch, in ms, in which a loop that does not poll skips the event-loop turn between
+ * messages (see {@link receiveLoop}): timers and I/O of the thread still run at least this often.
+ */
+export const TURN_EVERY_MS = 1;
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
@@ -65,6 +81,21 @@ const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
  * @param h - what to do with messages
  */
 export async function receiveLoop(server: Server, h: ReceiveLoopHandlers): Promise<void> {
+  const bell = h.bell ?? null;
+  // A pending Atomics.waitAsync does not keep the event loop alive; the endpoint's own park holds
+  // a timer ref'd while it waits, and a wait on the bell does the same with this one.
+  const keepAlive = bell === null ? null : setInterval(noop, 2 ** 30);
+  keepAlive?.unref();
+  try {
+    await loop(server, h, bell, keepAlive);
+  } finally {
+    if (keepAlive !== null) clearInterval(keepAlive);
+  }
+}
+
+const noop = (): void => {};
+
+async function loop(server: Server, h: ReceiveLoopHandlers, bell: RpcReplyBell | null, keepAlive: NodeJS.Timeout | null): Promise<void> {
   // Only a transport that answers synchronously (shared memory) spins inside waitMetadata; a
   // protected getter of Server, read without widening Server's public surface.
   const spins = Reflect.get(server, 'receivesSynchronously') === true;
@@ -74,6 +105,7 @@ export async function receiveLoop(server: Server, h: ReceiveLoopHandlers): Promi
   // is as close, so poll that long (bounded) and let neither side pay a futex wake.
   const minBlockPollUs = Math.min(h.spinUs, BLOCK_SPIN_US);
   let blockPollUs = minBlockPollUs;
+  let turnedAt = -Infinity;
   for (;;) {
     let env = h.make();
     let rc: number;
@@ -84,18 +116,32 @@ export async function receiveLoop(server: Server, h: ReceiveLoopHandlers): Promi
           env = h.make();
         } else h.onMalformed();
       }
+      // Everything ready was handled: the replies it sent go out with one ring of the bell.
+      h.drained?.();
       if (rc !== EAGAIN && rc !== ENOBUFS) return;
-      await turn();
-      if (h.stopped()) return;
       // An idle endpoint that may block polls only briefly first: a request that follows its
       // reply at once is caught without a wake-up, while a longer spin on shared cores takes the
       // core its peer needs to send that request (measured: 50 us spins gave a 150 us mode).
       // No poll at all where a spin cannot win (more runnable threads than cores): measured on
       // 2 cores at load 12, RPC round trips took 60-82 us parking at once against 103-115 us
       // polling first, the poll holding the core the peer's wake-up needed.
+      let polledAt = performance.now();
+      const oversubscribed = cpuOversubscribed(polledAt);
+      if (!oversubscribed || polledAt - turnedAt >= TURN_EVERY_MS) {
+        // A poll holds the thread: the work the last message started (a handler, the caller's
+        // next request) runs first, in a full event-loop turn.
+        await turn();
+        polledAt = turnedAt = performance.now();
+      } else {
+        // Where nothing will poll, the wait below parks asynchronously or blocks an idle worker:
+        // a turn of the event loop per message (an immediate and an epoll call on each side of a
+        // call) buys nothing there, so only the microtasks queued so far run first; a full turn
+        // still comes at least every TURN_EVERY_MS.
+        await undefined;
+      }
+      if (h.stopped()) return;
       const block = h.blockMs > 0 && h.idle();
-      const polledAt = performance.now();
-      const pollUs = cpuOversubscribed(polledAt) ? 0 : block ? blockPollUs : spinUs;
+      const pollUs = oversubscribed ? 0 : block ? blockPollUs : spinUs;
       if (pollUs > 0) {
         const until = polledAt + pollUs / 1000;
         // The clock only every 64 polls: reading it costs more than a poll, and on Node 20 each
@@ -128,16 +174,29 @@ export async function receiveLoop(server: Server, h: ReceiveLoopHandlers): Promi
       }
     }
     const parkedAt = spins ? performance.now() : 0;
-    try {
-      rc = await server.waitMetadata(env);
-    } catch {
-      rc = LBM_MALFORMED;
+    if (spins && bell !== null) {
+      // Wait on the bell, not on the endpoint: replies published meanwhile wake nobody, and the
+      // server rings once its burst is out. The last check after arming closes the race with a
+      // ring that came before the flag was seen.
+      const armed = bell.arm();
+      rc = receiveNow(server, env);
+      if (rc === EAGAIN) {
+        keepAlive?.ref();
+        await bell.wait(armed);
+        keepAlive?.unref();
+        if (h.spinUs > 0) spinUs = adapt(h.spinUs, parkedAt);
+        if (h.stopped() || server.closed) return;
+        continue;
+      }
+      bell.disarm();
+    } else {
+      try {
+        rc = await server.waitMetadata(env);
+      } catch {
+        rc = LBM_MALFORMED;
+      }
     }
-    if (spins && h.spinUs > 0) {
-      const now = performance.now();
-      const parkedUs = (now - parkedAt) * 1000;
-      spinUs = parkedUs <= MAX_SPIN_US && !cpuOversubscribed(now) ? Math.max(h.spinUs, Math.min(MAX_SPIN_US, parkedUs * 1.25)) : h.spinUs;
-    }
+    if (spins && h.spinUs > 0) spinUs = adapt(h.spinUs, parkedAt);
     if (rc === LBM_OK) deliver(h, env);
     else if (rc === LBM_MALFORMED) h.onMalformed();
     else if (rc === ESHUTDOWN || rc === ECANCELED || h.stopped() || server.closed) return;
@@ -145,6 +204,13 @@ export async function receiveLoop(server: Server, h: ReceiveLoopHandlers): Promi
     // other code is transient: do not spin on it.
     else await pause();
   }
+}
+
+/** The next poll's length after a park that began at `parkedAt` (see {@link receiveLoop}). */
+function adapt(minUs: number, parkedAt: number): number {
+  const now = performance.now();
+  const parkedUs = (now - parkedAt) * 1000;
+  return parkedUs <= MAX_SPIN_US && !cpuOversubscribed(now) ? Math.max(minUs, Math.min(MAX_SPIN_US, parkedUs * 1.25)) : minUs;
 }
 
 function deliver(h: ReceiveLoopHandlers, env: RpcEnvelope): void {

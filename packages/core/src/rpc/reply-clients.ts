@@ -12,6 +12,8 @@ import type { Transport } from '../protocol/transport-factory.js';
 interface Entry {
   /** Set once connected (`null` while connecting or when the address could not be connected). */
   client: Client | null;
+  /** The connected client's transport writes the meta itself (sends synchronously): read once. */
+  sendsNow: boolean;
   /** Settles when the connect attempt ends. */
   connecting: Promise<Client | null>;
   /** Sends started on this client and not yet settled. */
@@ -80,8 +82,7 @@ export class ReplyClients {
     if (this.closed) return ESHUTDOWN;
     const e = this.entry(replyTo);
     const client = e.client;
-    // A protected getter of Client: only a transport that writes the meta itself sends at once.
-    if (client === null || Reflect.get(client, 'writesMetaDirectly') !== true) return EAGAIN;
+    if (client === null || !e.sendsNow) return EAGAIN;
     const rc = client.sendNow(meta);
     if (rc === ECONNRESET || rc === ESHUTDOWN) this.retire(replyTo, e);
     return rc;
@@ -113,7 +114,7 @@ export class ReplyClients {
       }
       return e;
     }
-    const entry: Entry = { client: null, connecting: Promise.resolve(null), inFlight: 0, retired: false, closed: false };
+    const entry: Entry = { client: null, sendsNow: false, connecting: Promise.resolve(null), inFlight: 0, retired: false, closed: false };
     entry.connecting = connectReply(this.transport, replyTo, this.options).then(
       (c) => {
         if (this.closed) {
@@ -121,6 +122,8 @@ export class ReplyClients {
           return null;
         }
         entry.client = c;
+        // A protected getter of Client: only a transport that writes the meta itself sends at once.
+        entry.sendsNow = Reflect.get(c, 'writesMetaDirectly') === true;
         return c;
       },
       () => {

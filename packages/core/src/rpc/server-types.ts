@@ -2,6 +2,7 @@
  * The RPC server's API types: handlers, their context, options and counters (the implementation
  * is in server.ts).
  */
+import type { RpcReplyBell } from './reply-bell.js';
 import type { LbmMeta } from '../protocol/lbm-meta.js';
 
 /** What a handler learns about its call besides the request. */
@@ -94,6 +95,13 @@ export interface RpcServerOptions {
    * @defaultValue 0
    */
   blockWhenIdleMs?: number;
+  /**
+   * The doorbell of the one caller this server answers in another thread (a pool worker's
+   * caller): rung once per burst of replies (every request drained and answered), so a caller
+   * with many calls in flight is woken once per burst instead of at the first reply. Its caller
+   * passes the same bell's buffer as `RpcClientOptions.replyBell`.
+   */
+  replyBell?: RpcReplyBell;
 }
 
 /** Where {@link RpcServer.listen} binds. */

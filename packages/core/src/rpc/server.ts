@@ -12,6 +12,8 @@ import { receiveLoop } from './receive-loop.js';
 import { EMPTY_REPLY, NO_BULKS, errorText, fillReply, nonNegative, positive } from './reply-build.js';
 import { RPC_KIND_CANCEL, RPC_KIND_REQUEST, RpcEnvelope, RpcStatus } from './envelope.js';
 import { CallTable } from './call-table.js';
+import { ServerCall } from './server-call.js';
+import type { RpcReplyBell } from './reply-bell.js';
 import { ReplyClients } from './reply-clients.js';
 import { rpcClientOptions } from './reply-path.js';
 import { defaultReplyPolicy } from './reply-policy.js';
@@ -19,18 +21,6 @@ import type { Server } from '../protocol/server.js';
 import type { RpcContext, RpcHandler, RpcHandleOptions, RpcListenOptions, RpcServerOptions, RpcServerStats } from './server-types.js';
 import type { Transport } from '../protocol/transport-factory.js';
 import { TransportFactory } from '../protocol/transport-factory.js';
-
-interface Call {
-  env: RpcEnvelope;
-  deadline: number;
-  controller: AbortController | null;
-  /** The reply was sent (or will not be): the handler's late result is discarded. */
-  answered: boolean;
-  /** The deadline timer fired: the caller has given up, so no reply is sent. */
-  expired: boolean;
-  /** The caller canceled: a signal made from now on starts aborted. */
-  canceled: boolean;
-}
 
 /** Serves named handlers over one Lightbeam server endpoint. */
 export class RpcServer {
@@ -48,8 +38,8 @@ export class RpcServer {
     repliesDropped: 0,
   };
   private readonly handlers = new Map<string, { fn: RpcHandler<LbmMeta>; create: () => LbmMeta }>();
-  private readonly calls = new CallTable<Call>();
-  private readonly queue: Call[] = [];
+  private readonly calls = new CallTable<ServerCall>();
+  private readonly queue: ServerCall[] = [];
   private readonly replies: ReplyClients;
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
@@ -63,6 +53,12 @@ export class RpcServer {
   private readonly resolveBody = (env: RpcEnvelope): LbmMeta => this.handlers.get(env.method)?.create() ?? new LbmMeta();
   /** The reply envelope of the synchronous path, reused: `sendNow` reads it during the call only. */
   private readonly replyOut = new RpcEnvelope();
+  /** The caller's reply doorbell (see `RpcServerOptions.replyBell`), or null. */
+  private readonly bell: RpcReplyBell | null;
+  /** True while the receive loop hands over a message: replies sent then ring once, after the drain. */
+  private delivering = false;
+  /** A reply went out since the bell last rang. */
+  private unrung = false;
 
   /**
    * Starts serving: the receive loop runs until {@link RpcServer.close}.
@@ -82,6 +78,7 @@ export class RpcServer {
     this.acceptReplyTo = options.acceptReplyTo ?? defaultReplyPolicy(transport, server, options.replyHosts);
     this.spinUs = nonNegative('spinUs', options.spinUs ?? 20);
     this.blockWhenIdleMs = nonNegative('blockWhenIdleMs', options.blockWhenIdleMs ?? 0);
+    this.bell = options.replyBell ?? null;
     this.replies = new ReplyClients(transport, positive('maxReplyClients', options.maxReplyClients ?? 64), rpcClientOptions(transport, options.replyClientOptions));
     this.loopDone = this.loop();
   }
@@ -139,7 +136,7 @@ export class RpcServer {
     this.queue.length = 0;
     for (const c of pending) {
       c.canceled = true;
-      c.controller?.abort(new Error('the server closed'));
+      c.abort(new Error('the server closed'));
     }
     await Promise.all(pending.map((c) => this.finish(c, null, RpcStatus.SHUTDOWN, 'the server closed')));
     await this.replies.close();
@@ -150,11 +147,20 @@ export class RpcServer {
       // A fresh envelope per request: it stays with its call until the reply is sent.
       make: () => new RpcEnvelope(this.resolveBody),
       onMessage: (env) => {
+        this.delivering = true;
         try {
           this.dispatch(env);
         } catch {
           this.stats.malformed++;
           this.server.release(env);
+        } finally {
+          this.delivering = false;
+        }
+      },
+      drained: () => {
+        if (this.unrung) {
+          this.unrung = false;
+          (this.bell as RpcReplyBell).ring();
         }
       },
       onMalformed: () => void this.stats.malformed++,
@@ -184,7 +190,7 @@ export class RpcServer {
       return;
     }
     const now = performance.now();
-    const call: Call = { env, deadline: env.budgetMs === 0 ? Infinity : now + env.budgetMs, controller: null, answered: false, expired: false, canceled: false };
+    const call = new ServerCall(env, env.budgetMs === 0 ? Infinity : now + env.budgetMs);
     if (!this.calls.add(env.replyTo, env.callId, call)) {
       // A duplicate id from the same caller: answering twice would confuse it; drop this one.
       this.stats.duplicates++;
@@ -240,74 +246,57 @@ export class RpcServer {
     const at = this.queue.indexOf(call);
     if (at >= 0) this.queue.splice(at, 1);
     call.canceled = true;
-    call.controller?.abort(new Error('the caller canceled the call'));
+    call.abort(new Error('the caller canceled the call'));
     // The caller has stopped listening: no reply, just free the request.
     void this.finish(call, null, -1, '');
   }
 
-  private run(call: Call): void {
+  private run(call: ServerCall): void {
     this.active++;
     const { env } = call;
     const entry = this.handlers.get(env.method) as { fn: RpcHandler<LbmMeta> };
-    // The signal is made on first use: most handlers never look at it, and an AbortController
-    // per call costs more than an empty handler.
-    const controller = (): AbortController => {
-      if (call.controller === null) {
-        call.controller = new AbortController();
-        if (call.canceled) call.controller.abort(new Error('the call was canceled or the server closed'));
-      }
-      return call.controller;
-    };
-    const timer =
-      call.deadline === Infinity
-        ? undefined
-        : setTimeout(() => {
-            // Timers may fire a fraction of a millisecond early: trust the timer, not the clock.
-            call.expired = true;
-            controller().abort(new Error('the call deadline passed'));
-          }, call.deadline - performance.now());
-    const ctx: RpcContext = {
-      callId: env.callId,
-      method: env.method,
-      deadline: call.deadline,
-      get signal(): AbortSignal {
-        return controller().signal;
-      },
-    };
-    const done = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      this.stats.handled++;
-      this.active--;
-      this.pump();
-    };
-    // The slot frees when the handler settles, not when its reply is sent: a caller whose reply
-    // endpoint is gone must not hold a slot for up to replyTimeoutMs.
-    const answer = (reply: LbmMeta | null, status: number, text: string): void => {
-      this.finish(call, reply, status, text)?.catch(() => undefined);
-      done();
-    };
-    const failed = (err: unknown): void => {
-      this.stats.failed++;
-      answer(null, RpcStatus.HANDLER_FAILED, errorText(err));
-    };
     let result: Promise<LbmMeta | void> | LbmMeta | void;
     try {
-      result = entry.fn(env.body as LbmMeta, ctx);
+      // The call is the handler's context: no context object, no closures per call.
+      result = entry.fn(env.body as LbmMeta, call);
     } catch (err) {
-      failed(err);
+      this.failed(call, err);
       return;
     }
     if (result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as { then?: unknown }).then === 'function')) {
-      Promise.resolve(result).then((reply) => answer(reply ?? EMPTY_REPLY, RpcStatus.OK, ''), failed);
+      // Only a handler still running after it returned can see its deadline pass.
+      call.armDeadline();
+      Promise.resolve(result).then(
+        (reply) => this.answer(call, reply ?? EMPTY_REPLY, RpcStatus.OK, ''),
+        (err: unknown) => this.failed(call, err),
+      );
     } else {
       // A synchronous handler's reply goes out now, without a promise in front of the send.
-      answer((result as LbmMeta | undefined) ?? EMPTY_REPLY, RpcStatus.OK, '');
+      this.answer(call, (result as LbmMeta | undefined) ?? EMPTY_REPLY, RpcStatus.OK, '');
     }
+  }
+
+  /**
+   * A handler settled: its reply goes out and its slot frees. The slot frees when the handler
+   * settles, not when its reply is sent: a caller whose reply endpoint is gone must not hold a
+   * slot for up to replyTimeoutMs.
+   */
+  private answer(call: ServerCall, reply: LbmMeta | null, status: number, text: string): void {
+    this.finish(call, reply, status, text)?.catch(() => undefined);
+    call.disarm();
+    this.stats.handled++;
+    this.active--;
+    this.pump();
+  }
+
+  private failed(call: ServerCall, err: unknown): void {
+    this.stats.failed++;
+    this.answer(call, null, RpcStatus.HANDLER_FAILED, errorText(err));
   }
 
   private pump(): void {
     while (this.active < this.maxConcurrent && this.queue.length > 0 && this.closing === null) {
-      const call = this.queue.shift() as Call;
+      const call = this.queue.shift() as ServerCall;
       if (call.deadline <= performance.now()) {
         // The caller stopped waiting while this sat in the queue: running it would be wasted work.
         this.stats.expired++;
@@ -325,7 +314,7 @@ export class RpcServer {
    * (`undefined`); a reply that must wait for room, or that breaks a send rule, takes the
    * general path (a promise).
    */
-  private finish(call: Call, reply: LbmMeta | null, status: number, text: string): Promise<void> | undefined {
+  private finish(call: ServerCall, reply: LbmMeta | null, status: number, text: string): Promise<void> | undefined {
     if (call.answered) return undefined;
     const { env } = call;
     if (status >= 0 && !call.expired && call.deadline > performance.now()) {
@@ -344,6 +333,7 @@ export class RpcServer {
       }
       if (rc === EAGAIN) return this.finishAsync(call, reply, status, text);
       if (rc !== LBM_OK) this.stats.repliesDropped++;
+      else this.replied();
     }
     call.answered = true;
     this.calls.delete(env.replyTo, env.callId);
@@ -352,7 +342,7 @@ export class RpcServer {
   }
 
   /** {@link RpcServer.finish} for a reply that may wait for room or must report a send-rule failure. */
-  private async finishAsync(call: Call, reply: LbmMeta | null, status: number, text: string): Promise<void> {
+  private async finishAsync(call: ServerCall, reply: LbmMeta | null, status: number, text: string): Promise<void> {
     if (call.answered) return;
     call.answered = true;
     const { env } = call;
@@ -360,11 +350,22 @@ export class RpcServer {
       if (status >= 0 && !call.expired && call.deadline > performance.now()) {
         const rc = await this.sendReply(env, reply, status, text);
         if (rc !== LBM_OK) this.stats.repliesDropped++;
+        else this.replied();
       }
     } finally {
       this.calls.delete(env.replyTo, env.callId);
       this.server.release(env);
     }
+  }
+
+  /**
+   * A reply went out: the bell rings after the receive loop's drain when the reply was sent from
+   * it, at once otherwise (a handler that settled later: no drain follows it soon).
+   */
+  private replied(): void {
+    if (this.bell === null) return;
+    if (this.delivering) this.unrung = true;
+    else this.bell.ring();
   }
 
   private async sendReply(req: RpcEnvelope, reply: LbmMeta | null, status: number, text: string): Promise<number> {

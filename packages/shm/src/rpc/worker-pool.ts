@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Worker, WorkerOptions } from 'node:worker_threads';
 import type { LbmMeta, RpcCallOptions } from '@lightbeam/core';
-import { ECANCELED, ECONNRESET, ETIMEDOUT, LightbeamError, RpcClient, Transport, callError } from '@lightbeam/core';
+import { ECANCELED, ECONNRESET, ETIMEDOUT, LightbeamError, RpcClient, RpcReplyBell, Transport, callError } from '@lightbeam/core';
 import type { MemoryManager } from '../memory/memory-manager.js';
 import { defaultMemory, startWorker } from '../workers/default-memory.js';
 import { RPC_POOL_KEY, RPC_POOL_READY } from './worker.js';
@@ -81,14 +81,14 @@ interface Slot {
   /** The worker's thread id, kept: `worker.threadId` reads -1 once it exited. */
   threadId: number;
   channel: string;
+  /** The bell the worker rings once per burst of replies; the slot's client waits on it. */
+  bell: RpcReplyBell;
   client: RpcClient | null;
   ready: boolean;
   dead: boolean;
   inFlight: number;
-  /** Counts a reply and frees the call's place; made once per worker, not per call. */
-  replied: (reply: LbmMeta) => LbmMeta;
-  /** Counts a failure and frees the call's place; made once per worker, not per call. */
-  failed: (err: unknown) => never;
+  /** Counts a settled call and frees its place (the client calls it); made once per worker. */
+  settled: (ok: boolean) => void;
 }
 
 interface Job {
@@ -239,25 +239,22 @@ export class RpcWorkerPool {
   private spawn(): Slot {
     const channel = `lbm-pool-${randomUUID()}`;
     const base = this.options.workerOptions ?? {};
-    const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel, spinUs: this.spinUs, blockWhenIdleMs: this.options.blockWhenIdleMs ?? 10 } };
+    const bell = new RpcReplyBell();
+    const workerData = { ...(base.workerData as object | undefined), [RPC_POOL_KEY]: { channel, spinUs: this.spinUs, blockWhenIdleMs: this.options.blockWhenIdleMs ?? 10, replyBell: bell.buffer } };
     const worker = startWorker(this.filename, { ...base, workerData }, this.options.manager ?? defaultMemory());
     const slot: Slot = {
       worker,
       threadId: worker.threadId,
       channel,
+      bell,
       client: null,
       ready: false,
       dead: false,
       inFlight: 0,
-      replied: (reply) => {
-        this.stats.completed++;
+      settled: (ok) => {
+        if (ok) this.stats.completed++;
+        else this.stats.failed++;
         this.done(slot);
-        return reply;
-      },
-      failed: (err) => {
-        this.stats.failed++;
-        this.done(slot);
-        throw err;
       },
     };
     worker.on('message', (msg: unknown) => {
@@ -271,7 +268,7 @@ export class RpcWorkerPool {
 
   private async onReady(slot: Slot): Promise<void> {
     try {
-      const client = await RpcClient.connect(Transport.kShm, slot.channel, { defaultTimeoutMs: this.defaultTimeoutMs, spinUs: this.spinUs, replyServerOptions: { spinUs: 0 } });
+      const client = await RpcClient.connect(Transport.kShm, slot.channel, { defaultTimeoutMs: this.defaultTimeoutMs, spinUs: this.spinUs, replyServerOptions: { spinUs: 0 }, replyBell: slot.bell, onSettled: slot.settled });
       if (slot.dead || this.closing !== null) {
         await client.close();
         return;
@@ -320,7 +317,8 @@ export class RpcWorkerPool {
   private dispatch(slot: Slot, name: string, meta: LbmMeta, opts: RpcCallOptions<LbmMeta>): Promise<LbmMeta> {
     slot.inFlight++;
     const client = slot.client as RpcClient;
-    return client.call(name, meta, opts).then(slot.replied, slot.failed);
+    // The client counts the call out (slot.settled) as it settles: its promise goes to the caller as it is.
+    return client.call(name, meta, opts);
   }
 
   private done(slot: Slot): void {

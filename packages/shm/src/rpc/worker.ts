@@ -4,7 +4,7 @@
  * worker only after that, so none meets an unregistered name).
  */
 import { parentPort, workerData as threadWorkerData } from 'node:worker_threads';
-import { LightbeamError, RpcServer, Transport } from '@lightbeam/core';
+import { LightbeamError, RpcReplyBell, RpcServer, Transport } from '@lightbeam/core';
 import type { RpcListenOptions } from '@lightbeam/core';
 import '../transport/register.js';
 
@@ -21,6 +21,8 @@ export interface RpcPoolWorkerData {
   spinUs?: number;
   /** `blockWhenIdleMs` of the worker's RPC server (the pool's option). */
   blockWhenIdleMs?: number;
+  /** The memory of the pool's reply bell for this worker (`RpcServerOptions.replyBell`). */
+  replyBell?: SharedArrayBuffer;
 }
 
 /**
@@ -46,7 +48,8 @@ export async function serveRpcWorker(setup: (server: RpcServer) => void | Promis
   if (pool === undefined || typeof pool.channel !== 'string' || parentPort === null) {
     throw new LightbeamError('ERR_LBM_INVALID_ARGUMENT', `serveRpcWorker: workerData has no ${RPC_POOL_KEY} channel (start this script with createRpcPool)`);
   }
-  const server = await RpcServer.listen(Transport.kShm, pool.channel, { spinUs: pool.spinUs, blockWhenIdleMs: pool.blockWhenIdleMs ?? 0, ...options, serverOptions: { spinUs: 0, ...options.serverOptions } });
+  const replyBell = pool.replyBell instanceof SharedArrayBuffer ? new RpcReplyBell(pool.replyBell) : undefined;
+  const server = await RpcServer.listen(Transport.kShm, pool.channel, { spinUs: pool.spinUs, blockWhenIdleMs: pool.blockWhenIdleMs ?? 0, replyBell, ...options, serverOptions: { spinUs: 0, ...options.serverOptions } });
   await setup(server);
   parentPort.postMessage(RPC_POOL_READY);
   return server;
