@@ -58,8 +58,9 @@ export const RING_MAGIC = 0x4752424c;
  * package in one process (two copies in node_modules) may not: attaching to a ring of another
  * version throws `ERR_LBM_LAYOUT_MISMATCH` naming both, instead of misreading its messages.
  * Raise it with any change to those layouts. 2: the byte bound (`maxKiB`, `heldKiB`, slot charges).
+ * 3: the 16-byte envelope header (no stored length, no sender thread).
  */
-export const RING_LAYOUT_VERSION = 2;
+export const RING_LAYOUT_VERSION = 3;
 /** Bytes of the ring header before the first slot. */
 export const RING_HEADER_BYTES = 320;
 /** Bytes of a slot header (`seq`, `length`). */
