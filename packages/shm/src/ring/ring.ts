@@ -294,8 +294,10 @@ export class Ring {
     const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
     // Release the slot for the producer one lap ahead; payload reads are done before this.
     Atomics.store(this.i32, slot >> 2, (pos + this.capacity) | 0);
-    // Only the consumer writes head; Atomics so stats() in other threads read a whole value.
-    Atomics.store(hdr, F_HEAD, (pos + 1) | 0);
+    // Only the consumer writes head, and nobody waits on it: a plain store (aligned Int32 stores
+    // never tear, so depth() in other threads reads a whole value). The fence the slot release
+    // above makes already orders it before the parked-producers load below.
+    hdr[F_HEAD] = (pos + 1) | 0;
     // Wake producers waiting for room, once per batch of parkers rather than once per read: the
     // exchange clears the flag, so reads after it do not notify again until a producer re-parks.
     // The plain load first keeps the common case to a read of a line only parking producers write.

@@ -8,7 +8,7 @@ import { LBM_MALFORMED, makePointer } from '@lightbeam/core';
 import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind } from '../ring/envelope.js';
 import { RING_HEADER_BYTES } from '../ring/ring.js';
 import type { Ring } from '../ring/ring.js';
-import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, consumeSlot } from './channels.js';
+import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, consumeSlot, slotCharge } from './channels.js';
 import type { IncomingOwner } from './incoming.js';
 import { ShmIncoming } from './incoming.js';
 import { POOL_LIMIT, REGION_PENDING, SKIPPED } from './server-options.js';
@@ -74,11 +74,13 @@ export class SlotReader {
     msg.copy.set(this.slotView(off, len));
     const env = msg.env;
     const ok = env.parse(msg.copyDv, SLOT_PREFIX_BYTES, len - SLOT_PREFIX_BYTES);
-    if (ok && this.refersToPendingRegion(msg.copyDv, env)) {
+    if (ok && (env.sharedCount !== 0 || env.movedCount !== 0) && this.refersToPendingRegion(msg.copyDv, env)) {
       this.pool.push(msg);
       return REGION_PENDING;
     }
-    consumeSlot(ring, this.dv, off);
+    // Consume: an inline slot's charge is right after its tag (see consumeSlot).
+    if (ring.maxKiB !== 0) ring.discharge(slotCharge(this.dv, off));
+    ring.advance();
     if (!ok) {
       this.pool.push(msg);
       return LBM_MALFORMED;
