@@ -303,10 +303,26 @@ export class Ring {
     // The plain load first keeps the common case to a read of a line only parking producers write.
     // Ordering: our slot release above comes before the load; a producer sets the flag before
     // re-checking for room, so either we see its flag or it sees the free slot.
+    this.wakeProducers();
+  }
+
+  /**
+   * Rings the producers' doorbell if any is parked (the consumer, after it freed room: a slot,
+   * or bytes of the bound). The plain load first keeps the common case to a read of a line only
+   * parking producers write; the exchange clears the flag, so one wake-up serves a batch of parkers.
+   */
+  wakeProducers(): void {
+    const hdr = this.hdr;
     if (Atomics.load(hdr, F_PRODUCERS_PARKED) !== 0 && Atomics.exchange(hdr, F_PRODUCERS_PARKED, 0) !== 0) {
       Atomics.add(hdr, F_SPACE_BELL, 1);
       Atomics.notify(hdr, F_SPACE_BELL);
     }
+  }
+
+  /** True when a producer announced it parks for room (a racy hint for the consumer). */
+  producersParked(): boolean {
+    // Acquire: pairs with the parking producer's store of the flag.
+    return Atomics.load(this.hdr, F_PRODUCERS_PARKED) !== 0;
   }
 
   /**

@@ -8,7 +8,7 @@ import { LBM_MALFORMED, makePointer } from '@lightbeam/core';
 import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind } from '../ring/envelope.js';
 import { RING_HEADER_BYTES } from '../ring/ring.js';
 import type { Ring } from '../ring/ring.js';
-import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, consumeSlot, slotCharge } from './channels.js';
+import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, slotCharge } from './channels.js';
 import type { IncomingOwner } from './incoming.js';
 import { ShmIncoming } from './incoming.js';
 import { POOL_LIMIT, REGION_PENDING, SKIPPED } from './server-options.js';
@@ -48,7 +48,58 @@ export class SlotReader {
   ) {
     this.u8 = new Uint8Array(ring.buffer);
     this.dv = new DataView(ring.buffer);
+    this.flushKiB = Math.max(1, Math.min(64, ring.maxKiB >> 4));
   }
+
+  /**
+   * The payload offset of the next published message, or -1 when there is none; the server's
+   * only way to look at the ring, so that charges owed are given back whenever it finds the ring
+   * empty.
+   */
+  peek(): number {
+    const off = this.ring.peek();
+    if (off < 0 && this.owedKiB !== 0) this.flushCharges();
+    return off;
+  }
+
+  /**
+   * Consumes the published head slot at payload `off`. Its charge is owed to the ring's byte
+   * bound rather than given back at once: a subtraction per message would pull the line of the
+   * ring's tail, which the producer writes for every message, over to this thread and back. What
+   * is owed is given back once it reaches {@link SlotReader.flushKiB}, when producers wait for
+   * room, when the ring is found empty, on a heartbeat, on `stats()` and at close. Meanwhile
+   * the counter stands above the truth by less than `flushKiB` (a bound stricter by that much,
+   * never looser); a server thread that dies owing leaves the bound stricter by as much.
+   */
+  private consume(off: number): void {
+    const ring = this.ring;
+    if (ring.maxKiB !== 0) {
+      const kib = slotCharge(this.dv, off);
+      if (kib !== 0) {
+        this.owedKiB += kib;
+        // Producers parked for room are woken by advance(): the room in bytes must be there then.
+        if (this.owedKiB >= this.flushKiB || ring.producersParked()) this.flushCharges();
+      }
+    }
+    ring.advance();
+  }
+
+  /** Gives back the charges owed to the ring (see {@link SlotReader.consume}) and wakes producers parked for room. */
+  flushCharges(): void {
+    const owed = this.owedKiB;
+    if (owed === 0) return;
+    this.owedKiB = 0;
+    this.ring.discharge(owed);
+    this.ring.wakeProducers();
+  }
+
+  /** Charges of consumed messages not given back yet, in KiB. */
+  private owedKiB = 0;
+  /**
+   * Owed charges that are given back at once: 1/16 of the bound, at most 64 KiB (a 64 B EXPOSE
+   * bulk charges 1 KiB, so a stream of them gives back every 64 messages under the default bound).
+   */
+  private readonly flushKiB: number;
 
   /**
    * Consumes the slot at payload offset `off` and wraps its envelope; or, when the message refers
@@ -61,11 +112,11 @@ export class SlotReader {
     if (tag === TAG_BLOCK) return this.takeBlock(off);
     if (tag === TAG_VOID) {
       // A producer that could not get a block for its envelope: nothing was sent.
-      consumeSlot(ring, this.dv, off);
+      this.consume(off);
       return SKIPPED;
     }
     if (tag !== TAG_INLINE) {
-      consumeSlot(ring, this.dv, off);
+      this.consume(off);
       return LBM_MALFORMED;
     }
     const msg = this.pool.pop() ?? new ShmIncoming(this.memory, this.owner, ring.payloadBytes);
@@ -78,9 +129,7 @@ export class SlotReader {
       this.pool.push(msg);
       return REGION_PENDING;
     }
-    // Consume: an inline slot's charge is right after its tag (see consumeSlot).
-    if (ring.maxKiB !== 0) ring.discharge(slotCharge(this.dv, off));
-    ring.advance();
+    this.consume(off);
     if (!ok) {
       this.pool.push(msg);
       return LBM_MALFORMED;
@@ -110,7 +159,7 @@ export class SlotReader {
     const buffer = this.memory.regionBuffer({ major, minor });
     if (buffer === null && this.memory.regionPending?.(major, minor) === true) return REGION_PENDING;
     if (buffer === null || !Number.isSafeInteger(at) || at < 0 || at + length > buffer.byteLength) {
-      consumeSlot(this.ring, this.dv, off);
+      this.consume(off);
       return LBM_MALFORMED;
     }
     const block: Pointer = makePointer(major, minor, at);
@@ -122,7 +171,7 @@ export class SlotReader {
       this.pool.push(msg);
       return REGION_PENDING;
     }
-    consumeSlot(this.ring, this.dv, off);
+    this.consume(off);
     if (!ok) {
       this.pool.push(msg);
       this.freeQuietly(block);
@@ -166,8 +215,9 @@ export class SlotReader {
       const m = this.takeSlot(off);
       if (typeof m !== 'number') m.release();
       // Closing: a message for a region that never reached this thread is dropped unread.
-      else if (m === REGION_PENDING) consumeSlot(this.ring, this.dv, off);
+      else if (m === REGION_PENDING) this.consume(off);
     }
+    this.flushCharges();
   }
 
   /** Releases every message handed out and not released yet; their views are invalid after. */
