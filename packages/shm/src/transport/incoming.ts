@@ -72,6 +72,17 @@ export class ShmIncoming implements IncomingMessage {
     this.live = true;
   }
 
+  /**
+   * Moves this message to `u8`, which now holds a copy of its envelope `delta` bytes from where
+   * it was parsed (its slot was copied out before being given back).
+   */
+  rebase(u8: Uint8Array, dv: DataView, delta: number): void {
+    this.u8 = u8;
+    this.dv = dv;
+    this.env.at += delta;
+    this.env.metaAt += delta;
+  }
+
   get dataCount(): number {
     return this.env.dataCount;
   }

@@ -117,6 +117,7 @@ export class ShmServer extends Server {
   /** Messages waiting in the ring. */
   stats(): ShmServerStats {
     const ring = this.ring;
+    this.slots.settleInSlot();
     this.slots.flushCharges();
     return {
       depth: ring.depth(),

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, Pointer } from '@lightbeam/core';
 import { LBM_MALFORMED, makePointer } from '@lightbeam/core';
-import { ENTRY_MOVED, ENTRY_SHARED, EnvelopeView, entryKind } from '../ring/envelope.js';
+import { ENTRY_MOVED, ENTRY_NONE, ENTRY_SHARED, ENVELOPE_ENTRY_BYTES, ENVELOPE_HEADER_BYTES, EnvelopeView, FORM_DESCRIPTORS, entryKind } from '../ring/envelope.js';
 import { RING_HEADER_BYTES } from '../ring/ring.js';
 import type { Ring } from '../ring/ring.js';
 import { SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, slotCharge } from './channels.js';
@@ -38,6 +38,8 @@ export class SlotReader {
         last.listed = i;
       }
       msg.listed = -1;
+      // A message read in its slot gives the slot back now that its reader is done with it.
+      if (msg === this.inSlot) this.consumeInSlot();
       if (this.pool.length < POOL_LIMIT) this.pool.push(msg);
     },
   };
@@ -57,6 +59,7 @@ export class SlotReader {
    * empty.
    */
   peek(): number {
+    if (this.inSlot !== null) this.settle();
     const off = this.ring.peek();
     if (off < 0 && this.owedKiB !== 0) this.flushCharges();
     return off;
@@ -120,6 +123,7 @@ export class SlotReader {
       return LBM_MALFORMED;
     }
     const msg = this.pool.pop() ?? new ShmIncoming(this.memory, this.owner, ring.payloadBytes);
+    if (carriesNoData(this.dv, off + SLOT_PREFIX_BYTES, len - SLOT_PREFIX_BYTES)) return this.takeInSlot(msg, off, len);
     // Copy out so the slot is free for producers while the caller still holds the message; the
     // whole payload in one memcpy from a view made once per slot.
     msg.copy.set(this.slotView(off, len));
@@ -137,6 +141,64 @@ export class SlotReader {
     msg.refill(msg.copy, msg.copyDv, null);
     this.list(msg);
     return msg;
+  }
+
+  /**
+   * A descriptor-form message with no data entries (descriptors of EXPOSE bulks, custom fields)
+   * is read where it lies: nothing it hands out is a view of its envelope (shared entries are
+   * views of their regions, fields are decoded into values), so the slot need not be copied out.
+   * It is consumed when the message is released (at once, after decoding, on the receive path),
+   * or copied out first by {@link SlotReader.settle} if the ring is looked at while a raw
+   * receiver still holds it.
+   */
+  private takeInSlot(msg: ShmIncoming, off: number, len: number): IncomingMessage | number {
+    const env = msg.env;
+    const ok = env.parse(this.dv, off + SLOT_PREFIX_BYTES, len - SLOT_PREFIX_BYTES);
+    if (ok && env.sharedCount !== 0 && this.refersToPendingRegion(this.dv, env)) {
+      this.pool.push(msg);
+      return REGION_PENDING;
+    }
+    // carriesNoData read the slot before parse did: only a thread writing a published slot could
+    // make them disagree, and that message is malformed.
+    if (!ok || env.dataCount !== 0 || env.form !== FORM_DESCRIPTORS) {
+      this.consume(off);
+      this.pool.push(msg);
+      return LBM_MALFORMED;
+    }
+    msg.refill(this.u8, this.dv, null);
+    this.inSlot = msg;
+    this.inSlotAt = off;
+    this.list(msg);
+    return msg;
+  }
+
+  /** The message read in its slot and not released yet (see {@link SlotReader.takeInSlot}). */
+  private inSlot: ShmIncoming | null = null;
+  /** Payload offset of the slot {@link SlotReader.inSlot} lies in. */
+  private inSlotAt = -1;
+
+  private consumeInSlot(): void {
+    const off = this.inSlotAt;
+    this.inSlot = null;
+    this.inSlotAt = -1;
+    // Still the head unless the ring changed hands meanwhile (reaped, bound by another server):
+    // then the slot is no longer this reader's to consume.
+    if (this.ring.peek() === off) this.consume(off);
+  }
+
+  /** Copies a message still read in its slot out of it (see {@link SlotReader.takeInSlot}), so the ring holds only waiting messages. */
+  settleInSlot(): void {
+    if (this.inSlot !== null) this.settle();
+  }
+
+  /** Copies the message still read in its slot out of it and consumes the slot. */
+  private settle(): void {
+    const msg = this.inSlot as ShmIncoming;
+    const off = this.inSlotAt;
+    const len = this.ring.lengthAt(off);
+    msg.copy.set(this.slotView(off, len));
+    msg.rebase(msg.copy, msg.copyDv, SLOT_PREFIX_BYTES - (off + SLOT_PREFIX_BYTES));
+    this.consumeInSlot();
   }
 
   /**
@@ -211,7 +273,7 @@ export class SlotReader {
 
   /** Drops every message still in the ring, freeing their blocks. */
   drain(): void {
-    for (let off = this.ring.peek(); off >= 0; off = this.ring.peek()) {
+    for (let off = this.peek(); off >= 0; off = this.peek()) {
       const m = this.takeSlot(off);
       if (typeof m !== 'number') m.release();
       // Closing: a message for a region that never reached this thread is dropped unread.
@@ -224,4 +286,20 @@ export class SlotReader {
   releaseOutstanding(): void {
     while (this.outstanding.length > 0) (this.outstanding[this.outstanding.length - 1] as ShmIncoming).release();
   }
+}
+
+/**
+ * True when the inline envelope at `at` looks like a descriptor-form message whose entries are
+ * all shared or private (no staged or moved data): a cheap look before the full parse, which
+ * still validates everything.
+ */
+function carriesNoData(dv: DataView, at: number, avail: number): boolean {
+  if (avail < ENVELOPE_HEADER_BYTES || dv.getUint32(at + 8, true) !== FORM_DESCRIPTORS) return false;
+  const sendCount = dv.getUint32(at + 4, true);
+  if (sendCount > (avail - ENVELOPE_HEADER_BYTES) / ENVELOPE_ENTRY_BYTES) return false;
+  for (let i = 0, e = at + ENVELOPE_HEADER_BYTES; i < sendCount; i++, e += ENVELOPE_ENTRY_BYTES) {
+    const kind = dv.getUint32(e, true);
+    if (kind !== ENTRY_SHARED && kind !== ENTRY_NONE) return false;
+  }
+  return true;
 }
