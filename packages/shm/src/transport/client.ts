@@ -6,7 +6,8 @@ import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, WaitSpec } from '@l
 import { Client, EAGAIN, ECONNRESET, EMSGSIZE, ENOMEM, ETIMEDOUT, LightbeamError, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
 import type { Pointer } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
-import { EnvelopePlan, chargeKiB, frameEnvelopeBytes, heldKiB, padTo8, planMetaEnvelope, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
+import { frameEnvelopeBytes, heldKiB, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
+import { EnvelopePlan, chargeKiB, padTo8, planMetaEnvelope } from '../ring/envelope-plan.js';
 import { RING_DEAD, RING_OPEN, type Ring } from '../ring/ring.js';
 import { SLOT_BLOCK_REF_BYTES, SLOT_CHARGE_INLINE, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, setSlotCharge, transportMemory } from './channels.js';
 import type { ShmMemory } from './transport-memory.js';
