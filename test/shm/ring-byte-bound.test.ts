@@ -120,6 +120,37 @@ describe('a ring bounds the bytes its messages hold (issue 22 item 6)', function
     manager.free(big.shm);
   });
 
+  it('gives owed charges back at once to a producer parked for room, and stats() counts them given back (charges are batched)', async () => {
+    // 4 KiB blocks under a 256 KiB bound: 64 fill it, and one consumed charge (4 KiB) is far below
+    // the 16 KiB the consumer owes before it gives back on its own. The heartbeat (which also
+    // gives back) is kept out of the way, so only the parked producer can make the consumer pay.
+    manager = freshMemory({ regionBytes: 16 * MiB });
+    const name = channel();
+    const server = await ShmServer.create(name, { capacity: 128, maxBytes: 256 * 1024, heartbeatMs: 60_000 });
+    closers.push(server);
+    const client = await TransportFactory.getClient(name, Transport.kShm);
+    closers.push(client);
+    const block = manager.toFullPtr(manager.allocateOrThrow(4096), 4096);
+    const expose = (): LbmMeta => {
+      const m = new LbmMeta();
+      m.send.push(client.expose(block, 4096, BULK_EXPOSE));
+      return m;
+    };
+    let sent = 0;
+    while ((await client.send(expose())) === 0 && sent < 1000) sent++;
+    expect(sent).to.equal(64);
+    // Parks for room (it announces that before its first wait, synchronously in this call).
+    const waiting = client.send(expose(), { timeoutMs: 3000 });
+    expect(server.recvMetadataNow(new LbmMeta())).to.equal(0);
+    expect(await waiting, 'woken with the bytes of the one message taken').to.equal(0);
+    expect(server.recvMetadataNow(new LbmMeta())).to.equal(0);
+    expect(server.stats().heldBytes, 'the owed charge counts as given back').to.equal(63 * 4096);
+    for (let i = 0; i < 63; i++) expect(server.recvMetadataNow(new LbmMeta())).to.equal(0);
+    expect(server.recvMetadataNow(new LbmMeta())).to.equal(EAGAIN);
+    expect(server.stats().heldBytes).to.equal(0);
+    manager.free(block.shm);
+  });
+
   it('gives back the charge of messages a closing server drops, so a server binding the channel again starts empty', async () => {
     manager = freshMemory({ regionBytes: 16 * MiB });
     const name = channel();

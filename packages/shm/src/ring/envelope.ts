@@ -5,16 +5,19 @@
  *
  * | offset              | size       | field                                                  |
  * |--------------------:|-----------:|--------------------------------------------------------|
- * |                   0 |          4 | `u32 totalBytes` (whole envelope)                      |
- * |                   4 |          4 | `u32 metaBytes` (see `form`)                           |
- * |                   8 |          4 | `u32 sendCount` (one entry per bulk of `send`)         |
- * |                  12 |          4 | `i32 senderThreadId`                                   |
- * |                  16 |          4 | `u32 form`: `FORM_DESCRIPTORS` or `FORM_FRAME`         |
- * |                  20 |          4 | `u32 recvCount` (`FORM_DESCRIPTORS` only, else 0)      |
- * |                  24 | 32 × send  | send entries: `u32 kind`, `i32 major`, `i32 minor`, `u32 flags`, `f64 off`, `f64 size` |
- * |    24 + 32 × send  | 16 × recv  | recv entries: `f64 size`, `u32 flags`, `u32 0`         |
+ * |                   0 |          4 | `u32 metaBytes` (see `form`)                           |
+ * |                   4 |          4 | `u32 sendCount` (one entry per bulk of `send`)         |
+ * |                   8 |          4 | `u32 form`: `FORM_DESCRIPTORS` or `FORM_FRAME`         |
+ * |                  12 |          4 | `u32 recvCount` (`FORM_DESCRIPTORS` only, else 0)      |
+ * |                  16 | 32 × send  | send entries: `u32 kind`, `i32 major`, `i32 minor`, `u32 flags`, `f64 off`, `f64 size` |
+ * |    16 + 32 × send  | 16 × recv  | recv entries: `f64 size`, `u32 flags`, `u32 0`         |
  * |                   … | metaBytes  | the metadata bytes, padded to 8                        |
  * |                   … | …          | staged XFER data, each padded to 8                     |
+ *
+ * The envelope's length is not stored in it: it is what holds it (the ring slot's payload length
+ * minus the slot prefix, or the length in the slot's block reference). A 16-byte header keeps the
+ * common messages within whole cache lines of their slot: one EXPOSE bulk (8-byte slot header,
+ * 8-byte prefix, header, entry) fills exactly one 64-byte line, one 64-byte XFER bulk exactly two.
  *
  * Forms: `FORM_DESCRIPTORS` (what `send` writes) carries the bulk descriptors in the entries,
  * read in place by the receiver, and only the custom fields as metadata bytes (cereal-encoded);
@@ -33,7 +36,7 @@ import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, Pointer } from '@li
 import { isNullPointer, isXfer, makePointer } from '@lightbeam/core';
 
 /** Bytes of the envelope header. */
-export const ENVELOPE_HEADER_BYTES = 24;
+export const ENVELOPE_HEADER_BYTES = 16;
 /** Bytes of one send entry. */
 export const ENVELOPE_ENTRY_BYTES = 32;
 /** Bytes of one recv entry. */
@@ -53,23 +56,13 @@ export const FORM_FRAME = 2;
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
+/** Largest charge of one message, so a hostile size cannot wrap the ring's Int32 counter. */
+export const MAX_CHARGE_KIB = 0x3fffffff;
+
 /** The bytes an XFER bulk sends: its view, cut to `size` only when longer. */
 function xferBytes(b: Bulk): Uint8Array {
   const view = (b.data as NonNullable<Bulk['data']>).ptr;
   return view.byteLength === b.size ? view : view.subarray(0, b.size);
-}
-
-/**
- * Bytes the descriptor-form envelope of `meta` needs.
- *
- * @param meta - a validated meta
- * @param fieldBytes - bytes of its encoded custom fields
- */
-export function metaEnvelopeBytes(meta: LbmMeta, fieldBytes: number): number {
-  const send = meta.send;
-  let n = ENVELOPE_HEADER_BYTES + send.length * ENVELOPE_ENTRY_BYTES + meta.recv.length * RECV_ENTRY_BYTES + pad8(fieldBytes);
-  for (let i = 0; i < send.length; i++) if (isXfer(send[i].flags) && send[i].move !== true) n += pad8(send[i].size);
-  return n;
 }
 
 /**
@@ -80,10 +73,9 @@ export function metaEnvelopeBytes(meta: LbmMeta, fieldBytes: number): number {
  * @param at - 8-byte aligned offset with `metaEnvelopeBytes(meta, …)` bytes free
  * @param meta - the validated meta
  * @param fields - its encoded custom fields, or `null` when it has none
- * @param threadId - the sending thread
  * @returns bytes written
  */
-export function writeMetaEnvelope(u8: Uint8Array, dv: DataView, at: number, meta: LbmMeta, fields: EncodedFields | null, threadId: number): number {
+export function writeMetaEnvelope(u8: Uint8Array, dv: DataView, at: number, meta: LbmMeta, fields: EncodedFields | null): number {
   const send = meta.send;
   const recv = meta.recv;
   const ns = send.length;
@@ -111,7 +103,7 @@ export function writeMetaEnvelope(u8: Uint8Array, dv: DataView, at: number, meta
     }
   }
   const total = cursor - at;
-  writeHeader(dv, at, total, metaBytes, ns, threadId, FORM_DESCRIPTORS, nr);
+  writeHeader(dv, at, metaBytes, ns, FORM_DESCRIPTORS, nr);
   return total;
 }
 
@@ -147,10 +139,9 @@ export function frameEnvelopeBytes(msg: OutgoingMessage): number {
  * @param dv - data view of the same buffer
  * @param at - 8-byte aligned offset with `frameEnvelopeBytes(msg)` bytes free
  * @param msg - the message
- * @param threadId - the sending thread
  * @returns bytes written
  */
-export function writeFrameEnvelope(u8: Uint8Array, dv: DataView, at: number, msg: OutgoingMessage, threadId: number): number {
+export function writeFrameEnvelope(u8: Uint8Array, dv: DataView, at: number, msg: OutgoingMessage): number {
   const bulks = msg.bulks;
   const n = bulks.length;
   const metaAt = at + ENVELOPE_HEADER_BYTES + n * ENVELOPE_ENTRY_BYTES;
@@ -172,17 +163,15 @@ export function writeFrameEnvelope(u8: Uint8Array, dv: DataView, at: number, msg
     }
   }
   const total = cursor - at;
-  writeHeader(dv, at, total, msg.meta.byteLength, n, threadId, FORM_FRAME, 0);
+  writeHeader(dv, at, msg.meta.byteLength, n, FORM_FRAME, 0);
   return total;
 }
 
-function writeHeader(dv: DataView, at: number, total: number, metaBytes: number, sendCount: number, threadId: number, form: number, recvCount: number): void {
-  dv.setUint32(at, total, true);
-  dv.setUint32(at + 4, metaBytes, true);
-  dv.setUint32(at + 8, sendCount, true);
-  dv.setInt32(at + 12, threadId, true);
-  dv.setUint32(at + 16, form, true);
-  dv.setUint32(at + 20, recvCount, true);
+function writeHeader(dv: DataView, at: number, metaBytes: number, sendCount: number, form: number, recvCount: number): void {
+  dv.setUint32(at, metaBytes, true);
+  dv.setUint32(at + 4, sendCount, true);
+  dv.setUint32(at + 8, form, true);
+  dv.setUint32(at + 12, recvCount, true);
 }
 
 function writeSharedOrNone(dv: DataView, e: number, b: Bulk): void {
@@ -229,8 +218,6 @@ export class EnvelopeView {
   recvCount = 0;
   /** `FORM_DESCRIPTORS` or `FORM_FRAME`. */
   form = 0;
-  /** Sending thread. */
-  senderThreadId = 0;
   /** Number of data entries (staged or moved). */
   dataCount = 0;
   /** Number of moved entries. */
@@ -249,12 +236,12 @@ export class EnvelopeView {
    */
   parse(dv: DataView, at: number, avail: number): boolean {
     if (avail < ENVELOPE_HEADER_BYTES || at + avail > dv.byteLength) return false;
-    const totalBytes = dv.getUint32(at, true);
-    const metaBytes = dv.getUint32(at + 4, true);
-    const sendCount = dv.getUint32(at + 8, true);
-    const form = dv.getUint32(at + 16, true);
-    const recvCount = dv.getUint32(at + 20, true);
-    if (totalBytes > avail || totalBytes < ENVELOPE_HEADER_BYTES) return false;
+    // The envelope is exactly what holds it: the slot payload or the referenced block.
+    const totalBytes = avail;
+    const metaBytes = dv.getUint32(at, true);
+    const sendCount = dv.getUint32(at + 4, true);
+    const form = dv.getUint32(at + 8, true);
+    const recvCount = dv.getUint32(at + 12, true);
     if (form !== FORM_DESCRIPTORS && (form !== FORM_FRAME || recvCount !== 0)) return false;
     const room = totalBytes - ENVELOPE_HEADER_BYTES;
     if (sendCount > room / ENVELOPE_ENTRY_BYTES || recvCount > room / RECV_ENTRY_BYTES) return false;
@@ -297,7 +284,6 @@ export class EnvelopeView {
     this.sendCount = sendCount;
     this.recvCount = recvCount;
     this.form = form;
-    this.senderThreadId = dv.getInt32(at + 12, true);
     this.dataCount = data;
     this.movedCount = moved;
     this.sharedCount = shared;
@@ -342,8 +328,6 @@ export function entrySize(dv: DataView, env: EnvelopeView, i: number): number {
   return dv.getFloat64(env.entryAt(i) + 24, true);
 }
 
-/** Largest charge of one message, so a hostile size cannot wrap the ring's Int32 counter. */
-export const MAX_CHARGE_KIB = 0x3fffffff;
 
 /**
  * The shared memory a message holds while it waits in a ring, in KiB rounded up: its envelope
@@ -357,7 +341,7 @@ export const MAX_CHARGE_KIB = 0x3fffffff;
  */
 export function heldKiB(dv: DataView, at: number, blockBytes: number): number {
   let bytes = blockBytes;
-  const sendCount = dv.getUint32(at + 8, true);
+  const sendCount = dv.getUint32(at + 4, true);
   for (let i = 0, e = at + ENVELOPE_HEADER_BYTES; i < sendCount; i++, e += ENVELOPE_ENTRY_BYTES) {
     const kind = dv.getUint32(e, true);
     if (kind === ENTRY_SHARED || kind === ENTRY_MOVED) bytes += dv.getFloat64(e + 24, true);

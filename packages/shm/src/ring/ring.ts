@@ -58,8 +58,9 @@ export const RING_MAGIC = 0x4752424c;
  * package in one process (two copies in node_modules) may not: attaching to a ring of another
  * version throws `ERR_LBM_LAYOUT_MISMATCH` naming both, instead of misreading its messages.
  * Raise it with any change to those layouts. 2: the byte bound (`maxKiB`, `heldKiB`, slot charges).
+ * 3: the 16-byte envelope header (no stored length, no sender thread).
  */
-export const RING_LAYOUT_VERSION = 2;
+export const RING_LAYOUT_VERSION = 3;
 /** Bytes of the ring header before the first slot. */
 export const RING_HEADER_BYTES = 320;
 /** Bytes of a slot header (`seq`, `length`). */
@@ -293,17 +294,35 @@ export class Ring {
     const slot = this.slotsBase + (pos & this.mask) * this.slotBytes;
     // Release the slot for the producer one lap ahead; payload reads are done before this.
     Atomics.store(this.i32, slot >> 2, (pos + this.capacity) | 0);
-    // Only the consumer writes head; Atomics so stats() in other threads read a whole value.
-    Atomics.store(hdr, F_HEAD, (pos + 1) | 0);
+    // Only the consumer writes head, and nobody waits on it: a plain store (aligned Int32 stores
+    // never tear, so depth() in other threads reads a whole value). The fence the slot release
+    // above makes already orders it before the parked-producers load below.
+    hdr[F_HEAD] = (pos + 1) | 0;
     // Wake producers waiting for room, once per batch of parkers rather than once per read: the
     // exchange clears the flag, so reads after it do not notify again until a producer re-parks.
     // The plain load first keeps the common case to a read of a line only parking producers write.
     // Ordering: our slot release above comes before the load; a producer sets the flag before
     // re-checking for room, so either we see its flag or it sees the free slot.
+    this.wakeProducers();
+  }
+
+  /**
+   * Rings the producers' doorbell if any is parked (the consumer, after it freed room: a slot,
+   * or bytes of the bound). The plain load first keeps the common case to a read of a line only
+   * parking producers write; the exchange clears the flag, so one wake-up serves a batch of parkers.
+   */
+  wakeProducers(): void {
+    const hdr = this.hdr;
     if (Atomics.load(hdr, F_PRODUCERS_PARKED) !== 0 && Atomics.exchange(hdr, F_PRODUCERS_PARKED, 0) !== 0) {
       Atomics.add(hdr, F_SPACE_BELL, 1);
       Atomics.notify(hdr, F_SPACE_BELL);
     }
+  }
+
+  /** True when a producer announced it parks for room (a racy hint for the consumer). */
+  producersParked(): boolean {
+    // Acquire: pairs with the parking producer's store of the flag.
+    return Atomics.load(this.hdr, F_PRODUCERS_PARKED) !== 0;
   }
 
   /**

@@ -32,8 +32,9 @@ export const TAG_VOID = 3;
 export const SLOT_PREFIX_BYTES = 8;
 /** Bytes of a block reference in a slot payload. */
 export const SLOT_BLOCK_REF_BYTES = 32;
-/** Where a slot payload keeps its charge: after the tag (inline, void) or the length (block). */
-const CHARGE_INLINE = 4;
+/** Where an inline or void slot payload keeps its charge: after the tag. */
+export const SLOT_CHARGE_INLINE = 4;
+/** Where a block reference keeps its charge: after the length. */
 const CHARGE_BLOCK = 28;
 
 /**
@@ -46,7 +47,7 @@ const CHARGE_BLOCK = 28;
  * @param kib - the charge
  */
 export function setSlotCharge(dv: DataView, off: number, kib: number): void {
-  dv.setUint32(off + (dv.getUint32(off, true) === TAG_BLOCK ? CHARGE_BLOCK : CHARGE_INLINE), kib, true);
+  dv.setUint32(off + (dv.getUint32(off, true) === TAG_BLOCK ? CHARGE_BLOCK : SLOT_CHARGE_INLINE), kib, true);
 }
 
 /**
@@ -59,7 +60,7 @@ export function setSlotCharge(dv: DataView, off: number, kib: number): void {
  */
 export function slotCharge(dv: DataView, off: number): number {
   const tag = dv.getUint32(off, true);
-  const at = tag === TAG_BLOCK ? off + CHARGE_BLOCK : tag === TAG_INLINE || tag === TAG_VOID ? off + CHARGE_INLINE : -1;
+  const at = tag === TAG_BLOCK ? off + CHARGE_BLOCK : tag === TAG_INLINE || tag === TAG_VOID ? off + SLOT_CHARGE_INLINE : -1;
   if (at < 0 || at + 4 > dv.byteLength) return 0;
   const kib = dv.getUint32(at, true);
   return kib > MAX_CHARGE_KIB ? 0 : kib;

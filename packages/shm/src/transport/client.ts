@@ -2,14 +2,14 @@
  * The shared-memory client: writes each message's envelope inline into a ring slot when it fits,
  * or into a slab block the slot points to, and rings the server's doorbell once per burst.
  */
-import { threadId } from 'node:worker_threads';
 import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { Client, EAGAIN, ECONNRESET, EMSGSIZE, ENOMEM, ETIMEDOUT, LightbeamError, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
 import type { Pointer } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
-import { frameEnvelopeBytes, heldKiB, metaEnvelopeBytes, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
+import { frameEnvelopeBytes, heldKiB, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
+import { EnvelopePlan, chargeKiB, padTo8, planMetaEnvelope } from '../ring/envelope-plan.js';
 import { RING_DEAD, RING_OPEN, type Ring } from '../ring/ring.js';
-import { SLOT_BLOCK_REF_BYTES, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, setSlotCharge, transportMemory } from './channels.js';
+import { SLOT_BLOCK_REF_BYTES, SLOT_CHARGE_INLINE, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, setSlotCharge, transportMemory } from './channels.js';
 import type { ShmMemory } from './transport-memory.js';
 
 /** Options of a shared-memory client. */
@@ -149,8 +149,8 @@ export class ShmClient extends Client {
     const size = frameEnvelopeBytes(msg);
     const at = this.place(ring, size);
     if (at < 0) return -at;
-    writeFrameEnvelope(this.target, this.targetDv, at, msg, threadId);
-    return this.commit(ring, size, at);
+    writeFrameEnvelope(this.target, this.targetDv, at, msg);
+    return this.commit(ring, size, at, ring.maxKiB === 0 ? 0 : heldKiB(this.targetDv, at, this.block === null ? 0 : size));
   }
 
   protected override transmitMetaSoon(meta: LbmMeta): number {
@@ -172,20 +172,44 @@ export class ShmClient extends Client {
     return EAGAIN;
   }
 
-  /** The hot path: writes `meta`'s descriptors straight into the ring (or a block), no archive frame. */
+  /**
+   * The hot path: writes `meta`'s descriptors straight into the ring (or a block), no archive
+   * frame. An envelope that fits its slot is claimed, written and published here in one go, its
+   * charge summed while planning instead of read back from the written entries.
+   */
   protected override transmitMeta(meta: LbmMeta): number {
     const ring = this.ring ?? this.resolve();
     if (ring === null) return EAGAIN;
     const state = ring.state;
     if (state !== RING_OPEN) return state === RING_DEAD ? ECONNRESET : EAGAIN;
-    if (hasMoved(meta.send)) this.checkMoved(meta.send);
+    const plan = this.plan;
+    planMetaEnvelope(meta, plan);
+    if (plan.moved) this.checkMoved(meta.send);
     const fields: EncodedFields | null = hasCustomFields(meta) ? encodeCustomFields(meta) : null;
-    const size = metaEnvelopeBytes(meta, fields === null ? 0 : fields.length);
-    const at = this.place(ring, size);
-    if (at < 0) return -at;
-    writeMetaEnvelope(this.target, this.targetDv, at, meta, fields, threadId);
-    return this.commit(ring, size, at);
+    const size = fields === null ? plan.bytes : plan.bytes + padTo8(fields.length);
+    if (size + SLOT_PREFIX_BYTES > ring.payloadBytes) {
+      const at = this.place(ring, size);
+      if (at < 0) return -at;
+      writeMetaEnvelope(this.target, this.targetDv, at, meta, fields);
+      return this.commit(ring, size, at, chargeKiB(plan.heldBytes + size));
+    }
+    if (ring.overBudget()) return EAGAIN;
+    const off = ring.claim();
+    if (off < 0) return EAGAIN;
+    const dv = this.dv as DataView;
+    writeMetaEnvelope(this.u8 as Uint8Array, dv, off + SLOT_PREFIX_BYTES, meta, fields);
+    const kib = ring.maxKiB === 0 ? 0 : chargeKiB(plan.heldBytes);
+    dv.setUint32(off, TAG_INLINE, true);
+    // The charge goes into the slot before publishing: the consumer gives back what it reads there.
+    if (ring.maxKiB !== 0) dv.setUint32(off + SLOT_CHARGE_INLINE, kib, true);
+    // Inline: nothing to free if the server gave the slot up meanwhile (see commit).
+    if (!ring.publish(ring.claimed, size + SLOT_PREFIX_BYTES)) return ETIMEDOUT;
+    ring.charge(kib);
+    return 0;
   }
+
+  /** Reused by every {@link ShmClient.transmitMeta}: what the envelope needs. */
+  private readonly plan = new EnvelopePlan();
 
   protected override get writesMetaDirectly(): boolean {
     return true;
@@ -262,16 +286,13 @@ export class ShmClient extends Client {
 
   /**
    * Publishes the envelope written at `at` where place() said (inline, or the block its slot
-   * refers to), then charges the ring for the shared memory it holds.
+   * refers to), then charges the ring `kib` for the shared memory it holds (computed by the
+   * caller before publishing: once published, the consumer may release the envelope).
    */
-  private commit(ring: Ring, size: number, at: number): number {
+  private commit(ring: Ring, size: number, at: number, kib: number): number {
     const inline = this.block === null;
-    // Computed before publishing: once published, the consumer may release the envelope.
-    let kib = 0;
-    if (ring.maxKiB !== 0) {
-      kib = heldKiB(this.targetDv, at, inline ? 0 : size);
-      setSlotCharge(this.dv as DataView, this.slot, kib);
-    }
+    if (ring.maxKiB === 0) kib = 0;
+    else setSlotCharge(this.dv as DataView, this.slot, kib);
     const block = this.block;
     this.block = null;
     if (!ring.publish(ring.claimed, inline ? size + SLOT_PREFIX_BYTES : SLOT_BLOCK_REF_BYTES)) {

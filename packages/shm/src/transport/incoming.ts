@@ -6,7 +6,7 @@
  */
 import type { ArchiveLimits, Bulk, FullPtr, IncomingMessage, LbmMeta, Pointer } from '@lightbeam/core';
 import { NULL_POINTER, decodeCustomFields, decodeMeta, hasCustomFields, makePointer } from '@lightbeam/core';
-import { ENTRY_MOVED, ENTRY_NONE, ENTRY_SHARED, ENTRY_STAGED, EnvelopeView, FORM_FRAME, entryFlags, entryKind, entryPointer, entrySize, entryStagedAt } from '../ring/envelope.js';
+import { ENTRY_MOVED, ENTRY_NONE, ENTRY_SHARED, ENTRY_STAGED, ENVELOPE_ENTRY_BYTES, ENVELOPE_HEADER_BYTES, EnvelopeView, FORM_FRAME, entryFlags, entryKind, entryPointer, entrySize, entryStagedAt } from '../ring/envelope.js';
 import type { ShmMemory } from './transport-memory.js';
 
 /** Where a meta keeps the `Bulk` objects the transport filled last time, to fill them again. */
@@ -72,6 +72,17 @@ export class ShmIncoming implements IncomingMessage {
     this.live = true;
   }
 
+  /**
+   * Moves this message to `u8`, which now holds a copy of its envelope `delta` bytes from where
+   * it was parsed (its slot was copied out before being given back).
+   */
+  rebase(u8: Uint8Array, dv: DataView, delta: number): void {
+    this.u8 = u8;
+    this.dv = dv;
+    this.env.at += delta;
+    this.env.metaAt += delta;
+  }
+
   get dataCount(): number {
     return this.env.dataCount;
   }
@@ -123,11 +134,19 @@ export class ShmIncoming implements IncomingMessage {
     // pop, not `length =`: V8 drops the backing store when a length is set to 0, and the
     // caller's next push would allocate a new one.
     while (send.length > ns) send.pop();
-    for (let i = 0; i < ns; i++) {
+    for (let i = 0, e = env.at + ENVELOPE_HEADER_BYTES; i < ns; i++, e += ENVELOPE_ENTRY_BYTES) {
       const b = (own.send[i] ??= { data: null, size: 0, flags: 0 });
-      b.size = entrySize(dv, env, i);
-      b.flags = entryFlags(dv, env, i);
-      b.data = this.dataOf(i, b.data);
+      const size = dv.getFloat64(e + 24, true);
+      b.size = size;
+      b.flags = dv.getUint32(e + 12, true);
+      // The common staged entry read here, from the entry already at hand; the others by dataOf.
+      if (dv.getUint32(e, true) === ENTRY_STAGED) {
+        const view = this.stagedView(i, env.at + dv.getFloat64(e + 16, true), size);
+        const prev = b.data;
+        b.data = prev !== null && prev.ptr === view ? prev : this.stagedFull(view);
+      } else {
+        b.data = this.dataOf(i, b.data);
+      }
       send[i] = b;
     }
     const recv = Array.isArray(meta.recv) ? meta.recv : (meta.recv = []);
@@ -158,9 +177,7 @@ export class ShmIncoming implements IncomingMessage {
     if (kind === ENTRY_STAGED) {
       const view = this.stagedView(i, entryStagedAt(dv, env, i), size);
       if (prev !== null && prev.ptr === view) return prev;
-      const block = this.block;
-      const shm = block === null ? NULL_POINTER : makePointer(block.allocId.major, block.allocId.minor, block.off + (view.byteOffset - this.u8.byteOffset - env.at));
-      return { ptr: view, shm };
+      return this.stagedFull(view);
     }
     if (kind !== ENTRY_SHARED && kind !== ENTRY_MOVED) return null;
     const e = env.entryAt(i);
@@ -169,6 +186,13 @@ export class ShmIncoming implements IncomingMessage {
     const off = dv.getFloat64(e + 16, true);
     if (prev !== null && prev.shm.off === off && prev.ptr.byteLength === size && prev.shm.allocId.major === major && prev.shm.allocId.minor === minor) return prev;
     return this.memory.resolve(makePointer(major, minor, off), size);
+  }
+
+  /** `view` (staged bytes of this message) with its pointer: into the envelope's block, or null for an inline copy. */
+  private stagedFull(view: Uint8Array): FullPtr {
+    const block = this.block;
+    const shm = block === null ? NULL_POINTER : makePointer(block.allocId.major, block.allocId.minor, block.off + (view.byteOffset - this.u8.byteOffset - this.env.at));
+    return { ptr: view, shm };
   }
 
   /** A view of `size` bytes at `at` of this message's bytes, cached per entry. */
@@ -192,12 +216,14 @@ export class ShmIncoming implements IncomingMessage {
     // block envelope since it was validated, so stay in bounds and re-check the kind.
     if (i < 0 || i >= env.dataCount) return EMPTY;
     const k = env.dataEntries[i] as number;
-    const kind = entryKind(this.dv, env, k);
+    const dv = this.dv;
+    const e = env.entryAt(k);
+    const kind = dv.getUint32(e, true);
     if (kind === ENTRY_MOVED) return this.dataOf(k, null)?.ptr ?? EMPTY;
     if (kind !== ENTRY_STAGED) return EMPTY;
-    const size = entrySize(this.dv, env, k);
-    const at = entryStagedAt(this.dv, env, k);
-    if (at < 0 || at + size > this.u8.byteLength) return EMPTY;
+    const size = dv.getFloat64(e + 24, true);
+    const at = env.at + dv.getFloat64(e + 16, true);
+    if (!(at >= 0 && at + size <= this.u8.byteLength)) return EMPTY;
     return this.stagedView(k, at, size);
   }
 

@@ -71,6 +71,9 @@ export class ShmServer extends Server {
   private beat(): void {
     const ring = this.ring;
     ring.beat();
+    // Charges of consumed messages not yet given back (see SlotReader.peek) reach the ring at
+    // least once per heartbeat, whatever the receiver does.
+    this.slots.flushCharges();
     if (this.alarms.parked && (ring.peek() >= 0 || ring.headClaimed())) ring.interruptConsumer();
   }
 
@@ -114,6 +117,8 @@ export class ShmServer extends Server {
   /** Messages waiting in the ring. */
   stats(): ShmServerStats {
     const ring = this.ring;
+    this.slots.settleInSlot();
+    this.slots.flushCharges();
     return {
       depth: ring.depth(),
       capacity: ring.capacity,
@@ -127,7 +132,7 @@ export class ShmServer extends Server {
 
   protected receive(spec: WaitSpec): IncomingMessage | number | Promise<IncomingMessage | number> {
     if (this.slots.outstanding.length >= this.maxUnreleased) return this.refuseUnreleased();
-    const off = this.ring.peek();
+    const off = this.slots.peek();
     if (off >= 0) {
       this.idleSpins = 0;
       return this.taken(this.slots.takeSlot(off), spec);
@@ -136,7 +141,7 @@ export class ShmServer extends Server {
       if (--this.pollsToStuckCheck > 0) return EAGAIN;
       this.pollsToStuckCheck = POLLS_PER_STUCK_CHECK;
       if (!this.skipAbandonedSlot()) return EAGAIN;
-      const next = this.ring.peek();
+      const next = this.slots.peek();
       return next >= 0 ? this.taken(this.slots.takeSlot(next), spec) : EAGAIN;
     }
     if (!this.spunAlready) {
@@ -175,7 +180,7 @@ export class ShmServer extends Server {
     const ring = this.ring;
     const until = performance.now() + this.spinMs;
     for (let i = 1; ; i++) {
-      const at = ring.peek();
+      const at = this.slots.peek();
       if (at >= 0) {
         this.idleSpins = 0;
         return at;
@@ -190,7 +195,7 @@ export class ShmServer extends Server {
   protected override receiveBlocking(timeoutMs: number): IncomingMessage | number {
     if (this.slots.outstanding.length >= this.maxUnreleased) return this.refuseUnreleased();
     const ring = this.ring;
-    let off = ring.peek();
+    let off = this.slots.peek();
     if (off < 0) off = this.spin();
     // The clock is read only once a park is needed (reading it allocates): the deadline then
     // counts from the first park, a spin's length after the call.
@@ -202,7 +207,7 @@ export class ShmServer extends Server {
         if (parkedAt >= 0 && this.rewarms(parkedAt)) this.idleSpins = 0;
         const r = this.slots.takeSlot(off);
         if (r !== SKIPPED) return r === REGION_PENDING ? this.regionNotYet() : r;
-        off = ring.peek();
+        off = this.slots.peek();
         continue;
       }
       if (this.closed) return ESHUTDOWN;
@@ -221,9 +226,9 @@ export class ShmServer extends Server {
         this.lastBeat = now;
       }
       ring.waitForDataSync(Math.min(left, this.stuckHead >= 0 ? STUCK_RECHECK_MS : this.heartbeatMs));
-      off = ring.peek();
+      off = this.slots.peek();
       // Woken without a message (timeout, state change): a claimed slot may have been abandoned.
-      if (off < 0 && this.skipAbandonedSlot()) off = ring.peek();
+      if (off < 0 && this.skipAbandonedSlot()) off = this.slots.peek();
     }
   }
 
@@ -267,7 +272,7 @@ export class ShmServer extends Server {
     this.heartbeat.ref();
     try {
       for (;;) {
-        const off = this.ring.peek();
+        const off = this.slots.peek();
         if (off >= 0) {
           // Woken by a message soon after parking, within a few spin lengths: a slightly longer
           // spin would have caught it, so spin again next time (misses had switched it off). A
