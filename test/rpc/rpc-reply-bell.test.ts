@@ -38,7 +38,6 @@ describe('RPC reply bell (kShm)', function () {
     // One call first, so the client's loop has settled into its wait on the bell.
     expect((await pair.client.call('double', Object.assign(new NumMeta(), { n: 1 }), { reply: () => new NumMeta() })).n).to.equal(2);
     const ringsBefore = serverBell.stats.wakes + serverBell.stats.quiet;
-    const waitsBefore = clientBell.stats.waits;
     // All requests are in the server's ring before its loop runs (same thread): one drain answers them.
     const calls = Array.from({ length: BURST }, (_, i) => pair!.client.call('double', Object.assign(new NumMeta(), { n: i }), { reply: () => new NumMeta() }));
     const replies = await Promise.all(calls);
@@ -47,7 +46,9 @@ describe('RPC reply bell (kShm)', function () {
     expect(rings).to.be.greaterThan(0);
     // A ring per reply would be BURST rings.
     expect(rings).to.be.lessThan(4);
-    expect(clientBell.stats.waits).to.be.greaterThan(waitsBefore);
+    // Whether the caller waited on the bell here is not asserted: client and server share this
+    // thread, and on an idle machine the caller's event-loop turn lets the server answer before
+    // the caller would wait. A caller waiting on the bell is the next test's subject.
   });
 
   it('ends the wait of a client on the bell when it closes, rejecting its calls in flight', async () => {
