@@ -20,6 +20,14 @@ export interface RecvDone {
   buf: Uint8Array | undefined;
 }
 
+/** A posted read: its id, its completion, and that completion already when it came back at once. */
+export interface PostedRead {
+  id: number;
+  done: Promise<RecvDone>;
+  /** Set when the completion arrived before `read` returned (shm reads copy inside the post). */
+  result: RecvDone | undefined;
+}
+
 /** Buffers of closed shm endpoints that libfabric may still touch; held for the life of the process. */
 const KEPT_AFTER_CLOSE: Uint8Array[] = [];
 
@@ -56,7 +64,7 @@ export class FabricEndpoint {
   sendError = 0;
   private readonly native: NativeEndpoint;
   private nextId = 1;
-  private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean }>();
+  private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean; handle?: PostedRead }>();
   private sendsInFlight = 0;
   private exposures = 0;
   private strong = 0;
@@ -175,7 +183,7 @@ export class FabricEndpoint {
   }
 
   /** Registrations made and held, staging bytes kept, and completions by the way they came. */
-  stats(): Omit<FabricStats, 'releaseNotes'> {
+  stats(): Omit<FabricStats, 'releaseNotes' | 'peerProbes'> {
     const [registrations, registered, stagedBytes] = this.closed ? [0, 0, 0] : this.native.stats();
     return { registrations, registered, stagedBytes, polledEvents: this.polledEvents, threadEvents: this.threadEvents };
   }
@@ -187,18 +195,21 @@ export class FabricEndpoint {
 
   /**
    * Reads a peer's exposure into `target` (kept referenced until done) or, with `null`, into a
-   * buffer of `len` bytes of the endpoint's.
+   * buffer of `len` bytes of the endpoint's. On `shm` the provider copies inside the post
+   * (`process_vm_readv`) and queues the completion at once: it is read back right here, so the
+   * caller finds it in `result` without waiting for an event-loop turn or the progress thread.
    *
-   * @returns the operation id and its completion, or an errno when it could not be posted
+   * @returns the posted read, or an errno when it could not be posted
    */
-  read(target: Uint8Array | null, len: number, peer: number, addr: [number, number], key: [number, number]): { id: number; done: Promise<RecvDone> } | number {
+  read(target: Uint8Array | null, len: number, peer: number, addr: [number, number], key: [number, number]): PostedRead | number {
     if (this.closed) return ESHUTDOWN;
     const id = this.id();
     let done!: (r: RecvDone) => void;
     const p = new Promise<RecvDone>((r) => {
       done = r;
     });
-    this.recvs.set(id, { done, keep: target, strong: true });
+    const handle: PostedRead = { id, done: p, result: undefined };
+    this.recvs.set(id, { done, keep: target, strong: true, handle });
     const rc = this.native.postRead(id, target, len, peer, addr[0], addr[1], key[0], key[1]);
     if (rc !== 0) {
       this.recvs.delete(id);
@@ -207,7 +218,16 @@ export class FabricEndpoint {
     this.strong++;
     this.updateRef();
     warm(this.spinMs);
-    return { id, done: p };
+    if (this.shm && this.spinMs > 0) this.pollNow();
+    return handle;
+  }
+
+  /** Reads the completion queue once from this thread now and dispatches what it holds. */
+  private pollNow(): void {
+    const ev = this.native.poll(Math.ceil(Math.max(hotLeftMs(), this.spinMs) * 1000));
+    if (ev === undefined) return;
+    this.polledEvents += ev.length / 5;
+    this.dispatch(ev);
   }
 
   /**
@@ -368,7 +388,9 @@ export class FabricEndpoint {
         if (r === undefined) continue;
         this.recvs.delete(id);
         if (r.strong) this.strong--;
-        r.done({ err, len: ev[i + 3] as number, buf: ev[i + 4] as Uint8Array | undefined });
+        const res: RecvDone = { err, len: ev[i + 3] as number, buf: ev[i + 4] as Uint8Array | undefined };
+        if (r.handle !== undefined) r.handle.result = res;
+        r.done(res);
       }
     }
     this.updateRef();

@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ArchiveLimits, IncomingMessage, LbmMeta, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_OK, LightbeamError, NULL_POINTER, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
-import type { RecvDone } from './fabric-endpoint.js';
+import type { PostedRead, RecvDone } from './fabric-endpoint.js';
 import type { FabricStats } from './fabric-stats.js';
 import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
 import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
@@ -79,6 +79,9 @@ export class FabricServer extends Server {
   private readonly releases = new Map<number, number[]>();
   private releaseQueued = false;
   private releaseNotes = 0;
+  /** When each client was last found alive (performance.now()). */
+  private readonly aliveAt = new Map<number, number>();
+  private peerProbes = 0;
 
   private constructor(address: string, ep: FabricEndpoint, options: FabricServerOptions) {
     super(address, { limits: options.limits });
@@ -128,7 +131,7 @@ export class FabricServer extends Server {
 
   /** Memory registrations (none on a server yet), how completions came, release notes sent. */
   stats(): FabricStats {
-    return { ...this.ep.stats(), releaseNotes: this.releaseNotes };
+    return { ...this.ep.stats(), releaseNotes: this.releaseNotes, peerProbes: this.peerProbes };
   }
 
   /**
@@ -191,13 +194,16 @@ export class FabricServer extends Server {
     const h = msg?.header ?? null;
     if (msg === undefined || msg.released || h === null || !this.matches(meta, msg)) return super.recvBulksNow(meta);
     const peer = this.peers.get(h.clientId);
-    if (msg.remote && (peer === undefined || this.lost(h.clientId))) {
+    // A liveness verdict of the last PROBE_MS stands here: asking the kernel per message cost a
+    // stream about 100 us a message (a file opened and read, a signal probe); a read that fails
+    // asks again below.
+    if (msg.remote && (peer === undefined || this.lost(h.clientId, false))) {
       // A dead sender's queued messages fail at once, so they never hold up other senders'.
       this.release(meta);
       return ECONNRESET;
     }
     const deadline = performance.now() + this.bulkTimeoutMs;
-    const reads: Array<{ id: number; done: Promise<RecvDone>; bulk: number; own: boolean }> = [];
+    const reads: Array<{ read: PostedRead; bulk: number; own: boolean }> = [];
     let rc = LBM_OK;
     let k = 0;
     const recv = meta.recv;
@@ -220,15 +226,18 @@ export class FabricServer extends Server {
           r = this.ep.read(target, n, peer as number, f.addr, f.key);
         }
         if (typeof r === 'number') rc = r === EAGAIN ? ETIMEDOUT : r;
-        else reads.push({ ...r, bulk: i, own: dst === undefined });
+        else reads.push({ read: r, bulk: i, own: dst === undefined });
       }
       k++;
     }
     let lost = false;
     if (reads.length > 0) {
-      const all = Promise.all(reads.map((r) => r.done));
-      let got: RecvDone[] | number;
-      for (;;) {
+      let got: RecvDone[] | number = [];
+      // shm reads have completed inside their posts: nothing to wait for.
+      const now = reads.every((r) => r.read.result !== undefined);
+      if (now) for (const r of reads) got.push(r.read.result as RecvDone);
+      const all = now ? null : Promise.all(reads.map((r) => r.read.done));
+      while (all !== null) {
         // Wait in short turns: between them ask whether the sender is still alive, since a read
         // from a dead shm peer never completes (nobody serves it).
         const turn = Math.min(deadline, performance.now() + PROBE_MS);
@@ -240,9 +249,9 @@ export class FabricServer extends Server {
         }
       }
       if (lost) {
-        for (const r of reads) this.ep.abandon(r.id, ECONNRESET);
+        for (const r of reads) this.ep.abandon(r.read.id, ECONNRESET);
       } else if (typeof got === 'number') {
-        for (const r of reads) this.ep.cancel(r.id);
+        for (const r of reads) this.ep.cancel(r.read.id);
         // The deadline passed: ETIMEDOUT only if the sender is alive and merely slow.
         if (rc === LBM_OK) rc = got === ETIMEDOUT && this.lost(h.clientId) ? ECONNRESET : got;
       } else {
@@ -258,6 +267,8 @@ export class FabricServer extends Server {
       }
     }
     this.release(meta);
+    // Any other failure may still be a dead sender (the verdict above can be PROBE_MS old): ask now.
+    if (!lost && rc !== LBM_OK && !PEER_GONE.has(rc) && rc !== ESHUTDOWN && this.lost(h.clientId)) lost = true;
     if (lost || PEER_GONE.has(rc)) {
       // The sender's connection is gone: its other messages cannot be read either.
       this.gone.add(h.clientId);
@@ -298,10 +309,18 @@ export class FabricServer extends Server {
    * True when the client's connection was found gone, or its process is dead (asked of the
    * kernel where the server can: shm, or a client on the same host and pid namespace).
    */
-  private lost(clientId: number): boolean {
+  private lost(clientId: number, fresh = true): boolean {
     if (this.gone.has(clientId)) return true;
     const pid = this.pids.get(clientId);
-    if (this.ep.peerAlive(this.regions.get(clientId)) && (pid === undefined || pidAlive(pid))) return false;
+    const region = this.regions.get(clientId);
+    if (pid === undefined && region === undefined) return false;
+    const now = performance.now();
+    if (!fresh && now - (this.aliveAt.get(clientId) ?? -Infinity) < PROBE_MS) return false;
+    this.peerProbes++;
+    if (this.ep.peerAlive(region) && (pid === undefined || pidAlive(pid))) {
+      this.aliveAt.set(clientId, now);
+      return false;
+    }
     this.gone.add(clientId);
     return true;
   }
