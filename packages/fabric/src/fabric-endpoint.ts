@@ -5,7 +5,7 @@
 import { ESHUTDOWN, LightbeamError } from '@lightbeam/core';
 import type { NativeEndpoint } from './native.js';
 import { fabricUnavailableReason, nativeAddon } from './native.js';
-import { hot, hotLeftMs, setWaiting, warm } from './hot.js';
+import { answered, hot, hotLeftMs, posted, setWaiting } from './hot.js';
 import { RegionCache } from './region-cache.js';
 import type { FabricStats } from './fabric-stats.js';
 
@@ -127,7 +127,7 @@ export class FabricEndpoint {
     if (rc === 0) {
       this.sendsInFlight++;
       this.updateRef();
-      warm(this.spinMs);
+      posted(this.spinMs);
     }
     return rc;
   }
@@ -217,7 +217,7 @@ export class FabricEndpoint {
     }
     this.strong++;
     this.updateRef();
-    warm(this.spinMs);
+    posted(this.spinMs);
     if (this.shm && this.spinMs > 0) this.pollNow();
     return handle;
   }
@@ -353,8 +353,7 @@ export class FabricEndpoint {
     if (left <= 0) return;
     const ev = this.native.poll(Math.ceil(left * 1000));
     if (ev !== undefined) {
-      // A completion keeps the spinner warm.
-      warm(this.spinMs, false);
+      // A completion keeps the spinner warm (dispatch says so).
       this.polledEvents += ev.length / 5;
       this.dispatch(ev);
     }
@@ -373,7 +372,7 @@ export class FabricEndpoint {
 
   private dispatch(ev: unknown[]): void {
     if (this.closed) return;
-    if (ev.length > 0) warm(this.spinMs);
+    if (ev.length > 0) answered(this.spinMs);
     for (let i = 0; i + 4 < ev.length; i += 5) {
       const kind = ev[i] as number;
       const err = ev[i + 2] as number;
