@@ -61,8 +61,8 @@ for (const p of PROVIDERS) {
         const server = pair.server as FabricServer;
         const got = new Uint8Array(64 * KiB);
         let within = 0;
-        for (let i = 0; i < 20; i++) {
-          const data = new Uint8Array(64 * KiB).fill(i + 1);
+        for (let i = 0; i < 100; i++) {
+          const data = new Uint8Array(64 * KiB).fill((i % 250) + 1);
           const m = new LbmMeta();
           m.send.push(client.expose(data, data.byteLength, BULK_XFER));
           expect(await client.send(m, { timeoutMs: 10_000 })).to.equal(0);
@@ -79,10 +79,10 @@ for (const p of PROVIDERS) {
           if (rc !== undefined) within++;
           await pending;
           expect(rc, `recvBulks #${i}`).to.equal(0);
-          expect(got[0] === i + 1 && got[got.byteLength - 1] === i + 1, `bytes of #${i}`).to.equal(true);
+          expect(got[0] === (i % 250) + 1 && got[got.byteLength - 1] === (i % 250) + 1, `bytes of #${i}`).to.equal(true);
         }
-        // The progress thread may hold the queue at the moment of a read (then a later turn takes it).
-        expect(within, 'reads resolved within the calling task').to.be.at.least(15);
+        // The progress thread may hold the queue past the bounded retry (preempted under load): a later turn takes it then.
+        expect(within, `reads resolved within the calling task (${within} of 100)`).to.be.at.least(95);
       });
     }
   });

@@ -9,6 +9,8 @@ import { answered, hot, hotLeftMs, posted, setWaiting } from './hot.js';
 import { RegionCache } from './region-cache.js';
 import type { FabricStats } from './fabric-stats.js';
 
+/** How long a poll right after an shm read retries while the progress thread holds the queue (us). */
+const POLL_NOW_WAIT_US = 50;
 const K_SEND = 1;
 const K_RECV = 2;
 const K_META = 3;
@@ -222,9 +224,12 @@ export class FabricEndpoint {
     return handle;
   }
 
-  /** Reads the completion queue once from this thread now and dispatches what it holds. */
+  /**
+   * Reads the completion queue once from this thread now and dispatches what it holds, retrying
+   * for up to POLL_NOW_WAIT_US while the progress thread holds the queue.
+   */
   private pollNow(): void {
-    const ev = this.native.poll(Math.ceil(Math.max(hotLeftMs(), this.spinMs) * 1000));
+    const ev = this.native.poll(Math.ceil(Math.max(hotLeftMs(), this.spinMs) * 1000), POLL_NOW_WAIT_US);
     if (ev === undefined) return;
     this.polledEvents += ev.length / 5;
     this.dispatch(ev);
