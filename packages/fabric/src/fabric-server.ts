@@ -307,7 +307,8 @@ export class FabricServer extends Server {
 
   /**
    * True when the client's connection was found gone, or its process is dead (asked of the
-   * kernel where the server can: shm, or a client on the same host and pid namespace).
+   * kernel where the server can: shm, or a client on the same host and pid namespace). With
+   * `fresh` false an alive verdict of the last PROBE_MS stands without asking again.
    */
   private lost(clientId: number, fresh = true): boolean {
     if (this.gone.has(clientId)) return true;
