@@ -8,6 +8,7 @@ import { fabricUnavailableReason, nativeAddon } from './native.js';
 import { answered, hot, hotLeftMs, posted, setWaiting } from './hot.js';
 import { RegionCache } from './region-cache.js';
 import type { FabricStats } from './fabric-stats.js';
+import type { EndpointInit, PostedRead, RecvDone } from './endpoint-types.js';
 
 /** How long a poll right after an shm read retries while the progress thread holds the queue (us). */
 const POLL_NOW_WAIT_US = 50;
@@ -15,47 +16,14 @@ const K_SEND = 1;
 const K_RECV = 2;
 const K_META = 3;
 
-/** A completed tagged receive: `err` 0 or an errno, `len` bytes, `buf` when the endpoint allocated it. */
-export interface RecvDone {
-  err: number;
-  len: number;
-  buf: Uint8Array | undefined;
-}
-
-/** A posted read: its id, its completion, and that completion already when it came back at once. */
-export interface PostedRead {
-  id: number;
-  done: Promise<RecvDone>;
-  /** Set when the completion arrived before `read` returned (shm reads copy inside the post). */
-  result: RecvDone | undefined;
-}
-
 /** Buffers of closed shm endpoints that libfabric may still touch; held for the life of the process. */
 const KEPT_AFTER_CLOSE: Uint8Array[] = [];
-
-
-
-
 
 /** An shm endpoint's name as its region is called under /dev/shm (`fi_shm://123:0:1` is `123:0:1`). */
 export function shmRegion(name: string): string {
   const n = name.startsWith('fi_shm://') ? name.slice(9) : name;
   const z = n.indexOf('\0');
   return z >= 0 ? n.slice(0, z) : n;
-}
-
-/** How an endpoint is opened. */
-export interface EndpointInit {
-  provider: string;
-  node: string | undefined;
-  service: string | undefined;
-  server: boolean;
-  metaBytes: number;
-  metaSlots: number;
-  spinUs: number;
-  idleMaxUs: number;
-  /** Bytes of released staging buffers kept for reuse. */
-  stageKeepBytes?: number;
 }
 
 /** One native endpoint and its bookkeeping. */
