@@ -50,7 +50,8 @@ for (const p of PROVIDERS) {
         await gone;
         const pid = child.pid;
         if (p.protocol === 'shm' && pid !== undefined && existsSync('/dev/shm')) {
-          for (const f of readdirSync('/dev/shm')) if (f.startsWith(`${pid}:`)) rmSync(join('/dev/shm', f), { force: true });
+          // Its provider regions ("<pid>:...") and its server's name file: a killed process unlinks neither.
+          for (const f of readdirSync('/dev/shm')) if (f.startsWith(`${pid}:`) || f.startsWith(`lightbeam-slow-echo-${pid}-`)) rmSync(join('/dev/shm', f), { force: true });
         }
       }
       await client?.close();
