@@ -51,6 +51,7 @@ export class FabricClient extends Client {
   /** The server's pid, when its welcome says it runs where this client can ask the kernel. */
   private serverPid = 0;
   private releaseNotes = 0;
+  private peerProbes = 0;
 
   private constructor(ep: FabricEndpoint, clientId: number, serverName: string | undefined, options: FabricClientOptions) {
     super();
@@ -134,7 +135,7 @@ export class FabricClient extends Client {
 
   /** Memory registrations made and held, staging bytes kept, how completions came, release notes received. */
   stats(): FabricStats {
-    return { ...this.ep.stats(), releaseNotes: this.releaseNotes };
+    return { ...this.ep.stats(), releaseNotes: this.releaseNotes, peerProbes: this.peerProbes };
   }
 
   /** Messages whose exposed bulks the server has not released yet. */
@@ -210,6 +211,7 @@ export class FabricClient extends Client {
     }
     if ((this.serverRegion === undefined && this.serverPid === 0) || performance.now() - this.probedAt < PROBE_MS) return false;
     this.probedAt = performance.now();
+    this.peerProbes++;
     if (!this.ep.peerAlive(this.serverRegion) || (this.serverPid > 0 && !pidAlive(this.serverPid))) this.lose();
     return this.serverLost;
   }

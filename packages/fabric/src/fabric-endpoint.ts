@@ -5,47 +5,25 @@
 import { ESHUTDOWN, LightbeamError } from '@lightbeam/core';
 import type { NativeEndpoint } from './native.js';
 import { fabricUnavailableReason, nativeAddon } from './native.js';
-import { hot, hotLeftMs, setWaiting, warm } from './hot.js';
+import { answered, hot, hotLeftMs, posted, setWaiting } from './hot.js';
 import { RegionCache } from './region-cache.js';
 import type { FabricStats } from './fabric-stats.js';
+import type { EndpointInit, PostedRead, RecvDone } from './endpoint-types.js';
 
+/** How long a poll right after an shm read retries while the progress thread holds the queue (us). */
+const POLL_NOW_WAIT_US = 50;
 const K_SEND = 1;
 const K_RECV = 2;
 const K_META = 3;
 
-/** A completed tagged receive: `err` 0 or an errno, `len` bytes, `buf` when the endpoint allocated it. */
-export interface RecvDone {
-  err: number;
-  len: number;
-  buf: Uint8Array | undefined;
-}
-
 /** Buffers of closed shm endpoints that libfabric may still touch; held for the life of the process. */
 const KEPT_AFTER_CLOSE: Uint8Array[] = [];
-
-
-
-
 
 /** An shm endpoint's name as its region is called under /dev/shm (`fi_shm://123:0:1` is `123:0:1`). */
 export function shmRegion(name: string): string {
   const n = name.startsWith('fi_shm://') ? name.slice(9) : name;
   const z = n.indexOf('\0');
   return z >= 0 ? n.slice(0, z) : n;
-}
-
-/** How an endpoint is opened. */
-export interface EndpointInit {
-  provider: string;
-  node: string | undefined;
-  service: string | undefined;
-  server: boolean;
-  metaBytes: number;
-  metaSlots: number;
-  spinUs: number;
-  idleMaxUs: number;
-  /** Bytes of released staging buffers kept for reuse. */
-  stageKeepBytes?: number;
 }
 
 /** One native endpoint and its bookkeeping. */
@@ -56,7 +34,7 @@ export class FabricEndpoint {
   sendError = 0;
   private readonly native: NativeEndpoint;
   private nextId = 1;
-  private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean }>();
+  private readonly recvs = new Map<number, { done: (r: RecvDone) => void; keep: Uint8Array | null; strong: boolean; handle?: PostedRead }>();
   private sendsInFlight = 0;
   private exposures = 0;
   private strong = 0;
@@ -119,7 +97,7 @@ export class FabricEndpoint {
     if (rc === 0) {
       this.sendsInFlight++;
       this.updateRef();
-      warm(this.spinMs);
+      posted(this.spinMs);
     }
     return rc;
   }
@@ -175,7 +153,7 @@ export class FabricEndpoint {
   }
 
   /** Registrations made and held, staging bytes kept, and completions by the way they came. */
-  stats(): Omit<FabricStats, 'releaseNotes'> {
+  stats(): Omit<FabricStats, 'releaseNotes' | 'peerProbes'> {
     const [registrations, registered, stagedBytes] = this.closed ? [0, 0, 0] : this.native.stats();
     return { registrations, registered, stagedBytes, polledEvents: this.polledEvents, threadEvents: this.threadEvents };
   }
@@ -187,18 +165,21 @@ export class FabricEndpoint {
 
   /**
    * Reads a peer's exposure into `target` (kept referenced until done) or, with `null`, into a
-   * buffer of `len` bytes of the endpoint's.
+   * buffer of `len` bytes of the endpoint's. On `shm` the provider copies inside the post
+   * (`process_vm_readv`) and queues the completion at once: it is read back right here, so the
+   * caller finds it in `result` without waiting for an event-loop turn or the progress thread.
    *
-   * @returns the operation id and its completion, or an errno when it could not be posted
+   * @returns the posted read, or an errno when it could not be posted
    */
-  read(target: Uint8Array | null, len: number, peer: number, addr: [number, number], key: [number, number]): { id: number; done: Promise<RecvDone> } | number {
+  read(target: Uint8Array | null, len: number, peer: number, addr: [number, number], key: [number, number]): PostedRead | number {
     if (this.closed) return ESHUTDOWN;
     const id = this.id();
     let done!: (r: RecvDone) => void;
     const p = new Promise<RecvDone>((r) => {
       done = r;
     });
-    this.recvs.set(id, { done, keep: target, strong: true });
+    const handle: PostedRead = { id, done: p, result: undefined };
+    this.recvs.set(id, { done, keep: target, strong: true, handle });
     const rc = this.native.postRead(id, target, len, peer, addr[0], addr[1], key[0], key[1]);
     if (rc !== 0) {
       this.recvs.delete(id);
@@ -206,8 +187,20 @@ export class FabricEndpoint {
     }
     this.strong++;
     this.updateRef();
-    warm(this.spinMs);
-    return { id, done: p };
+    posted(this.spinMs);
+    if (this.shm && this.spinMs > 0) this.pollNow();
+    return handle;
+  }
+
+  /**
+   * Reads the completion queue once from this thread now and dispatches what it holds, retrying
+   * for up to POLL_NOW_WAIT_US while the progress thread holds the queue.
+   */
+  private pollNow(): void {
+    const ev = this.native.poll(Math.ceil(Math.max(hotLeftMs(), this.spinMs) * 1000), POLL_NOW_WAIT_US);
+    if (ev === undefined) return;
+    this.polledEvents += ev.length / 5;
+    this.dispatch(ev);
   }
 
   /**
@@ -333,8 +326,7 @@ export class FabricEndpoint {
     if (left <= 0) return;
     const ev = this.native.poll(Math.ceil(left * 1000));
     if (ev !== undefined) {
-      // A completion keeps the spinner warm.
-      warm(this.spinMs, false);
+      // A completion keeps the spinner warm (dispatch says so).
       this.polledEvents += ev.length / 5;
       this.dispatch(ev);
     }
@@ -353,7 +345,7 @@ export class FabricEndpoint {
 
   private dispatch(ev: unknown[]): void {
     if (this.closed) return;
-    if (ev.length > 0) warm(this.spinMs);
+    if (ev.length > 0) answered(this.spinMs);
     for (let i = 0; i + 4 < ev.length; i += 5) {
       const kind = ev[i] as number;
       const err = ev[i + 2] as number;
@@ -368,7 +360,9 @@ export class FabricEndpoint {
         if (r === undefined) continue;
         this.recvs.delete(id);
         if (r.strong) this.strong--;
-        r.done({ err, len: ev[i + 3] as number, buf: ev[i + 4] as Uint8Array | undefined });
+        const res: RecvDone = { err, len: ev[i + 3] as number, buf: ev[i + 4] as Uint8Array | undefined };
+        if (r.handle !== undefined) r.handle.result = res;
+        r.done(res);
       }
     }
     this.updateRef();

@@ -39,20 +39,22 @@ export interface FabricEndpointOptions {
    */
   metaBytes?: number;
   /**
-   * Microseconds a post or completion keeps the process hot. While it is hot, an endpoint that a
-   * call waits on (a `waitMetadata`, a read of `recvBulks`, a send) reads its completion queue
-   * from the JavaScript thread once per event-loop turn, and its progress thread stays off it;
-   * then the progress thread keeps polling (yielding the core) for as long again before it blocks
-   * in `fi_cq_sread` (tcp-based providers) or sleeps (`shm`, which has no wait object). Set it
-   * above the round trip the application waits for (a ping-pong's answer), or 0 to leave every
-   * completion to the progress thread.
+   * Microseconds a post or completion keeps the process hot at least; the spell stretches to 1.5
+   * times the slowest of the last 8 answers (post to completion), up to 2 ms. While it is hot, an
+   * endpoint that a call waits on (a `waitMetadata`, a read of `recvBulks`, a send) reads its
+   * completion queue from the JavaScript thread once per event-loop turn, and its progress
+   * thread stays off it; then the progress thread keeps polling (yielding the core) for `spinUs`
+   * before it blocks in `fi_cq_sread` (tcp-based providers) or sleeps (`shm`, which has no wait
+   * object). Set it above the round trip the application waits for when that is over 2 ms, or 0
+   * to leave every completion to the progress thread.
    * @defaultValue 250
    */
   spinUs?: number;
   /**
    * Longest sleep in microseconds of an idle progress thread between two polls of the completion
    * queue (`shm`: the first message after an idle period waits up to this long; tcp-based
-   * providers wake at once and use it as the timeout of `fi_cq_sread`).
+   * providers wake at once on data or a post, and use it as the first timeout of `fi_cq_sread`,
+   * doubled while nothing comes, up to 32 times this).
    * @defaultValue 2000
    */
   idleMaxUs?: number;

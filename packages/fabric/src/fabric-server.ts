@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ArchiveLimits, IncomingMessage, LbmMeta, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECONNRESET, ESHUTDOWN, ETIMEDOUT, LBM_OK, LightbeamError, NULL_POINTER, Server, decodeMeta, isXfer, raceWait } from '@lightbeam/core';
-import type { RecvDone } from './fabric-endpoint.js';
+import type { PostedRead, RecvDone } from './endpoint-types.js';
 import type { FabricStats } from './fabric-stats.js';
 import { FabricEndpoint, shmRegion } from './fabric-endpoint.js';
 import { PEER_GONE, PROBE_MS, localOrigin, pidAlive } from './peer-gone.js';
@@ -14,7 +14,8 @@ import type { FabricServerOptions } from './fabric-options.js';
 import { DEFAULT_BULK_TIMEOUT_MS, DEFAULT_IDLE_MAX_US, DEFAULT_META_BYTES, DEFAULT_META_SLOTS, DEFAULT_SPIN_US, resolveProvider } from './fabric-options.js';
 import { fabricNode } from './fabric-address.js';
 import type { WireHeader } from './wire.js';
-import { decodeHello, decodeWire, encodeRelease, encodeWelcome } from './wire.js';
+import { decodeHello, decodeWire, encodeWelcome } from './wire.js';
+import { ReleaseNotes } from './release-notes.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -75,10 +76,10 @@ export class FabricServer extends Server {
   private readonly regions = new Map<number, string>();
   /** Pids of clients that run where the server can ask the kernel about them (same boot and pid namespace). */
   private readonly pids = new Map<number, number>();
-  /** Releases not yet sent, by client. */
-  private readonly releases = new Map<number, number[]>();
-  private releaseQueued = false;
-  private releaseNotes = 0;
+  private readonly notes: ReleaseNotes;
+  /** When each client was last found alive (performance.now()). */
+  private readonly aliveAt = new Map<number, number>();
+  private peerProbes = 0;
 
   private constructor(address: string, ep: FabricEndpoint, options: FabricServerOptions) {
     super(address, { limits: options.limits });
@@ -89,6 +90,7 @@ export class FabricServer extends Server {
     this.port = this.provider.startsWith('shm') || m === null ? 0 : Number(m[1]);
     this.bulkTimeoutMs = options.bulkTimeoutMs ?? DEFAULT_BULK_TIMEOUT_MS;
     ep.onMeta = (buf, err) => this.arrived(buf, err);
+    this.notes = new ReleaseNotes(ep, (id) => this.peers.get(id), () => this.closed);
     // Every pending recvBulks listens for close: many in flight (pipelined reads) is no leak.
     setMaxListeners(0, this.closeController.signal);
   }
@@ -128,7 +130,7 @@ export class FabricServer extends Server {
 
   /** Memory registrations (none on a server yet), how completions came, release notes sent. */
   stats(): FabricStats {
-    return { ...this.ep.stats(), releaseNotes: this.releaseNotes };
+    return { ...this.ep.stats(), releaseNotes: this.notes.sent, peerProbes: this.peerProbes };
   }
 
   /**
@@ -146,36 +148,8 @@ export class FabricServer extends Server {
    */
   releaseAt(h: WireHeader): void {
     if (!this.peers.has(h.clientId) || this.closed) return;
-    // Batched: the releases of one turn (several recvBulks in flight finish together) go out as
-    // one note per run of consecutive messages of a client, after the turn.
-    let seqs = this.releases.get(h.clientId);
-    if (seqs === undefined) this.releases.set(h.clientId, (seqs = []));
-    seqs.push(h.seq);
-    if (!this.releaseQueued) {
-      this.releaseQueued = true;
-      setImmediate(this.flushReleases);
-    }
+    this.notes.add(h.clientId, h.seq);
   }
-
-  private readonly flushReleases = (): void => {
-    this.releaseQueued = false;
-    const all = [...this.releases];
-    this.releases.clear();
-    if (this.closed) return;
-    for (const [clientId, seqs] of all) {
-      const peer = this.peers.get(clientId);
-      if (peer === undefined) continue;
-      seqs.sort((a, b) => a - b);
-      for (let i = 0; i < seqs.length; ) {
-        let n = 1;
-        while (i + n < seqs.length && seqs[i + n] === seqs[i] + n && n < 0xffff) n++;
-        const note = encodeRelease(clientId, seqs[i], n);
-        this.releaseNotes++;
-        if (this.ep.send(note, false, 0, 0, peer) === EAGAIN) void this.releaseLater(note, peer);
-        i += n;
-      }
-    }
-  };
 
   /**
    * Receives the data of the message behind `meta` into its XFER `recv` entries, in order: inline
@@ -191,13 +165,14 @@ export class FabricServer extends Server {
     const h = msg?.header ?? null;
     if (msg === undefined || msg.released || h === null || !this.matches(meta, msg)) return super.recvBulksNow(meta);
     const peer = this.peers.get(h.clientId);
-    if (msg.remote && (peer === undefined || this.lost(h.clientId))) {
+    // An alive verdict of the last PROBE_MS stands (asking per message cost ~100 us); a failed read asks again.
+    if (msg.remote && (peer === undefined || this.lost(h.clientId, false))) {
       // A dead sender's queued messages fail at once, so they never hold up other senders'.
       this.release(meta);
       return ECONNRESET;
     }
     const deadline = performance.now() + this.bulkTimeoutMs;
-    const reads: Array<{ id: number; done: Promise<RecvDone>; bulk: number; own: boolean }> = [];
+    const reads: Array<{ read: PostedRead; bulk: number; own: boolean }> = [];
     let rc = LBM_OK;
     let k = 0;
     const recv = meta.recv;
@@ -220,15 +195,19 @@ export class FabricServer extends Server {
           r = this.ep.read(target, n, peer as number, f.addr, f.key);
         }
         if (typeof r === 'number') rc = r === EAGAIN ? ETIMEDOUT : r;
-        else reads.push({ ...r, bulk: i, own: dst === undefined });
+        else reads.push({ read: r, bulk: i, own: dst === undefined });
       }
       k++;
     }
     let lost = false;
     if (reads.length > 0) {
-      const all = Promise.all(reads.map((r) => r.done));
-      let got: RecvDone[] | number;
-      for (;;) {
+      let got: RecvDone[] | number = [];
+      // shm reads have completed inside their posts: nothing to wait for.
+      const now = reads.every((r) => r.read.result !== undefined);
+      if (now) for (const r of reads) got.push(r.read.result as RecvDone);
+      const all = now ? null : Promise.all(reads.map((r) => r.read.done));
+      if (all !== null) this.notes.readsPending++;
+      while (all !== null) {
         // Wait in short turns: between them ask whether the sender is still alive, since a read
         // from a dead shm peer never completes (nobody serves it).
         const turn = Math.min(deadline, performance.now() + PROBE_MS);
@@ -239,10 +218,11 @@ export class FabricServer extends Server {
           break;
         }
       }
+      if (all !== null) this.notes.readsPending--;
       if (lost) {
-        for (const r of reads) this.ep.abandon(r.id, ECONNRESET);
+        for (const r of reads) this.ep.abandon(r.read.id, ECONNRESET);
       } else if (typeof got === 'number') {
-        for (const r of reads) this.ep.cancel(r.id);
+        for (const r of reads) this.ep.cancel(r.read.id);
         // The deadline passed: ETIMEDOUT only if the sender is alive and merely slow.
         if (rc === LBM_OK) rc = got === ETIMEDOUT && this.lost(h.clientId) ? ECONNRESET : got;
       } else {
@@ -258,6 +238,8 @@ export class FabricServer extends Server {
       }
     }
     this.release(meta);
+    // Any other failure may still be a dead sender (the verdict above can be PROBE_MS old): ask now.
+    if (!lost && rc !== LBM_OK && !PEER_GONE.has(rc) && rc !== ESHUTDOWN && this.lost(h.clientId)) lost = true;
     if (lost || PEER_GONE.has(rc)) {
       // The sender's connection is gone: its other messages cannot be read either.
       this.gone.add(h.clientId);
@@ -288,7 +270,7 @@ export class FabricServer extends Server {
 
   protected async shutdown(): Promise<void> {
     // Releases of this turn still go out (the endpoint takes them before it closes).
-    if (this.releaseQueued) this.flushReleases();
+    this.notes.flushNow();
     this.ep.close();
     for (const m of this.ready.splice(0)) m.released = true;
     for (const w of this.arrivals.splice(0)) w();
@@ -296,12 +278,21 @@ export class FabricServer extends Server {
 
   /**
    * True when the client's connection was found gone, or its process is dead (asked of the
-   * kernel where the server can: shm, or a client on the same host and pid namespace).
+   * kernel where the server can: shm, or a client on the same host and pid namespace). With
+   * `fresh` false an alive verdict of the last PROBE_MS stands without asking again.
    */
-  private lost(clientId: number): boolean {
+  private lost(clientId: number, fresh = true): boolean {
     if (this.gone.has(clientId)) return true;
     const pid = this.pids.get(clientId);
-    if (this.ep.peerAlive(this.regions.get(clientId)) && (pid === undefined || pidAlive(pid))) return false;
+    const region = this.regions.get(clientId);
+    if (pid === undefined && region === undefined) return false;
+    const now = performance.now();
+    if (!fresh && now - (this.aliveAt.get(clientId) ?? -Infinity) < PROBE_MS) return false;
+    this.peerProbes++;
+    if (this.ep.peerAlive(region) && (pid === undefined || pidAlive(pid))) {
+      this.aliveAt.set(clientId, now);
+      return false;
+    }
     this.gone.add(clientId);
     return true;
   }
@@ -311,15 +302,6 @@ export class FabricServer extends Server {
     let wanted = 0;
     for (const b of meta.recv) if (isXfer(b.flags)) wanted++;
     return wanted !== 0 && wanted === msg.dataCount;
-  }
-
-  private async releaseLater(note: Uint8Array, peer: number): Promise<void> {
-    // Bounded: a release (or welcome) the provider cannot take within a second is dropped (the
-    // sender frees the bulks when it closes).
-    for (let i = 0; i < 1000 && !this.closed; i++) {
-      await this.ep.progress(1);
-      if (this.ep.send(note, false, 0, 0, peer) !== EAGAIN) return;
-    }
   }
 
   private arrived(buf: Uint8Array | undefined, err: number): void {
@@ -333,7 +315,7 @@ export class FabricServer extends Server {
         // Tell the client who we are, so it can tell us dead (best effort: a release slot takes it).
         if (addr >= 0 && mine !== null) {
           const note = encodeWelcome(hello.clientId, process.pid, mine);
-          if (this.ep.send(note, false, 0, 0, addr) === EAGAIN) void this.releaseLater(note, addr);
+          this.notes.sendNote(note, addr);
         }
         if (hello.pid > 0 && hello.origin !== null && mine !== null && Buffer.compare(hello.origin, mine) === 0) this.pids.set(hello.clientId, hello.pid);
         if (this.ep.isShm) {

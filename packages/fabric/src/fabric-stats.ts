@@ -12,4 +12,9 @@ export interface FabricStats {
   threadEvents: number;
   /** Release notes sent (server) or received (client); one note releases a run of messages. */
   releaseNotes: number;
+  /**
+   * Times this side asked the kernel whether its peer is alive (shm region owner, pid). A
+   * server asks at most once every 50 ms per client while messages come, and again when a read fails.
+   */
+  peerProbes: number;
 }

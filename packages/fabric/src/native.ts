@@ -38,8 +38,8 @@ export interface NativeEndpoint {
   unref(): void;
   close(): void;
   watch(name: string): void;
-  /** Reads the CQ now on this thread and keeps the progress thread off it for `hotUs`; the events, or undefined. */
-  poll(hotUs: number): unknown[] | undefined;
+  /** Reads the CQ now on this thread (retrying up to `waitUs` while the progress thread holds it) and keeps the thread off it for `hotUs`; the events, or undefined. */
+  poll(hotUs: number, waitUs?: number): unknown[] | undefined;
   registerRegion(id: number, view: Uint8Array, byteOffset: number, bufferBytes: number): [number, number, number, number] | number;
   unregisterRegion(id: number): boolean;
   /** [registrations made, registrations live, staging bytes kept]. */
