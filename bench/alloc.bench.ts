@@ -19,7 +19,7 @@ import { MemoryManager } from '@lightbeam/shm';
 import { human, taskRate } from './support/ratio-table.js';
 import type { BenchRowInput } from './support/report-format.js';
 import { writeBenchResult } from './support/report-format.js';
-import { summary } from './support/rounds.js';
+import { ratioOfMedians, summary } from './support/rounds.js';
 import { interleaveRotated } from './support/rotated-rounds.js';
 import type { Summary } from './support/rounds.js';
 
@@ -33,8 +33,8 @@ const TWO_THREAD_MS = 250;
 const label = (n: number): string => (n >= 1 << 20 ? `${n >> 20}MiB` : n >= 1024 ? `${n >> 10}KiB` : `${n}B`);
 const fmtRate = (s: Summary): string => `${human(s.median)} (${human(s.min)}-${human(s.max)})`;
 const fmtRatio = (s: Summary): string => `${s.median.toFixed(2)}x (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
-/** Per-round ratios a[r] / b[r]. */
-const ratioOf = (a: readonly number[], b: readonly number[]): Summary => summary(a.map((x, i) => x / b[i]));
+/** a against b: the ratio of the medians, with the per-round ratios' range (`ratioOfMedians`). */
+const ratioOf = ratioOfMedians;
 
 const manager = MemoryManager.create({ regionBytes: 64 << 20 });
 const pool = new MemPool({ size: 64 << 20 });

@@ -1,6 +1,7 @@
 /**
  * RPC side by side in one run, every case once per round, round-robin, for `LBM_BENCH_ROUNDS`
- * rounds (default 5); figures are medians with their min-max, ratios taken per round.
+ * rounds (default 5); figures are medians with their min-max; a ratio is that of the two medians
+ * beside it, with the min-max of the per-round ratios.
  *
  * - kShm: `RpcWorkerPool.run('empty')` (1 worker) against piscina `run()` of an empty task
  *   (1 thread): the p50 of sequential round trips, and calls/s with 64 in flight.
@@ -30,7 +31,7 @@ import { human } from './support/ratio-table.js';
 import type { BenchRowInput } from './support/report-format.js';
 import { writeBenchResult } from './support/report-format.js';
 import { hogFromEnv } from './support/hog.js';
-import { fmtRange, interleave, summary } from './support/rounds.js';
+import { fmtRange, interleave, ratioOfMedians, summary } from './support/rounds.js';
 import type { RoundCase } from './support/rounds.js';
 
 const ROUNDS = Number(process.env.LBM_BENCH_ROUNDS ?? 5);
@@ -134,7 +135,7 @@ if (runZmq) {
   cases.rawRtt = () => rtt(RTT_CALLS, zmqRaw);
 }
 const r = (await interleave(ROUNDS, cases)) as Record<string, number[]>;
-const ratio = (a: number[], b: number[]) => summary(a.map((x, i) => x / (b[i] as number)));
+const ratio = ratioOfMedians;
 
 console.log(`\nrpc: ${ROUNDS} interleaved rounds, medians (min-max); load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}${hog === null ? '' : ', beside one busy-looping process'}`);
 const table: Array<Record<string, string>> = [];

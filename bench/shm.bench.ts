@@ -70,7 +70,7 @@ for (const [name, run] of sections) {
   await run();
   console.log(`(${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
-console.log(`\ngoals (figures: median over ${ROUNDS} rounds (min-max); ratio: per-round ratios, median (min-max))`);
+console.log(`\ngoals (figures: median over ${ROUNDS} rounds (min-max); ratio: the ratio of the two medians, with the min-max of the per-round ratios)`);
 console.table(goals.map((g) => ({ goal: g.goal, peer: g.peer, ours: g.ours, ratio: g.ratio, met: g.met ? 'met' : 'NOT met' })));
 console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s; load average at end ${load()}`);
 // A run beside the hog is a stress figure, not the suite's result: it does not replace shm.json.

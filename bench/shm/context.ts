@@ -5,7 +5,7 @@
 import { MemoryManager } from '@lightbeam/shm';
 import { human } from '../support/ratio-table.js';
 import type { BenchRowInput } from '../support/report-format.js';
-import { summary } from '../support/rounds.js';
+import { ratioOfMedians, summary } from '../support/rounds.js';
 import { interleaveRotated } from '../support/rotated-rounds.js';
 import type { RoundCase, Summary } from '../support/rounds.js';
 
@@ -57,10 +57,8 @@ export const warmupFor = (n: number): number => Math.min(2000, n >> 2);
 export const sizeLabel = (n: number): string => (n >= MiB ? `${n / MiB}MiB` : n >= KiB ? `${n / KiB}KiB` : `${n}B`);
 export const fmtRate = (s: Summary, unit = ''): string => `${human(s.median)} (${human(s.min)}-${human(s.max)})${unit === '' ? '' : ` ${unit}`}`;
 
-/** Per-round ratios a[r] / b[r]: their summary (so the range shows how stable the ratio is). */
-export function ratioOf(a: readonly number[], b: readonly number[]): Summary {
-  return summary(a.map((x, i) => x / b[i]));
-}
+/** a against b: the ratio of the medians, with the per-round ratios' range (see `ratioOfMedians`). */
+export const ratioOf = ratioOfMedians;
 
 /** A summary without a unit, for columns whose header names it: `0.87 (0.80-1.02)`. */
 export const fmtNum = (s: Summary, digits = 2): string => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;

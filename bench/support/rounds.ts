@@ -64,3 +64,17 @@ export function summary(values: readonly number[]): Summary {
 export function fmtRange(s: Summary, unit: string, digits = 2): string {
   return `${s.median.toFixed(digits)} ${unit} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
 }
+
+/**
+ * How case `a` compares with case `b`: the ratio of their medians, `median(a) / median(b)`, so
+ * that it agrees with the two figures printed beside it, and for the noise the min-max of the
+ * per-round ratios `a[r] / b[r]` (same round, same load). The ratio of the medians can lie
+ * outside that range when the rounds disagree a lot; it is still the figure.
+ *
+ * @param a - one case's per-round numbers
+ * @param b - the other's, round for round
+ */
+export function ratioOfMedians(a: readonly number[], b: readonly number[]): Summary {
+  const perRound = summary(a.map((x, i) => x / (b[i] as number)));
+  return { median: summary(a).median / summary(b).median, min: perRound.min, max: perRound.max };
+}
