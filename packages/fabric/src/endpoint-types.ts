@@ -1,6 +1,7 @@
 /**
  * The plain types an endpoint is opened with and hands back for its receives and reads.
  */
+import type { NativeEndpointOptions } from './native.js';
 
 /** A completed tagged receive: `err` 0 or an errno, `len` bytes, `buf` when the endpoint allocated it. */
 export interface RecvDone {
@@ -17,16 +18,5 @@ export interface PostedRead {
   result: RecvDone | undefined;
 }
 
-/** How an endpoint is opened. */
-export interface EndpointInit {
-  provider: string;
-  node: string | undefined;
-  service: string | undefined;
-  server: boolean;
-  metaBytes: number;
-  metaSlots: number;
-  spinUs: number;
-  idleMaxUs: number;
-  /** Bytes of released staging buffers kept for reuse. */
-  stageKeepBytes?: number;
-}
+/** How an endpoint is opened: the addon's options less the completion callback, which the endpoint supplies. */
+export type EndpointInit = Omit<NativeEndpointOptions, 'onEvents'>;
