@@ -185,10 +185,8 @@ function straceCounts(file) {
   return counts;
 }
 
-/** Per-round-trip figures of one contender's pair of runs: `A main` -> { cpu, vol, invol }, and the p50. */
-async function perRoundTrip(c, tmp) {
-  const lo = await runOnce(c, LO, tmp);
-  const hi = await runOnce(c, HI, tmp);
+/** Per round trip, from a pair of runs of LO and HI round trips: `A main` -> { cpu (us), vol, invol }. */
+function perThread(lo, hi) {
   const n = HI - LO;
   const cells = {};
   for (let side = 0; side < 2; side++) {
@@ -200,7 +198,14 @@ async function perRoundTrip(c, tmp) {
       cells[`${side === 0 ? 'A' : 'B'} ${role}`] = { cpu: (b.cpuNs - a.cpuNs) / 1000 / n, vol: (b.vol - a.vol) / n, invol: (b.invol - a.invol) / n };
     }
   }
-  return { cells, p50: Number(/"p50Us":([\d.]+)/.exec(hi[0].out)?.[1]) };
+  return cells;
+}
+
+/** Per-round-trip figures of one contender's pair of runs ({@link perThread}), and the p50. */
+async function perRoundTrip(c, tmp) {
+  const lo = await runOnce(c, LO, tmp);
+  const hi = await runOnce(c, HI, tmp);
+  return { cells: perThread(lo, hi), p50: Number(/"p50Us":([\d.]+)/.exec(hi[0].out)?.[1]) };
 }
 
 const REPEAT = Number(process.env.REPEAT ?? 1);
@@ -232,16 +237,7 @@ try {
     const hi = await runOnce(c, HI, tmp);
     const n = HI - LO;
     console.log(`\n${c}: per round trip (difference of ${HI} and ${LO} timed round trips)`);
-    const rows = [];
-    for (let side = 0; side < 2; side++) {
-      const rl = roles(lo[side].threads);
-      const rh = roles(hi[side].threads);
-      for (const role of Object.keys(rh)) {
-        const a = rl[role] ?? { cpuNs: 0, vol: 0, invol: 0 };
-        const b = rh[role];
-        rows.push({ process: side === 0 ? 'A' : 'B', thread: role, 'cpu us': ((b.cpuNs - a.cpuNs) / 1000 / n).toFixed(1), 'vol switches': ((b.vol - a.vol) / n).toFixed(2), 'invol switches': ((b.invol - a.invol) / n).toFixed(2) });
-      }
-    }
+    const rows = Object.entries(perThread(lo, hi)).map(([k, v]) => ({ process: k.slice(0, 1), thread: k.slice(2), 'cpu us': v.cpu.toFixed(1), 'vol switches': v.vol.toFixed(2), 'invol switches': v.invol.toFixed(2) }));
     console.table(rows);
     if (process.env.THREADS === '1') {
       for (let side = 0; side < 2; side++) {
