@@ -16,32 +16,12 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Push } from 'zeromq';
 
-if (process.argv[2] === 'receiver') {
-  const { Pull } = await import('zeromq');
-  const pull = new Pull({ receiveHighWaterMark: 1000 });
-  await pull.bind('tcp://127.0.0.1:*');
-  let want = 0;
-  let got = 0;
-  process.on('message', (m) => {
-    want = m.count;
-    got = 0;
-    process.send({ armed: true });
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.send({ port: Number(pull.lastEndpoint.split(':').pop()) });
-  for await (const frames of pull) {
-    if (frames.length !== 2) throw new Error('a message without 2 frames');
-    if (++got === want) process.send({ done: got });
-    else if (process.env.LBM_TRACE && (got & 31) === 0) process.send({ got });
-  }
-}
-
 const { BULK_XFER, LbmMeta, encodeMeta, expose } = await import('@lightbeam/core');
 const { ZeroMqClient, zmqSendCopyStats } = await import('@lightbeam/zmq-bridge');
 const ROUNDS = Number(process.env.LBM_BENCH_ROUNDS ?? 3);
 const SIZES = (process.env.LBM_BENCH_SIZES ?? '1MiB,64KiB').split(',');
 const TRACE = process.env.LBM_TRACE !== undefined;
-const child = fork(fileURLToPath(import.meta.url), ['receiver'], { execArgv: [] });
+const child = fork(fileURLToPath(new URL('./count-receiver.mjs', import.meta.url)), [], { execArgv: [] });
 const [{ port }] = await once(child, 'message');
 const push = new Push({ sendHighWaterMark: 1000, linger: 0 });
 push.connect(`tcp://127.0.0.1:${port}`);

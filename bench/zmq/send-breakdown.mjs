@@ -12,22 +12,6 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Push } from 'zeromq';
 
-if (process.argv[2] === 'receiver') {
-  const { Pull } = await import('zeromq');
-  const pull = new Pull({ receiveHighWaterMark: 1000 });
-  await pull.bind('tcp://127.0.0.1:*');
-  let want = 0;
-  let got = 0;
-  process.on('message', (m) => {
-    want = m.count;
-    got = 0;
-    process.send({ armed: true });
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.send({ port: Number(pull.lastEndpoint.split(':').pop()) });
-  for await (const frames of pull) if (frames.length === 2 && ++got === want) process.send({ done: got });
-}
-
 const ROUNDS = Number(process.env.LBM_BENCH_ROUNDS ?? 5);
 let helper = null;
 try {
@@ -35,7 +19,7 @@ try {
 } catch {
   console.log('the native send-copy helper is not built: the reused-memory mode is skipped');
 }
-const child = fork(fileURLToPath(import.meta.url), ['receiver'], { execArgv: [] });
+const child = fork(fileURLToPath(new URL('./count-receiver.mjs', import.meta.url)), [], { execArgv: [] });
 const [{ port }] = await once(child, 'message');
 const push = new Push({ sendHighWaterMark: 1000, linger: 0 });
 push.connect(`tcp://127.0.0.1:${port}`);
