@@ -4,7 +4,6 @@
  * XFER bulks out of the slab before zeromq.js sees them, and an ingress reads batches, the older
  * version-1 routed messages, and refuses malformed batches while the next one arrives intact.
  */
-import { createServer } from 'node:net';
 import { expect } from 'chai';
 import { BULK_XFER, DEFAULT_ARCHIVE_LIMITS, LBM_MALFORMED, LBM_OK, LbmMeta, decodeMeta, encodeMeta } from '@lightbeam/core';
 import { MemoryManager, ShmClient, ShmServer } from '@lightbeam/shm';
@@ -12,16 +11,9 @@ import type { UndeliveredReport } from '@lightbeam/zmq-bridge';
 import { Bridge, ROUTE_BATCH_VERSION, decodeRouteBatch, encodeRoute } from '@lightbeam/zmq-bridge';
 import { Pull, Push } from 'zeromq';
 import { SeqMeta, fnv1a, payload } from './support/bridge-meta.js';
+import { freePort } from '../support/free-port.js';
 
 const LIMITS = DEFAULT_ARCHIVE_LIMITS;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 function seqMeta(seq: number, data: Uint8Array, client: ShmClient): SeqMeta {
   const m = new SeqMeta();
