@@ -27,6 +27,7 @@ import type { BridgeEndpoint, ChannelRoute, UndeliveredReport } from './options.
 import type { EgressStats } from './stats.js';
 import { newEgressStats } from './stats.js';
 import { ZeroMqClient } from '../zmq/client.js';
+import { framesFit } from '../zmq/negotiate-client.js';
 import { errnoOf } from '../zmq/endpoint.js';
 import { afterTurn, turnDue } from '../zmq/send-copy.js';
 import type { ZeroMqClientOptions } from '../zmq/options.js';
@@ -201,7 +202,7 @@ export class BridgeEgress {
   private async send(frames: Uint8Array[], timeoutMs: number): Promise<number> {
     this.sending++;
     try {
-      if (this.direct && this.sending === 1 && this.fitsPeer(frames)) {
+      if (this.direct && this.sending === 1 && framesFit(this.client.peer?.maxMessageBytes ?? null, frames)) {
         try {
           await this.client.socket.send(frames);
           // Large frames were copied for zeromq.js: let the event loop turn now and then, so it can
@@ -220,14 +221,6 @@ export class BridgeEgress {
     } finally {
       this.sending--;
     }
-  }
-
-  /** Whether every frame is within the largest message the peer said it takes. */
-  private fitsPeer(frames: Uint8Array[]): boolean {
-    const max = this.client.peer?.maxMessageBytes ?? null;
-    if (max === null) return true;
-    for (let i = 0; i < frames.length; i++) if (frames[i].byteLength > max) return false;
-    return true;
   }
 
   private report(channel: string, code: number, reason: string): void {

@@ -158,12 +158,21 @@ export class Negotiator {
     const a = this.agreement;
     if (a === null || a === undefined) return LBM_OK;
     const maxFrame = a.maxMessageBytes;
-    if (maxFrame !== null) {
-      if (msg.meta.byteLength > maxFrame) return EMSGSIZE;
-      for (const d of msg.xfer) if (d.byteLength > maxFrame) return EMSGSIZE;
-    }
+    if (maxFrame !== null && (msg.meta.byteLength > maxFrame || !framesFit(maxFrame, msg.xfer))) return EMSGSIZE;
     const maxBulk = a.maxBulkBytes;
     if (maxBulk !== null) for (const b of msg.bulks) if (b.size > maxBulk) return EMSGSIZE;
     return LBM_OK;
   }
+}
+
+/**
+ * Whether every frame is within a peer's largest message (`PeerAgreement.maxMessageBytes`).
+ *
+ * @param maxFrame - the peer's limit in bytes, or null for none
+ * @param frames - the frames of one message
+ */
+export function framesFit(maxFrame: number | null, frames: readonly Uint8Array[]): boolean {
+  if (maxFrame === null) return true;
+  for (let i = 0; i < frames.length; i++) if (frames[i].byteLength > maxFrame) return false;
+  return true;
 }
