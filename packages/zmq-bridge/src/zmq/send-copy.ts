@@ -92,15 +92,26 @@ function trimSoon(a: SendCopyAddon): void {
  * @param view - more than 128 bytes (smaller frames are copied by zeromq.js itself)
  */
 export function sendCopy(view: Uint8Array): Uint8Array {
-  sinceTurn += view.byteLength;
   const a = helper();
   if (a !== null) {
     const copy = a.copy(view);
     if (copy !== undefined) {
+      sinceTurn += view.byteLength;
       trimSoon(a);
       return copy;
     }
   }
+  return freshCopy(view);
+}
+
+/**
+ * A copy of `view` in a new Buffer of its own, counted towards the next event-loop turn as
+ * {@link sendCopy}'s are (zeromq.js drops sent Buffers only when the loop turns).
+ *
+ * @param view - the bytes to copy
+ */
+export function freshCopy(view: Uint8Array): Uint8Array {
+  sinceTurn += view.byteLength;
   // Not zero-filled first (`allocUnsafeSlow`): every byte is written by the copy.
   const copy = Buffer.allocUnsafeSlow(view.byteLength);
   copy.set(view);
