@@ -22,6 +22,13 @@
  * while copies are made) frees the chunks that stayed idle since the previous trim, so a burst
  * does not keep its memory. Finalizers of every thread's Buffers may run on their own thread, so
  * the lists are guarded by one mutex.
+ *
+ * Process exit: libzmq keeps sending queued messages during the linger, after Node has begun
+ * tearing the process down, and teardown runs the finalizer of every external Buffer still alive,
+ * those zeromq.js holds included. A chunk given back then would have its first bytes overwritten
+ * by the free-list link (or be unmapped) while libzmq still reads it. So JavaScript calls
+ * `retire()` on the process's 'exit' event: from then on chunks given back are left as they are
+ * (the process is ending) and `copy()` makes no more copies.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -52,6 +59,7 @@ static double fresh = 0;            /* copies made into a newly allocated chunk 
 static double lent_bytes = 0;       /* chunk bytes in Buffers not yet finalized */
 static uint64_t uses = 0;           /* copies made, as a clock */
 static uint64_t last_use[N_CLASSES]; /* `uses` at each class's latest copy */
+static int retired = 0;             /* the process is exiting: chunks given back stay untouched */
 
 static int class_of(size_t n) {
   int shift = MIN_SHIFT;
@@ -152,6 +160,11 @@ static void give_back(napi_env env, void *data, void *hint) {
   chunk_t *drop[N_CLASSES] = {NULL};
   pthread_mutex_lock(&lock);
   lent_bytes -= (double)cap_of(cls);
+  if (retired) {
+    /* Teardown: libzmq may still be sending from this chunk during the linger (see the top). */
+    pthread_mutex_unlock(&lock);
+    return;
+  }
   data = keep(data, cls, drop);
   pthread_mutex_unlock(&lock);
   chunk_free(data, cls);
@@ -171,6 +184,10 @@ static napi_value copy(napi_env env, napi_callback_info info) {
   int cls = class_of(length);
   size_t cap = (size_t)1 << (cls + MIN_SHIFT);
   pthread_mutex_lock(&lock);
+  if (retired) {
+    pthread_mutex_unlock(&lock);
+    goto none;
+  }
   last_use[cls] = ++uses;
   chunk_t *c = idle[cls];
   if (c != NULL) {
@@ -241,6 +258,16 @@ static napi_value trim(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* retire(): the process is exiting; see the top of this file */
+static napi_value retire(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  pthread_mutex_lock(&lock);
+  retired = 1;
+  pthread_mutex_unlock(&lock);
+  return NULL;
+}
+
 /* setIdleCap(bytes): most bytes kept on the free lists; chunks beyond it are freed now */
 static napi_value set_idle_cap(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -268,6 +295,7 @@ NAPI_MODULE_INIT() {
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
       {"setIdleCap", NULL, set_idle_cap, NULL, NULL, NULL, napi_default, NULL},
       {"trim", NULL, trim, NULL, NULL, NULL, napi_default, NULL},
+      {"retire", NULL, retire, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

