@@ -72,11 +72,14 @@ function helper(): SendCopyAddon | null {
     if (isMainThread && process.env.LBM_ZMQ_SEND_COPY !== 'fresh') {
       try {
         // From dist/zmq/ (and src/zmq/ under tsx) to native/build/ of this package.
-        const loaded = createRequire(import.meta.url)('../../native/build/send_copy.node') as SendCopyAddon;
-        // Before teardown, which finalizes the Buffers zeromq.js still sends from during the linger:
-        // their memory must then stay as it is (see native/send_copy.c).
-        process.once('exit', () => loaded.retire());
-        addon = loaded;
+        const loaded = createRequire(import.meta.url)('../../native/build/send_copy.node') as Partial<SendCopyAddon>;
+        // A build older than retire() would let queued copies be overwritten at exit: not used.
+        if (typeof loaded.retire === 'function') {
+          // Before teardown, which finalizes the Buffers zeromq.js still sends from during the
+          // linger: their memory must then stay as it is (see native/send_copy.c).
+          process.once('exit', () => (loaded as SendCopyAddon).retire());
+          addon = loaded as SendCopyAddon;
+        }
       } catch {
         // Not built here (no compiler or no Node headers at install): copy into fresh memory.
       }
