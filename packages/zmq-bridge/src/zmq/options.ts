@@ -16,7 +16,8 @@ export interface ZeroMqSocketOptions {
   /**
    * `ZMQ_LINGER`: how long queued messages may keep the socket (and process exit) alive after
    * `close()`, in ms. zeromq.js defaults to -1 (forever), which is how the C++ destructor hangs;
-   * a finite value bounds it.
+   * a finite value bounds it. It does not keep a worker thread alive: a worker that ends with
+   * messages still queued loses them (see "Who owns what" in the package README).
    * @defaultValue 1000
    */
   linger?: number;
