@@ -159,6 +159,28 @@ describe('shared memory without leaks or surprises', function () {
     }
   });
 
+  it('leaves the block of a producer stalled past stuckSlotMs to that producer: its send answers ETIMEDOUT, the block is freed once, the next message arrives', async () => {
+    manager = MemoryManager.create({ regionBytes: 64 << 20, maxRegions: 1 });
+    const name = channel();
+    await (await TransportFactory.getServer(name, Transport.kShm)).close();
+    const baseline = manager.stats()[0].blocksInUse;
+    const server = (await TransportFactory.getServer(name, Transport.kShm, undefined, undefined, { stuckSlotMs: 100 })) as ShmServer;
+    // Alive but stalled for 8x stuckSlotMs in the middle of copying a 4 MiB envelope into its block.
+    const peer = startPeer(manager, { mode: 'stalledProducer', channel: name, size: 4 << 20, stallMs: 800 });
+    const meta = new LbmMeta();
+    expect(await server.waitMetadata(meta, { timeoutMs: 10000 })).to.equal(0);
+    expect(meta.send[0].size, 'the skipped message is not delivered; the next one is').to.equal(100);
+    const into = new Uint8Array(100);
+    meta.recv.push(server.expose(into, 100, BULK_XFER));
+    expect(await server.recvBulks(meta)).to.equal(0);
+    expect(into.every((b) => b === 9)).to.equal(true);
+    const done = await peer.next('done');
+    // Before, the server freed the block at the skip and the producer freed it again: a double free.
+    expect(done).to.deep.include({ first: ETIMEDOUT, second: 0, stalled: true });
+    await server.close();
+    expect(manager.stats()[0].blocksInUse, 'every block back, none freed twice').to.equal(baseline);
+  });
+
   it('works with no setup: the embedded default memory in the main thread, attached by startWorker in a worker', async () => {
     expect(MemoryManager.current()).to.equal(null);
     const name = channel();

@@ -314,6 +314,12 @@ export class MemoryManager implements PointerResolver, ShmMemory {
     return n;
   }
 
+  /** True while thread `id` may still write block `p`: it holds a slot of `p`'s region, or the region is unknown here. */
+  threadMayUse(p: Pointer, id: number): boolean {
+    const a = this.allocator(p.allocId);
+    return a === null || a.holdsSlot(id);
+  }
+
   /** Reclaims a worker's cached blocks when it exits (normally, by error or `terminate()`). */
   watch(worker: Worker): Worker {
     // threadId reads -1 after exit: capture it now.

@@ -254,6 +254,19 @@ export class SlabAllocator {
   }
 
   /**
+   * True while thread `id` holds a slot of this region: it allocated here and has neither
+   * detached nor been reclaimed as dead (a thread that exited unwatched keeps its slot).
+   *
+   * @param id - a `threadId`
+   */
+  holdsSlot(id: number): boolean {
+    for (let s = 0; s < this.slotCount; s++) {
+      if (Atomics.load(this.i32, this.slotsWord + s * (SLOT_BYTES >>> 2)) === id + 1) return true;
+    }
+    return false;
+  }
+
+  /**
    * Returns the cached blocks of a thread that has exited and frees its slot. Call it only after
    * that thread is gone (e.g. from the Worker's `exit` event): its blocks still in use stay in use.
    *
@@ -341,6 +354,9 @@ export class SlabAllocator {
     const pages = Math.ceil(size / this.pageBytes);
     const first = claimPages(this.i32, this.bitmapWord, this.pageCount, pages);
     if (first < 0) return 0;
+    // A slot tells a server that skips an abandoned ring slot that this thread is alive
+    // (holdsSlot). With every slot held the block is still given; the thread is then not known.
+    if (this.slot < 0) this.tryClaimSlot();
     // The pages are ours after the claim; these stores publish them as one large block.
     Atomics.store(this.i32, this.largeWord + first, pages);
     for (let p = first; p < first + pages; p++) Atomics.store(this.i32, this.pageMapWord + p, KIND_LARGE | (first << 5));
@@ -369,15 +385,20 @@ export class SlabAllocator {
   }
 
   private claimSlot(): void {
+    if (!this.tryClaimSlot()) throw noThreadSlot(this.slotCount, `{major: ${this.id.major}, minor: ${this.id.minor}}`);
+  }
+
+  /** Claims a free slot for this thread; false when every slot is held. */
+  private tryClaimSlot(): boolean {
     for (let s = 0; s < this.slotCount; s++) {
       const w = this.slotsWord + s * (SLOT_BYTES >>> 2);
       // Claims the slot: from now on blocks marked CACHED + s are this thread's.
       if (Atomics.compareExchange(this.i32, w, 0, threadId + 1) === 0) {
         this.slot = s;
-        return;
+        return true;
       }
     }
-    throw noThreadSlot(this.slotCount, `{major: ${this.id.major}, minor: ${this.id.minor}}`);
+    return false;
   }
 
   private releaseSlot(s: number): void {

@@ -32,6 +32,13 @@ export const TAG_VOID = 3;
 export const SLOT_PREFIX_BYTES = 8;
 /** Bytes of a block reference in a slot payload. */
 export const SLOT_BLOCK_REF_BYTES = 32;
+/**
+ * Where a slot payload with a block reference keeps the producing thread's `threadId` + 1, after
+ * the reference and outside it (only a slot whose payload has room for it, `payloadBytes >= 36`).
+ * Written before the position; read only when the server skips the slot as abandoned, to leave
+ * the block to a producer that is alive, only stalled.
+ */
+export const SLOT_BLOCK_OWNER = SLOT_BLOCK_REF_BYTES;
 /** Where an inline or void slot payload keeps its charge: after the tag. */
 export const SLOT_CHARGE_INLINE = 4;
 /** Where a block reference keeps its charge: after the length. */

@@ -2,6 +2,7 @@
  * The shared-memory client: writes each message's envelope inline into a ring slot when it fits,
  * or into a slab block the slot points to, and rings the server's doorbell once per burst.
  */
+import { threadId } from 'node:worker_threads';
 import type { Bulk, EncodedFields, LbmMeta, OutgoingMessage, WaitSpec } from '@lightbeam/core';
 import { Client, EAGAIN, ECONNRESET, EMSGSIZE, ENOMEM, ETIMEDOUT, LightbeamError, encodeCustomFields, hasCustomFields, raceWait, remainingMs } from '@lightbeam/core';
 import type { Pointer } from '@lightbeam/core';
@@ -9,7 +10,7 @@ import { ChannelDirectory } from '../ring/channel-directory.js';
 import { frameEnvelopeBytes, heldKiB, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
 import { EnvelopePlan, chargeKiB, padTo8, planMetaEnvelope } from '../ring/envelope-plan.js';
 import { RING_DEAD, RING_OPEN, type Ring } from '../ring/ring.js';
-import { SLOT_BLOCK_REF_BYTES, SLOT_CHARGE_INLINE, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, setSlotCharge, transportMemory } from './channels.js';
+import { SLOT_BLOCK_OWNER, SLOT_BLOCK_REF_BYTES, SLOT_CHARGE_INLINE, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, setSlotCharge, transportMemory } from './channels.js';
 import type { ShmMemory } from './transport-memory.js';
 
 /** Options of a shared-memory client. */
@@ -276,7 +277,7 @@ export class ShmClient extends Client {
       ring.publish(ring.claimed, SLOT_PREFIX_BYTES);
       return -ENOMEM;
     }
-    writeBlockRef(dv, off, block, size, ring.claimed);
+    writeBlockRef(dv, off, block, size, ring.claimed, hasOwnerRoom(ring));
     const region = regionOf(this.memory, block);
     this.target = region === ring.buffer ? u8 : new Uint8Array(region);
     this.targetDv = region === ring.buffer ? dv : new DataView(region);
@@ -297,8 +298,11 @@ export class ShmClient extends Client {
     this.block = null;
     if (!ring.publish(ring.claimed, inline ? size + SLOT_PREFIX_BYTES : SLOT_BLOCK_REF_BYTES)) {
       // The server gave the slot up (this thread stalled past its stuckSlotMs): nobody will read
-      // the envelope, so its block and its charge are not handed over.
-      if (block !== null) this.memory.free(block);
+      // the envelope, so its charge is not handed over, and its block is this thread's to free.
+      // The server frees such a block only for a producer it knows has exited, which it learns
+      // from the owner word; a ring too small for that word leaves the block to the server alone
+      // (kept rather than freed twice, if the server skipped before the reference was written).
+      if (block !== null && hasOwnerRoom(ring)) this.memory.free(block);
       return ETIMEDOUT;
     }
     ring.charge(kib);
@@ -318,8 +322,15 @@ function hasMoved(bulks: readonly Bulk[]): boolean {
   return false;
 }
 
-function writeBlockRef(dv: DataView, off: number, block: Pointer, length: number, position: number): void {
+/** Whether the ring's slots have room for the owner word after a block reference (`SLOT_BLOCK_OWNER`). */
+function hasOwnerRoom(ring: Ring): boolean {
+  return ring.payloadBytes >= SLOT_BLOCK_OWNER + 4;
+}
+
+function writeBlockRef(dv: DataView, off: number, block: Pointer, length: number, position: number, owner: boolean): void {
   dv.setUint32(off, TAG_BLOCK, true);
+  // Who may still write the block, for a server that skips this slot as abandoned (see commit).
+  if (owner) dv.setInt32(off + SLOT_BLOCK_OWNER, threadId + 1, true);
   dv.setInt32(off + 8, block.allocId.major, true);
   dv.setInt32(off + 12, block.allocId.minor, true);
   dv.setFloat64(off + 16, block.off, true);

@@ -45,7 +45,10 @@ export interface ShmServerOptions extends ServerOptions {
    * A slot claimed by a producer but left unpublished this long is skipped: its producer thread
    * was terminated between claiming and publishing (a live producer publishes within microseconds).
    * A live producer paused longer than this (a debugger, a stopped process) gets `ETIMEDOUT` from
-   * that send: the message is not delivered, and the channel carries on.
+   * that send: the message is not delivered, and the channel carries on. The block of a large
+   * envelope is freed by the server only when its producer is known to have exited (a thread
+   * started with `startWorker`, `watchWorker` or a pool); a stalled producer frees its own once it
+   * resumes, and a thread that exited unwatched mid-send leaves its block allocated.
    * @defaultValue 2000
    */
   stuckSlotMs?: number;

@@ -32,6 +32,11 @@ export interface ShmMemory {
   regionPending?(major: number, minor: number): boolean;
   /** Waits until this thread knows every region created so far; rejects after `timeoutMs`. */
   sync?(timeoutMs?: number): Promise<void>;
+  /**
+   * True while thread `id` may still write block `p` (it holds a slot of `p`'s region); false once
+   * it is known to have exited. Without it, a block is taken to be its thread's no longer.
+   */
+  threadMayUse?(p: Pointer, id: number): boolean;
   /** Returns the blocks an exited thread held in its caches; called by watchers. */
   reclaimThread?(deadThreadId: number): number;
 }
