@@ -165,8 +165,8 @@ describe('shared memory without leaks or surprises', function () {
     await (await TransportFactory.getServer(name, Transport.kShm)).close();
     const baseline = manager.stats()[0].blocksInUse;
     const server = (await TransportFactory.getServer(name, Transport.kShm, undefined, undefined, { stuckSlotMs: 100 })) as ShmServer;
-    // Alive but stalled for 8x stuckSlotMs in the middle of copying a 4 MiB envelope into its block.
-    const peer = startPeer(manager, { mode: 'stalledProducer', channel: name, size: 4 << 20, stallMs: 800 });
+    // Alive but stalled for 15x stuckSlotMs in the middle of copying a 4 MiB envelope into its block.
+    const peer = startPeer(manager, { mode: 'stalledProducer', channel: name, size: 4 << 20, stallMs: 1500 });
     const meta = new LbmMeta();
     expect(await server.waitMetadata(meta, { timeoutMs: 10000 })).to.equal(0);
     expect(meta.send[0].size, 'the skipped message is not delivered; the next one is').to.equal(100);
