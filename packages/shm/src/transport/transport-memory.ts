@@ -34,7 +34,7 @@ export interface ShmMemory {
   sync?(timeoutMs?: number): Promise<void>;
   /**
    * True while thread `id` may still write block `p` (it holds a slot of `p`'s region); false once
-   * it is known to have exited. Without it, a block is taken to be its thread's no longer.
+   * it is known to have exited. A memory without it: the server frees a skipped slot's block.
    */
   threadMayUse?(p: Pointer, id: number): boolean;
   /** Returns the blocks an exited thread held in its caches; called by watchers. */
