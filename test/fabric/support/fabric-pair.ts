@@ -53,7 +53,7 @@ export async function makeServer(p: ProviderCase, options: Record<string, unknow
  * @param p - provider case
  * @param clientOptions - options of the client under test
  */
-export async function makePair(p: ProviderCase, clientOptions: Record<string, unknown> = {}): Promise<TransportPair & { raw: Client }> {
+export async function makePair(p: ProviderCase, clientOptions: Record<string, unknown> = {}): Promise<FabricPair> {
   const { server, addr, port } = await makeServer(p);
   const client = await TransportFactory.getClient(addr, Transport.kFabric, p.protocol, port, clientOptions);
   const raw = await TransportFactory.getClient(addr, Transport.kFabric, p.protocol, port);
@@ -66,6 +66,37 @@ export async function makePair(p: ProviderCase, clientOptions: Record<string, un
       await Promise.all([client.close(), raw.close(), server.close()]);
     },
   };
+}
+
+/** A pair from {@link makePair}. */
+export type FabricPair = TransportPair & { raw: Client };
+
+/**
+ * For each provider, a suite titled `fabric <label>: <title>` that is skipped without the addon
+ * and closes, after each test, every pair its tests opened with `open` (makePair with the
+ * client's options).
+ *
+ * @param title - the suite's title after the provider
+ * @param body - the tests, given the provider and `open`
+ */
+export function describeEachProvider(title: string, body: (p: ProviderCase, open: (clientOptions?: Record<string, unknown>) => Promise<FabricPair>) => void): void {
+  for (const p of PROVIDERS) {
+    describe(`fabric ${p.label}: ${title}${SKIP_NOTE}`, function () {
+      this.timeout(60_000);
+      const opened: FabricPair[] = [];
+      before(function () {
+        skipWithoutFabric(this);
+      });
+      afterEach(async () => {
+        await Promise.all(opened.splice(0).map((pair) => pair.cleanup()));
+      });
+      body(p, async (clientOptions = {}) => {
+        const pair = await makePair(p, clientOptions);
+        opened.push(pair);
+        return pair;
+      });
+    });
+  }
 }
 
 /**
