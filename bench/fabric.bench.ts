@@ -27,6 +27,7 @@ import { FabricClient, FabricServer, fabricAvailable, fabricUnavailableReason } 
 import type { BenchRowInput } from './support/report-format.js';
 import { writeBenchResult } from './support/report-format.js';
 import { fiPingpongRow } from './fabric/fi-pingpong.js';
+import { roundTrip } from './fabric/round-trip.mjs';
 import type { Summary } from './support/rounds.js';
 import { fmtRange, interleave, summary } from './support/rounds.js';
 
@@ -83,22 +84,7 @@ async function fabricRtt(protocol: string, spinUs?: number): Promise<{ run: () =
   child.proc.send({ connect: { addr, port: server.port } });
   await child.next();
   const client = await FabricClient.create(peer.addr, protocol, peer.port, tuning);
-  const data = new Uint8Array(64).fill(1);
-  const buf = new Uint8Array(64);
-  const out = new LbmMeta();
-  out.send.push(client.expose(data, 64, BULK_XFER));
-  const m = new LbmMeta();
-  // One receive entry for every round trip: the net peer makes no object per message either.
-  const into = server.expose(buf, 64, BULK_XFER);
-  const once1 = async (): Promise<number> => {
-    const t0 = performance.now();
-    await client.send(out, { timeoutMs: 10_000 });
-    await server.waitMetadata(m, { timeoutMs: 10_000 });
-    m.recv.push(into);
-    await server.recvBulks(m);
-    return (performance.now() - t0) * 1000;
-  };
-  return roundTrips(once1, async () => {
+  return roundTrips(roundTrip(client, server), async () => {
     child.proc.kill();
     await Promise.all([client.close(), server.close()]);
   });

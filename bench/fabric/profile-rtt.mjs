@@ -7,8 +7,8 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BULK_XFER, LbmMeta } from '@lightbeam/core';
 import { FabricClient, FabricServer } from '@lightbeam/fabric';
+import { roundTrip } from './round-trip.mjs';
 
 const COUNT = Number(process.argv[2] ?? 3000);
 const spinArg = process.argv[3];
@@ -37,19 +37,7 @@ for (const ep of [server['ep'], client['ep']]) {
   const poll = ep.native.poll.bind(ep.native);
   Object.defineProperty(ep.native, 'poll', { configurable: true, value: (us) => (polls++, poll(us)) });
 }
-const data = new Uint8Array(64).fill(1);
-const out = new LbmMeta();
-out.send.push(client.expose(data, 64, BULK_XFER));
-const m = new LbmMeta();
-const into = server.expose(new Uint8Array(64), 64, BULK_XFER);
-const once1 = async () => {
-  const t0 = performance.now();
-  await client.send(out, { timeoutMs: 10_000 });
-  await server.waitMetadata(m, { timeoutMs: 10_000 });
-  m.recv.push(into);
-  await server.recvBulks(m);
-  return (performance.now() - t0) * 1000;
-};
+const once1 = roundTrip(client, server);
 for (let i = 0; i < 300; i++) await once1();
 const s0 = { ...server.stats() };
 const c0 = { ...client.stats() };
