@@ -4,19 +4,13 @@
  * The server keeps serving and the client keeps matching; everything is counted, nothing throws.
  */
 import { expect } from 'chai';
-import type { Archive, Client } from '@lightbeam/core';
+import type { Client } from '@lightbeam/core';
 import { BULK_XFER, LbmMeta, LightbeamError, RPC_KIND_CANCEL, RPC_KIND_REPLY, RpcEnvelope, RpcStatus, connectReply, encodeMeta } from '@lightbeam/core';
 import { Prng } from '../support/prng.js';
 import type { RpcPair } from './support/rpc-pair.js';
 import { RPC_TRANSPORTS } from './support/rpc-pair.js';
 import { withOwnMemory } from './support/own-memory.js';
-
-class NumMeta extends LbmMeta {
-  n = 0;
-  override serialize(ar: Archive): void {
-    this.n = ar.i32(this.n);
-  }
-}
+import { NumMeta } from './support/num-meta.js';
 
 function envelope(fields: Partial<RpcEnvelope>): Uint8Array {
   const env = Object.assign(new RpcEnvelope(), fields);

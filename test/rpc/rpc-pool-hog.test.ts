@@ -5,22 +5,16 @@
  */
 import { availableParallelism } from 'node:os';
 import { expect } from 'chai';
-import type { Archive } from '@lightbeam/core';
 import { BULK_EXPOSE, LbmMeta, cpuOversubscribed } from '@lightbeam/core';
 import type { RpcWorkerPool } from '@lightbeam/shm';
 import { createRpcPool, defaultMemory } from '@lightbeam/shm';
 import { startCpuHog } from '@lightbeam/cli';
 import type { CpuHog } from '@lightbeam/cli';
 import { withOwnMemory } from './support/own-memory.js';
+import { NumMeta } from './support/num-meta.js';
 
 const WORKER = new URL('../fixtures/rpc/pool-worker.mjs', import.meta.url);
 
-class NumMeta extends LbmMeta {
-  n = 0;
-  override serialize(ar: Archive): void {
-    this.n = ar.i32(this.n);
-  }
-}
 const numReply = { reply: () => new NumMeta(), timeoutMs: 20_000 };
 
 describe('RpcWorkerPool beside CPU hogs', function () {

@@ -4,20 +4,14 @@
  * terminated mid-call (their calls rejected, the worker replaced), and close settling everything.
  */
 import { expect } from 'chai';
-import type { Archive } from '@lightbeam/core';
 import { BULK_EXPOSE, LbmMeta, LightbeamError } from '@lightbeam/core';
 import type { RpcWorkerPool } from '@lightbeam/shm';
 import { createRpcPool, defaultMemory } from '@lightbeam/shm';
 import { withOwnMemory } from './support/own-memory.js';
+import { NumMeta } from './support/num-meta.js';
 
 const WORKER = new URL('../fixtures/rpc/pool-worker.mjs', import.meta.url);
 
-class NumMeta extends LbmMeta {
-  n = 0;
-  override serialize(ar: Archive): void {
-    this.n = ar.i32(this.n);
-  }
-}
 const numReply = { reply: () => new NumMeta(), timeoutMs: 20_000 };
 
 async function code(p: Promise<unknown>): Promise<string> {

@@ -4,18 +4,11 @@
  * still learns of its close. Counted, not timed.
  */
 import { expect } from 'chai';
-import type { Archive } from '@lightbeam/core';
 import { LbmMeta, REPLY_BELL_BYTES, RpcReplyBell } from '@lightbeam/core';
 import type { RpcPair } from './support/rpc-pair.js';
 import { RPC_TRANSPORTS } from './support/rpc-pair.js';
 import { withOwnMemory } from './support/own-memory.js';
-
-class NumMeta extends LbmMeta {
-  n = 0;
-  override serialize(ar: Archive): void {
-    this.n = ar.i32(this.n);
-  }
-}
+import { NumMeta } from './support/num-meta.js';
 
 const kShm = RPC_TRANSPORTS.find((t) => t.name === 'kShm')!;
 const BURST = 32;

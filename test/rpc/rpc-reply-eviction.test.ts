@@ -4,16 +4,9 @@
  * its queued replies resolved ESHUTDOWN while the callers waited for their deadlines).
  */
 import { expect } from 'chai';
-import type { Archive } from '@lightbeam/core';
-import { LbmMeta, RpcClient, RpcServer, Transport } from '@lightbeam/core';
+import { RpcClient, RpcServer, Transport } from '@lightbeam/core';
 import '@lightbeam/zmq-bridge';
-
-class NumMeta extends LbmMeta {
-  n = 0;
-  override serialize(ar: Archive): void {
-    this.n = ar.i32(this.n);
-  }
-}
+import { NumMeta } from './support/num-meta.js';
 
 const num = (n: number): NumMeta => Object.assign(new NumMeta(), { n });
 
