@@ -39,6 +39,15 @@ export const SLOT_BLOCK_REF_BYTES = 32;
  * the block to a producer that is alive, only stalled.
  */
 export const SLOT_BLOCK_OWNER = SLOT_BLOCK_REF_BYTES;
+
+/**
+ * Whether the ring's slots have room for the owner word after a block reference.
+ *
+ * @param ring - the channel's ring
+ */
+export function hasOwnerRoom(ring: Ring): boolean {
+  return ring.payloadBytes >= SLOT_BLOCK_OWNER + 4;
+}
 /** Where an inline or void slot payload keeps its charge: after the tag. */
 export const SLOT_CHARGE_INLINE = 4;
 /** Where a block reference keeps its charge: after the length. */

@@ -10,7 +10,7 @@ import { ChannelDirectory } from '../ring/channel-directory.js';
 import { frameEnvelopeBytes, heldKiB, writeFrameEnvelope, writeMetaEnvelope } from '../ring/envelope.js';
 import { EnvelopePlan, chargeKiB, padTo8, planMetaEnvelope } from '../ring/envelope-plan.js';
 import { RING_DEAD, RING_OPEN, type Ring } from '../ring/ring.js';
-import { SLOT_BLOCK_OWNER, SLOT_BLOCK_REF_BYTES, SLOT_CHARGE_INLINE, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, regionOf, ringAt, setSlotCharge, transportMemory } from './channels.js';
+import { SLOT_BLOCK_OWNER, SLOT_BLOCK_REF_BYTES, SLOT_CHARGE_INLINE, SLOT_PREFIX_BYTES, TAG_BLOCK, TAG_INLINE, TAG_VOID, channelDirectory, hasOwnerRoom, regionOf, ringAt, setSlotCharge, transportMemory } from './channels.js';
 import type { ShmMemory } from './transport-memory.js';
 
 /** Options of a shared-memory client. */
@@ -320,11 +320,6 @@ export class ShmClient extends Client {
 function hasMoved(bulks: readonly Bulk[]): boolean {
   for (let i = 0; i < bulks.length; i++) if (bulks[i].move === true) return true;
   return false;
-}
-
-/** Whether the ring's slots have room for the owner word after a block reference (`SLOT_BLOCK_OWNER`). */
-function hasOwnerRoom(ring: Ring): boolean {
-  return ring.payloadBytes >= SLOT_BLOCK_OWNER + 4;
 }
 
 function writeBlockRef(dv: DataView, off: number, block: Pointer, length: number, position: number, owner: boolean): void {

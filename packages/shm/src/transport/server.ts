@@ -9,7 +9,7 @@ import type { IncomingMessage, WaitSpec } from '@lightbeam/core';
 import { EAGAIN, ECANCELED, ECONNRESET, ENOBUFS, ESHUTDOWN, ETIMEDOUT, LBM_MALFORMED, LightbeamError, Server, cpuOversubscribed, makePointer, remainingMs } from '@lightbeam/core';
 import { ChannelDirectory } from '../ring/channel-directory.js';
 import { RING_OPEN, Ring } from '../ring/ring.js';
-import { SLOT_BLOCK_OWNER, TAG_BLOCK, channelDirectory, consumeSlot, regionOf, ringAt, transportMemory } from './channels.js';
+import { SLOT_BLOCK_OWNER, TAG_BLOCK, channelDirectory, hasOwnerRoom, consumeSlot, regionOf, ringAt, transportMemory } from './channels.js';
 import { ParkAlarms } from './park-alarms.js';
 import { reapRing } from './reap.js';
 import type { ShmServerOptions, ShmServerStats } from './server-options.js';
@@ -328,7 +328,7 @@ export class ShmServer extends Server {
     const at = this.ring.headPayload();
     const dv = this.slots.dv;
     const orphan = dv.getUint32(at, true) === TAG_BLOCK && dv.getInt32(at + 4, true) === head ? makePointer(dv.getInt32(at + 8, true), dv.getInt32(at + 12, true), dv.getFloat64(at + 16, true)) : null;
-    const owner = orphan !== null && this.ring.payloadBytes >= SLOT_BLOCK_OWNER + 4 ? dv.getInt32(at + SLOT_BLOCK_OWNER, true) - 1 : -1;
+    const owner = orphan !== null && hasOwnerRoom(this.ring) ? dv.getInt32(at + SLOT_BLOCK_OWNER, true) - 1 : -1;
     if (!this.ring.skipHead()) return false;
     // A producer that is only stalled (it still holds its thread slot) is still copying into the
     // block, and frees it itself when its publish fails: freeing it here would hand memory it
